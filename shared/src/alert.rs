@@ -1,0 +1,136 @@
+//! The alert message: the SNS body log-filter publishes and slack-notifier (or any other subscriber)
+//! consumes. Versioned; this is version 1. The JSON Schema lives in `docs/alert-message.schema.json`.
+//!
+//! ```
+//! use logalert::alert::{AlertMessage, AlertRule, Severity};
+//! let json = r#"{"version":1,"kind":"log-match",
+//!   "rule":{"name":"errors","type":"any","severity":"error","description":null},
+//!   "account":"123456789012","region":"us-east-1","log_group":"/app","query_key":null,
+//!   "count":1,"suppressed":0,"first_timestamp":1700000000000,"last_timestamp":1700000000000,
+//!   "samples":[],"truncated":false,"channel":"default","mention":[]}"#;
+//! let alert: AlertMessage = serde_json::from_str(json).unwrap();
+//! assert_eq!(alert.rule.severity, Severity::Error);
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+/// The `version` this crate writes.
+pub const ALERT_VERSION: u32 = 1;
+
+/// The `kind` of a log-match alert.
+pub const KIND_LOG_MATCH: &str = "log-match";
+
+/// Longest sample `message` carried in an alert, in bytes (cut on a UTF-8 boundary, `truncated` set).
+pub const MAX_SAMPLE_MESSAGE_BYTES: usize = 8 * 1024;
+
+/// SNS's limit on the whole published message (body + attributes), in bytes.
+pub const SNS_MAX_MESSAGE_BYTES: usize = 256 * 1024;
+
+/// How loud an alert is. Ordered from least to most severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    #[default]
+    Error,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 4] = [Severity::Info, Severity::Warning, Severity::Error, Severity::Critical];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who a message pings. Comes only from the rule's `mention`, never from log text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mention {
+    /// `<!here>`
+    Here,
+    /// `<!channel>`
+    Channel,
+    /// A Slack user id (`U…`/`W…`) or user-group id (`S…`).
+    #[serde(untagged)]
+    Id(String),
+}
+
+/// The rule that produced an alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRule {
+    pub name: String,
+    /// `any` or `frequency`.
+    #[serde(rename = "type")]
+    pub rule_type: String,
+    pub severity: Severity,
+    pub description: Option<String>,
+    /// The rule's CloudWatch filter pattern (used for console links).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_pattern: Option<String>,
+}
+
+/// One log event carried in an alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// The CloudWatch event id (56-digit decimal string).
+    pub id: String,
+    /// Event time, epoch milliseconds.
+    pub timestamp: i64,
+    pub log_stream: String,
+    /// The raw message, cut to [`MAX_SAMPLE_MESSAGE_BYTES`].
+    pub message: String,
+    /// Values extracted by a space-delimited pattern (`$name` / `$N` → value), in field order.
+    #[serde(default)]
+    pub extracted: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The SNS body of a log-match alert (version 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertMessage {
+    pub version: u32,
+    /// Always `log-match` for this struct.
+    pub kind: String,
+    pub rule: AlertRule,
+    pub account: String,
+    pub region: String,
+    pub log_group: String,
+    /// The query-key value this alert groups by (joined with `, ` for several selectors), or null.
+    pub query_key: Option<String>,
+    /// Matches this alert represents.
+    pub count: u64,
+    /// Matches not alerted since the previous alert for this rule + key.
+    pub suppressed: u64,
+    /// Epoch ms of the first and last match represented.
+    pub first_timestamp: i64,
+    pub last_timestamp: i64,
+    pub samples: Vec<Sample>,
+    /// True when samples or messages were cut to fit the size limits.
+    pub truncated: bool,
+    pub channel: String,
+    #[serde(default)]
+    pub mention: Vec<Mention>,
+    /// Rendered `alert_subject` template, when the rule has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Rendered `alert_text` template, when the rule has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
