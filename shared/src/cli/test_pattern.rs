@@ -142,9 +142,13 @@ mod tests {
     fn renders_like_the_aws_cli_example() {
         // awscli/examples/logs/test-metric-filter.rst
         let p = FilterPattern::parse("ERROR").unwrap();
-        let messages: Vec<String> = ["[ERROR] 400 BAD REQUEST", "[ERROR] 400 BAD REQUEST", "[INFO] 200 OK"]
-            .map(String::from)
-            .to_vec();
+        let messages: Vec<String> = [
+            "[ERROR] 400 BAD REQUEST",
+            "[ERROR] 400 BAD REQUEST",
+            "[INFO] 200 OK",
+        ]
+        .map(String::from)
+        .to_vec();
         let expected = r#"{
     "matches": [
         {

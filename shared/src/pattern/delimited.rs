@@ -11,9 +11,9 @@
 
 use std::borrow::Cow;
 
+use super::Extracted;
 use super::ast::{Field, FieldExpr};
 use super::compare::Test;
-use super::Extracted;
 
 #[derive(Debug, Clone)]
 pub(crate) struct DelimitedMatcher {
@@ -261,8 +261,8 @@ impl DelimitedMatcher {
                 let hi = n - slen;
                 for &seg in &segs[1..segs.len() - 1] {
                     let len = seg.1 - seg.0;
-                    let found = (lo..=hi.checked_sub(len)?)
-                        .find(|&at| self.run_ok(seg, &toks, msg, at))?;
+                    let found =
+                        (lo..=hi.checked_sub(len)?).find(|&at| self.run_ok(seg, &toks, msg, at))?;
                     place(seg, found);
                     lo = found + len;
                 }
@@ -304,7 +304,15 @@ mod tests {
     fn splits_on_whitespace_runs_and_groups_quotes_and_brackets() {
         assert_eq!(
             values(r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /a HTTP/1.0" 200 1534"#),
-            ["127.0.0.1", "-", "frank", "10/Oct/2000:13:25:15 -0700", "GET /a HTTP/1.0", "200", "1534"]
+            [
+                "127.0.0.1",
+                "-",
+                "frank",
+                "10/Oct/2000:13:25:15 -0700",
+                "GET /a HTTP/1.0",
+                "200",
+                "1534"
+            ]
         );
         assert_eq!(values("  a \t b  "), ["a", "b"]);
         assert_eq!(values(r#""unterminated x"#), ["\"unterminated", "x"]);

@@ -48,7 +48,10 @@ struct Node {
 enum CExpr {
     Or(Vec<CExpr>),
     And(Vec<CExpr>),
-    Cond { slot: usize, test: JTest },
+    Cond {
+        slot: usize,
+        test: JTest,
+    },
     /// Used by a lone selector: no condition.
     True,
 }
@@ -198,10 +201,7 @@ impl JsonMatcher {
     /// not exactly one JSON object.
     fn walk<'a>(&self, msg: &'a str, found: &mut Vec<(usize, Found<'a>)>) -> bool {
         let mut de = serde_json::Deserializer::from_str(msg);
-        let mut ctx = Ctx {
-            m: self,
-            found,
-        };
+        let mut ctx = Ctx { m: self, found };
         let visitor = NodeVisitor {
             ctx: &mut ctx,
             set: NodeSet::one(0),

@@ -116,11 +116,13 @@ mod terms;
 use std::fmt;
 
 pub use ast::{
-    Ast, CmpOp, Field, FieldExpr, JsonCond, JsonExpr, JsonTest, RegexLit, Segment, Selector,
-    Span, Term, TermMode, Value,
+    Ast, CmpOp, Field, FieldExpr, JsonCond, JsonExpr, JsonTest, RegexLit, Segment, Selector, Span,
+    Term, TermMode, Value,
 };
 pub use error::PatternError;
-pub use parse::{MAX_PATTERN_CHARS, MAX_REGEXES, MAX_WILDCARD_SELECTORS, MAX_WILDCARDS_PER_SELECTOR};
+pub use parse::{
+    MAX_PATTERN_CHARS, MAX_REGEXES, MAX_WILDCARD_SELECTORS, MAX_WILDCARDS_PER_SELECTOR,
+};
 
 use delimited::DelimitedMatcher;
 use json::JsonMatcher;

@@ -75,8 +75,7 @@ pub fn parse(source: &str) -> Result<Ast, PatternError> {
                 ));
             }
             let body: String = chars[first + 1..last].iter().collect();
-            aws_regex::translate(&body, first + 1)
-                .map_err(|(at, msg)| p.err(at, msg))?;
+            aws_regex::translate(&body, first + 1).map_err(|(at, msg)| p.err(at, msg))?;
             Ok(Ast::Regex(RegexLit {
                 body,
                 span: Span::new(first, last + 1),
@@ -91,7 +90,10 @@ pub fn parse(source: &str) -> Result<Ast, PatternError> {
 pub fn parse_selector(source: &str) -> Result<Selector, PatternError> {
     let chars: Vec<char> = source.chars().collect();
     let first = chars.iter().position(|&c| !is_ws(c)).unwrap_or(chars.len());
-    let last = chars.iter().rposition(|&c| !is_ws(c)).map_or(first, |l| l + 1);
+    let last = chars
+        .iter()
+        .rposition(|&c| !is_ws(c))
+        .map_or(first, |l| l + 1);
     let mut p = Parser {
         src: source,
         chars: &chars,
@@ -139,7 +141,22 @@ fn ends_bare_value(c: char) -> bool {
     is_ws(c)
         || matches!(
             c,
-            '(' | ')' | '&' | '|' | ',' | '"' | '\'' | '%' | '=' | '!' | '<' | '>' | '[' | ']' | '{' | '}' | '$'
+            '(' | ')'
+                | '&'
+                | '|'
+                | ','
+                | '"'
+                | '\''
+                | '%'
+                | '='
+                | '!'
+                | '<'
+                | '>'
+                | '['
+                | ']'
+                | '{'
+                | '}'
+                | '$'
         )
 }
 
@@ -508,9 +525,7 @@ impl Parser<'_> {
                 self.skip_ws();
                 let at = self.pos;
                 if !had_ws || self.word_at(at, |c| c.is_ascii_alphabetic()) != "EXISTS" {
-                    return Err(
-                        self.err(at, format!("{GENERIC}: expected EXISTS after 'NOT'"))
-                    );
+                    return Err(self.err(at, format!("{GENERIC}: expected EXISTS after 'NOT'")));
                 }
                 self.pos += 6;
                 JsonTest::NotExists
@@ -526,9 +541,9 @@ impl Parser<'_> {
             w if !w.is_empty() => {
                 let upper = w.to_ascii_uppercase();
                 let hint = match upper.as_str() {
-                    "IS" | "NOT" | "NULL" | "TRUE" | "FALSE" | "EXISTS" => format!(
-                        "; keywords are upper case: write '{upper}'"
-                    ),
+                    "IS" | "NOT" | "NULL" | "TRUE" | "FALSE" | "EXISTS" => {
+                        format!("; keywords are upper case: write '{upper}'")
+                    }
                     _ => String::new(),
                 };
                 return Err(self.err(
@@ -653,7 +668,10 @@ impl Parser<'_> {
             Some(c) if c.is_ascii_digit() => {
                 let digits = self.word_at(self.pos, |c| c.is_ascii_digit());
                 let index = digits.parse::<usize>().map_err(|_| {
-                    self.err(self.pos, format!("{GENERIC}: array index {digits} is too large"))
+                    self.err(
+                        self.pos,
+                        format!("{GENERIC}: array index {digits} is too large"),
+                    )
                 })?;
                 self.pos += digits.len();
                 Segment::Index(index)
@@ -689,9 +707,7 @@ impl Parser<'_> {
             _ => {
                 return Err(self.err(
                     self.pos,
-                    format!(
-                        "{GENERIC}: expected an array index, '*' or a 'quoted key' after '['"
-                    ),
+                    format!("{GENERIC}: expected an array index, '*' or a 'quoted key' after '['"),
                 ));
             }
         };
@@ -743,9 +759,7 @@ impl Parser<'_> {
             _ => {
                 return Err(self.err(
                     at,
-                    format!(
-                        "{GENERIC}: '{run}' is not an operator; use one of = != < > <= >="
-                    ),
+                    format!("{GENERIC}: '{run}' is not an operator; use one of = != < > <= >="),
                 ));
             }
         };
@@ -892,9 +906,7 @@ impl Parser<'_> {
                         '=' | '!' | '<' | '>' => format!(
                             "{GENERIC}: '...' and empty fields cannot have conditions; name the field, e.g. `status = 404`"
                         ),
-                        _ => format!(
-                            "{GENERIC}: expected ',' between fields, found '{c}'"
-                        ),
+                        _ => format!("{GENERIC}: expected ',' between fields, found '{c}'"),
                     };
                     return Err(self.err(self.pos, msg));
                 }
@@ -924,15 +936,29 @@ impl Parser<'_> {
                     });
                 }
                 Some('=' | '!' | '<' | '>') => {}
+                Some('&' | '|') => {
+                    let c = self.chars[look];
+                    return Err(self.err(
+                        look,
+                        format!(
+                            "{GENERIC}: a condition needs an operator and a value before '{c}{c}', e.g. `{name} = value {c}{c} {name} = other`"
+                        ),
+                    ));
+                }
                 Some(c) if look == after => {
                     return Err(self.err(
                         look,
                         format!(
-                            "{GENERIC}: unexpected '{c}' in field name '{name}'; field names use letters, digits and '_'"
+                            "{GENERIC}: unexpected '{c}' after field name '{name}'; field names use letters, digits and '_'"
                         ),
                     ));
                 }
-                Some(_) => {}
+                Some(c) => {
+                    return Err(self.err(
+                        look,
+                        format!("{GENERIC}: expected ',' between fields, found '{c}'"),
+                    ));
+                }
             }
         }
         let mut field_name: Option<(String, usize)> = None;
@@ -945,10 +971,7 @@ impl Parser<'_> {
         })
     }
 
-    fn field_or(
-        &mut self,
-        name: &mut Option<(String, usize)>,
-    ) -> Result<FieldExpr, PatternError> {
+    fn field_or(&mut self, name: &mut Option<(String, usize)>) -> Result<FieldExpr, PatternError> {
         let mut items = vec![self.field_and(name)?];
         while self.logical("||")? {
             items.push(self.field_and(name)?);
@@ -960,10 +983,7 @@ impl Parser<'_> {
         })
     }
 
-    fn field_and(
-        &mut self,
-        name: &mut Option<(String, usize)>,
-    ) -> Result<FieldExpr, PatternError> {
+    fn field_and(&mut self, name: &mut Option<(String, usize)>) -> Result<FieldExpr, PatternError> {
         let mut items = vec![self.field_prim(name)?];
         while self.logical("&&")? {
             items.push(self.field_prim(name)?);
@@ -1042,10 +1062,14 @@ mod tests {
 
     #[test]
     fn aws_number_grammar() {
-        for ok in ["0", "404", "-1", "+1000", "1.5", "-0.25", ".5", "5.", "1e3", "10e-3", "1E+3"] {
+        for ok in [
+            "0", "404", "-1", "+1000", "1.5", "-0.25", ".5", "5.", "1e3", "10e-3", "1E+3",
+        ] {
             assert!(is_aws_number(ok), "{ok}");
         }
-        for bad in ["", "+", "-", ".", "e3", "1e", "1e+", "inf", "NaN", "1.2.3", "0x10", "4*", "1-2"] {
+        for bad in [
+            "", "+", "-", ".", "e3", "1e", "1e+", "inf", "NaN", "1.2.3", "0x10", "4*", "1-2",
+        ] {
             assert!(!is_aws_number(bad), "{bad}");
         }
     }

@@ -38,7 +38,9 @@ pub(crate) fn translate(body: &str, start: usize) -> Result<String, (usize, Stri
         if !c.is_ascii() {
             return Err((
                 at,
-                format!("{COMPILE} Multi-byte characters are not supported in regular expressions (found '{c}')."),
+                format!(
+                    "{COMPILE} Multi-byte characters are not supported in regular expressions (found '{c}')."
+                ),
             ));
         }
         match c {
@@ -53,7 +55,10 @@ pub(crate) fn translate(body: &str, start: usize) -> Result<String, (usize, Stri
             }
             '\\' => {
                 let Some(&n) = chars.get(i + 1) else {
-                    return Err((at, format!("{COMPILE} The regular expression ends with a lone '\\'.")));
+                    return Err((
+                        at,
+                        format!("{COMPILE} The regular expression ends with a lone '\\'."),
+                    ));
                 };
                 match n {
                     'd' => out.push_str("[0-9]"),
@@ -67,7 +72,9 @@ pub(crate) fn translate(body: &str, start: usize) -> Result<String, (usize, Stri
                         if hex.len() != 2 || !hex.chars().all(|h| h.is_ascii_hexdigit()) {
                             return Err((
                                 at,
-                                format!("{COMPILE} '\\x' must be followed by two hexadecimal digits, e.g. \\x3A for ':'."),
+                                format!(
+                                    "{COMPILE} '\\x' must be followed by two hexadecimal digits, e.g. \\x3A for ':'."
+                                ),
                             ));
                         }
                         out.push_str(r"\x");
@@ -140,7 +147,9 @@ pub(crate) fn translate(body: &str, start: usize) -> Result<String, (usize, Stri
                 if !valid {
                     return Err((
                         at,
-                        format!("{COMPILE} A repetition must look like {{m,n}}, {{m,}}, {{,n}} or {{m}}."),
+                        format!(
+                            "{COMPILE} A repetition must look like {{m,n}}, {{m,}}, {{,n}} or {{m}}."
+                        ),
                     ));
                 }
                 out.push('{');
