@@ -17,7 +17,8 @@ pub(crate) enum StrPattern {
     Exact(String),
     Prefix(String),
     Suffix(String),
-    Contains(Finder<'static>),
+    /// Boxed: a `Finder` is a few hundred bytes.
+    Contains(Box<Finder<'static>>),
 }
 
 impl StrPattern {
@@ -33,7 +34,9 @@ impl StrPattern {
         }
         match (lead, trail) {
             _ if core.is_empty() && (lead || trail) => StrPattern::Any,
-            (true, true) => StrPattern::Contains(Finder::new(core.as_bytes()).into_owned()),
+            (true, true) => {
+                StrPattern::Contains(Box::new(Finder::new(core.as_bytes()).into_owned()))
+            }
             (true, false) => StrPattern::Suffix(core.to_string()),
             (false, true) => StrPattern::Prefix(core.to_string()),
             (false, false) => StrPattern::Exact(core.to_string()),

@@ -193,7 +193,6 @@ impl DelimitedMatcher {
         let n = toks.len();
         // For each token: the pattern field it was assigned to (None: covered by `...`).
         let mut assigned: Vec<Option<usize>> = if extract { vec![None; n] } else { Vec::new() };
-        let mut last_value: Option<Cow<'_, str>> = None;
         match &self.segments {
             None => {
                 // No `...`: one token per field, and the last field takes the rest of the line.
@@ -201,8 +200,8 @@ impl DelimitedMatcher {
                 if n < k {
                     return None;
                 }
-                for f in 0..k - 1 {
-                    if !self.field_ok(f, &toks[f].value(msg)) {
+                for (f, tok) in toks.iter().enumerate().take(k - 1) {
+                    if !self.field_ok(f, &tok.value(msg)) {
                         return None;
                     }
                 }
@@ -214,25 +213,16 @@ impl DelimitedMatcher {
                 if !self.field_ok(k - 1, &last) {
                     return None;
                 }
-                if extract {
-                    for (f, slot) in assigned.iter_mut().enumerate().take(k) {
-                        *slot = Some(f);
-                    }
-                    last_value = Some(last);
+                if !extract {
+                    return Some(Extracted::new());
                 }
-                if extract {
-                    let mut out = Extracted::with_capacity(k);
-                    for (i, tok) in toks.iter().enumerate().take(k) {
-                        let value = if i == k - 1 {
-                            last_value.take().unwrap_or_default().into_owned()
-                        } else {
-                            tok.value(msg).into_owned()
-                        };
-                        out.push((self.key(assigned[i], i), value));
-                    }
-                    return Some(out);
-                }
-                return Some(Extracted::new());
+                let mut out: Extracted = toks[..k - 1]
+                    .iter()
+                    .enumerate()
+                    .map(|(f, tok)| (self.key(Some(f), f), tok.value(msg).into_owned()))
+                    .collect();
+                out.push((self.key(Some(k - 1), k - 1), last.into_owned()));
+                return Some(out);
             }
             Some(segs) => {
                 let need: usize = segs.iter().map(|(a, b)| b - a).sum();

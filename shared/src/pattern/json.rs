@@ -26,8 +26,6 @@ use super::compare::{Test, compare_num, parse_number};
 pub(crate) struct JsonMatcher {
     expr: CExpr,
     nodes: Vec<Node>,
-    /// Per slot (distinct selector): does it contain a wildcard (so it may select many values)?
-    slot_wild: Vec<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -107,7 +105,6 @@ impl JsonMatcher {
         let mut m = JsonMatcher {
             expr: CExpr::True,
             nodes: vec![Node::default()],
-            slot_wild: Vec::new(),
         };
         let mut slots: Vec<Vec<Key>> = Vec::new();
         m.expr = m.compile(expr, &mut slots);
@@ -119,7 +116,6 @@ impl JsonMatcher {
         let mut m = JsonMatcher {
             expr: CExpr::True,
             nodes: vec![Node::default()],
-            slot_wild: Vec::new(),
         };
         m.slot(selector, &mut Vec::new());
         m
@@ -168,7 +164,6 @@ impl JsonMatcher {
             };
         }
         self.nodes[node].terminals.push(slot);
-        self.slot_wild.push(keys.contains(&Key::Wild));
         slots.push(keys);
         slot
     }
@@ -281,10 +276,6 @@ impl<'a> Ctx<'_, '_, 'a> {
     fn record(&mut self, set: &NodeSet, value: &Found<'a>) {
         for &node in set.iter() {
             for &slot in &self.m.nodes[node].terminals {
-                if !self.m.slot_wild[slot] {
-                    // A duplicated key: the last occurrence wins (as in serde_json and JavaScript).
-                    self.found.retain(|(s, _)| *s != slot);
-                }
                 self.found.push((slot, value.clone()));
             }
         }
@@ -423,16 +414,29 @@ impl<'a> Visitor<'a> for NodeVisitor<'_, '_, '_, 'a> {
 
     fn visit_map<A: MapAccess<'a>>(self, mut map: A) -> Result<(), A::Error> {
         let NodeVisitor { ctx, set } = self;
+        // Selected keys seen in this object, with the range of `found` their values produced:
+        // when a key repeats, the last occurrence wins (as in serde_json and JavaScript).
+        let mut seen: Vec<(Cow<'a, str>, usize, usize)> = Vec::new();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             let next = ctx.step(&set, Step::Key(&key));
             if next.is_empty() {
                 map.next_value::<IgnoredAny>()?;
-            } else {
-                map.next_value_seed(NodeSeed {
-                    ctx: &mut *ctx,
-                    set: next,
-                })?;
+                continue;
             }
+            if let Some(i) = seen.iter().position(|(k, _, _)| *k == key) {
+                let (_, start, end) = seen.remove(i);
+                ctx.found.drain(start..end);
+                for entry in &mut seen[i..] {
+                    entry.1 -= end - start;
+                    entry.2 -= end - start;
+                }
+            }
+            let start = ctx.found.len();
+            map.next_value_seed(NodeSeed {
+                ctx: &mut *ctx,
+                set: next,
+            })?;
+            seen.push((key, start, ctx.found.len()));
         }
         Ok(())
     }

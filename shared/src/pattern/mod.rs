@@ -22,7 +22,7 @@
 //!
 //! // Invalid patterns say where and why, with a caret.
 //! let err = FilterPattern::parse("{ $.level == \"ERROR\" }").unwrap_err();
-//! assert_eq!(err.position, 11);
+//! assert_eq!(err.position, 10);
 //! ```
 //!
 //! # Pattern kinds

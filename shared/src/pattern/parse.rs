@@ -225,14 +225,9 @@ impl Parser<'_> {
     }
 
     fn starts_with(&self, s: &str) -> bool {
-        let mut i = self.pos;
-        for c in s.chars() {
-            if i >= self.end || self.chars[i] != c {
-                return false;
-            }
-            i += 1;
-        }
-        true
+        (self.pos..)
+            .zip(s.chars())
+            .all(|(i, c)| i < self.end && self.chars[i] == c)
     }
 
     fn skip_ws(&mut self) {
