@@ -1,16 +1,132 @@
-//! CloudWatch Logs filter patterns.
-//!
-//! CONTRACT STUB — the public API below is what the rest of the crate codes against. The
-//! implementation here is a placeholder (terms only; everything else is rejected) until the real
-//! engine lands. Keep every public item's name and signature.
+//! CloudWatch Logs filter patterns — the same syntax, and the same answers, as CloudWatch Logs
+//! metric filters, subscription filters and `TestMetricFilter`.
 //!
 //! ```
-//! use logalert::pattern::FilterPattern;
+//! use logalert::pattern::{FilterPattern, PatternKind};
+//!
+//! // Unstructured terms: case-sensitive substrings, AND-ed; `-` excludes.
 //! let p = FilterPattern::parse("ERROR -healthcheck").unwrap();
 //! assert!(p.is_match("ERROR db down"));
+//! assert!(!p.is_match("ERROR healthcheck failed"));
+//!
+//! // JSON: selectors, comparisons, `&&`/`||`, parentheses.
+//! let p = FilterPattern::parse(r#"{ $.level = "ERROR" && $.latency > 100 }"#).unwrap();
+//! assert_eq!(p.kind(), PatternKind::Json);
+//! assert!(p.is_match(r#"{"level":"ERROR","latency":250}"#));
+//!
+//! // Space-delimited: fields, conditions, extracted values as TestMetricFilter reports them.
+//! let p = FilterPattern::parse("[ip, user, ..., status_code = 4*, bytes]").unwrap();
+//! let m = p.matches(r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET / HTTP/1.0" 404 1534"#).unwrap();
+//! assert_eq!(m.extracted[0], ("$ip".to_string(), "127.0.0.1".to_string()));
+//! assert_eq!(m.extracted[5], ("$status_code".to_string(), "404".to_string()));
+//!
+//! // Invalid patterns say where and why, with a caret.
+//! let err = FilterPattern::parse("{ $.level == \"ERROR\" }").unwrap_err();
+//! assert_eq!(err.position, 10);
 //! ```
+//!
+//! # Pattern kinds
+//!
+//! The first non-blank character decides ([`PatternKind`]): `{` JSON, `[` space-delimited,
+//! `%` a whole-pattern regular expression, anything else a list of terms. Empty (or blank)
+//! patterns and `" "` match every event.
+//!
+//! * **Terms**: `ERROR`, `"exact phrase"` (`\"` escapes a quote, `\\` a backslash), `-excluded`,
+//!   `?optional`. Unquoted terms may contain only ASCII letters, digits and `_` (AWS: "terms
+//!   that include characters other than alphanumeric or underscore must be placed inside double
+//!   quotes"). Plain terms are AND-ed; `?` terms are OR-ed, and are **ignored** when the pattern
+//!   also has plain or `-` terms, as AWS documents (`?ERROR ?ARGUMENTS REQUEST` = `REQUEST`).
+//!   Matching is substring search (`ERROR` matches `ERRORCODE`).
+//! * **JSON** `{ … }`: `$.a.b`, `$.a[0]`, `$.a[0][1]`, `$.*`, `$.a[*]`, `$.['key.with.dots']`;
+//!   `=`/`!=` with strings (leading/trailing `*` are wildcards, `*` alone means "present"),
+//!   numbers with `= != < > <= >=`, `%regex%`, `IS NULL`, `IS TRUE`, `IS FALSE`,
+//!   `NOT EXISTS`; `&&` binds tighter than `||`; parentheses group.
+//! * **Space-delimited** `[ … ]`: see [below](#space-delimited-fields).
+//! * **Regex** `%…%`: CloudWatch's restricted dialect (see `regex.rs`), searched anywhere in the
+//!   message unless anchored with `^`/`$`; matched by the `regex` crate in linear time.
+//!
+//! Limits: 1024 characters; at most 2 regular expressions in a JSON or delimited pattern; at
+//! most 1 wildcard per selector and 3 wildcard selectors per pattern.
+//!
+//! # Space-delimited fields
+//!
+//! A message is split at runs of spaces/tabs; `"…"` and `[…]` groups are one field, and the
+//! extracted value drops the quotes/brackets. Pattern fields are matched in order:
+//!
+//! * without `...`, field *i* is the *i*-th word and **the last field takes the rest of the
+//!   line** (so `[w1=ERROR, w2]` matches any line whose first word is `ERROR`, while
+//!   `[w1=ERROR]` matches only a line that is exactly `ERROR`); a message with fewer words
+//!   than the pattern has fields does not match;
+//! * `...` stands for any number (zero or more) of fields: fields before the first `...` line
+//!   up with the start of the message, fields after the last one with its end (`[..., size]`:
+//!   `size` is the last word), fields between ellipses take the leftmost place that fits;
+//! * `[]` reports every field, like `[...]`;
+//! * an empty entry (`[a,,b]`, a trailing comma) is an unnamed field of its own;
+//! * extracted values use `$name` for named fields and `$N` (1-based position in the message)
+//!   for unnamed ones and those covered by `...` (TestMetricFilter's output).
+//!
+//! # Decisions where AWS is silent or contradicts itself
+//!
+//! These are covered by `tests/pattern_decisions.rs`.
+//!
+//! 1. **A missing JSON property** fails every comparison, `=`, `!=` and `<`… alike, and every
+//!    `IS`; only `NOT EXISTS` holds. (AWS says the same of selectors pointing at arrays or
+//!    objects: "won't match" for `=` and `!=`.)
+//! 2. **Numbers and numeric strings**: the *pattern's* value decides. A number in the pattern
+//!    (`= 400`, `> 1e3`) compares numerically with JSON numbers and with JSON strings that are
+//!    numbers (`"400"`); a string in the pattern (`= "400"`, `= 4*`) compares textually with
+//!    JSON strings and with numbers and booleans *as written* in the message. A value that is
+//!    not a number fails `=`, `<`, `>`, … and satisfies `!=`. `null` satisfies only `IS NULL`,
+//!    `= *` and `!=` (with anything). In space-delimited patterns every field is text: numeric
+//!    comparisons apply when the field is a number.
+//! 3. **`*` in the middle** of a string value is a literal character (AWS: "`Ev*ent` will only
+//!    match the actual string `Ev*ent`"); only a leading and a trailing `*` are wildcards.
+//! 4. **JSON after a text prefix** (Lambda's `2024-…\tRequestId\tINFO\t{…}`) does not match a
+//!    JSON pattern: the message must be exactly one JSON object (surrounding whitespace
+//!    allowed). A JSON array, a scalar, or trailing text never matches.
+//! 5. **Field counts**: see [above](#space-delimited-fields). Runs of whitespace are one
+//!    separator. An unterminated `"` or `[` in a message is an ordinary character.
+//! 6. **Wildcard selectors** (`$.*`, `$.a[*]`) match when *any* selected value satisfies the
+//!    condition (for `!=` too); `NOT EXISTS` holds when nothing is selected. `*` selects the
+//!    values of an object or the elements of an array. Nested arrays/objects never match.
+//! 7. **Duplicate JSON keys**: the last occurrence wins (as in serde_json and JavaScript).
+//! 8. **Keywords** (`IS NULL`, `IS TRUE`, `IS FALSE`, `NOT EXISTS`) must be upper case, as
+//!    documented; lower case is an error that says so. `AND`/`OR` words, `==` and `!==` are
+//!    errors too.
+//! 9. **`%regex%` mixed with terms** (`ERROR %x%`) is an error: a regex is a whole pattern, a
+//!    JSON value or a field condition. `""` (empty phrase) is rejected, as AWS rejects it.
+//! 10. **Empty lines / messages**: a term pattern never matches an empty message unless it has
+//!     no (effective) terms; `[]` matches it with nothing extracted.
+//!
+//! # Value references
+//!
+//! [`ValueRef`] resolves a metric value, a dimension or a rule's `query_key` against a matched
+//! event: `$.a.b` (JSON), `$name`/`$3` (space-delimited), or a number.
+
+mod ast;
+mod compare;
+mod delimited;
+mod display;
+mod error;
+mod json;
+mod parse;
+mod regex;
+mod terms;
 
 use std::fmt;
+
+pub use ast::{
+    Ast, CmpOp, Field, FieldExpr, JsonCond, JsonExpr, JsonTest, RegexLit, Segment, Selector, Span,
+    Term, TermMode, Value,
+};
+pub use error::PatternError;
+pub use parse::{
+    MAX_PATTERN_CHARS, MAX_REGEXES, MAX_WILDCARD_SELECTORS, MAX_WILDCARDS_PER_SELECTOR,
+};
+
+use delimited::DelimitedMatcher;
+use json::JsonMatcher;
+use terms::TermMatcher;
 
 /// Which sub-language a pattern is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,20 +150,48 @@ pub struct Match {
 }
 
 /// A compiled filter pattern.
+///
+/// `Display` prints the canonical form of the pattern (which parses back to the same syntax
+/// tree); [`FilterPattern::source`] is the text as written.
 #[derive(Debug, Clone)]
 pub struct FilterPattern {
     source: String,
-    terms: Vec<String>,
+    ast: Ast,
+    matcher: Matcher,
+}
+
+#[derive(Debug, Clone)]
+enum Matcher {
+    All,
+    Terms(TermMatcher),
+    Regex(::regex::Regex),
+    Json(JsonMatcher),
+    Delimited(DelimitedMatcher),
 }
 
 impl FilterPattern {
     /// Parse and compile a pattern. Errors carry the character position.
     pub fn parse(source: &str) -> Result<FilterPattern, PatternError> {
-        let trimmed = source.trim();
-        if trimmed.starts_with(['{', '[', '%']) {
-            return Err(PatternError::new(source, 0, "Invalid metric filter pattern"));
-        }
-        Ok(FilterPattern { source: source.to_string(), terms: trimmed.split_whitespace().map(|t| t.trim_matches('"').to_string()).collect() })
+        let ast = parse::parse(source)?;
+        let matcher = match &ast {
+            Ast::Empty => Matcher::All,
+            Ast::Terms(terms) => {
+                let m = TermMatcher::new(terms);
+                if m.is_match_all() {
+                    Matcher::All
+                } else {
+                    Matcher::Terms(m)
+                }
+            }
+            Ast::Regex(lit) => Matcher::Regex(regex::compile(&lit.body)),
+            Ast::Json(expr) => Matcher::Json(JsonMatcher::new(expr)),
+            Ast::Delimited(fields) => Matcher::Delimited(DelimitedMatcher::new(fields)),
+        };
+        Ok(FilterPattern {
+            source: source.to_string(),
+            ast,
+            matcher,
+        })
     }
 
     /// The pattern text as written.
@@ -55,82 +199,160 @@ impl FilterPattern {
         &self.source
     }
 
+    /// The syntax tree.
+    pub fn ast(&self) -> &Ast {
+        &self.ast
+    }
+
     pub fn kind(&self) -> PatternKind {
-        if self.terms.is_empty() { PatternKind::MatchAll } else { PatternKind::Terms }
+        match &self.matcher {
+            Matcher::All => PatternKind::MatchAll,
+            Matcher::Terms(_) => PatternKind::Terms,
+            Matcher::Regex(_) => PatternKind::Regex,
+            Matcher::Json(_) => PatternKind::Json,
+            Matcher::Delimited(_) => PatternKind::Delimited,
+        }
     }
 
     /// Does `message` match?
     pub fn is_match(&self, message: &str) -> bool {
-        self.matches(message).is_some()
+        match &self.matcher {
+            Matcher::All => true,
+            Matcher::Terms(t) => t.is_match(message),
+            Matcher::Regex(r) => r.is_match(message),
+            Matcher::Json(j) => j.is_match(message),
+            Matcher::Delimited(d) => d.eval(message, false).is_some(),
+        }
     }
 
     /// Match `message`, returning extracted values on success.
     pub fn matches(&self, message: &str) -> Option<Match> {
-        self.terms.iter().all(|t| message.contains(t.as_str())).then(Match::default)
+        match &self.matcher {
+            Matcher::Delimited(d) => d.eval(message, true).map(|extracted| Match { extracted }),
+            _ => self.is_match(message).then(Match::default),
+        }
+    }
+
+    /// The names a space-delimited pattern can extract (`name` for `$name`), in field order.
+    /// Empty for other kinds.
+    pub fn field_names(&self) -> Vec<&str> {
+        match &self.ast {
+            Ast::Delimited(fields) => fields
+                .iter()
+                .filter_map(|f| match f {
+                    Field::Named { name, .. } => Some(name.as_str()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl fmt::Display for FilterPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.ast)
     }
 }
 
 /// A reference to a value in a matched event: a metric value, a dimension, a query key.
 /// `$.a.b[0]` (JSON selector), `$name` / `$3` (space-delimited field), or a number literal.
+///
+/// ```
+/// use logalert::pattern::{FilterPattern, ValueRef};
+/// let p = FilterPattern::parse("{ $.latency = * }").unwrap();
+/// let msg = r#"{"latency": 50, "user": {"id": "u-1"}, "tags": ["a"], "gone": null}"#;
+/// let m = p.matches(msg).unwrap();
+/// assert_eq!(ValueRef::parse("$.latency").unwrap().resolve(msg, &m).as_deref(), Some("50"));
+/// assert_eq!(ValueRef::parse("$.user.id").unwrap().resolve(msg, &m).as_deref(), Some("u-1"));
+/// assert_eq!(ValueRef::parse("$.tags").unwrap().resolve(msg, &m), None); // arrays/objects
+/// assert_eq!(ValueRef::parse("$.gone").unwrap().resolve(msg, &m), None); // null
+/// assert_eq!(ValueRef::parse("1").unwrap().resolve(msg, &m).as_deref(), Some("1"));
+///
+/// let p = FilterPattern::parse("[ip, user, ...]").unwrap();
+/// let m = p.matches("10.0.0.1 alice GET /").unwrap();
+/// assert_eq!(ValueRef::parse("$user").unwrap().resolve("", &m).as_deref(), Some("alice"));
+/// assert_eq!(ValueRef::parse("$3").unwrap().resolve("", &m).as_deref(), Some("GET"));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum ValueRef {
+    /// A number literal (`1`, `0.5`).
     Number(f64),
+    /// A JSON selector, stored without its leading `$.` (`a.b[0]` for `$.a.b[0]`).
     Json(String),
+    /// A space-delimited field: a name (`status` for `$status`) or a position (`3` for `$3`).
     Field(String),
 }
 
 impl ValueRef {
+    /// Parse `$.selector`, `$name`, `$N` or a number.
     pub fn parse(source: &str) -> Result<ValueRef, PatternError> {
         let s = source.trim();
-        if let Some(path) = s.strip_prefix("$.") {
-            return Ok(ValueRef::Json(path.to_string()));
+        let offset = source.chars().take_while(|c| c.is_whitespace()).count();
+        if s.starts_with("$.") {
+            let selector = parse::parse_selector(source)?;
+            let text = selector.to_string();
+            return Ok(ValueRef::Json(text["$.".len()..].to_string()));
         }
         if let Some(name) = s.strip_prefix('$') {
+            if let Some(bad) = name
+                .chars()
+                .position(|c| !(c.is_ascii_alphanumeric() || c == '_'))
+            {
+                return Err(PatternError::new(
+                    source,
+                    offset + 1 + bad,
+                    "a field reference is `$name` (letters, digits, '_') or `$N` (a position); JSON selectors start with `$.`",
+                ));
+            }
+            if name.is_empty() {
+                return Err(PatternError::new(
+                    source,
+                    offset + 1,
+                    "expected a field name or position after '$' (e.g. `$status` or `$3`)",
+                ));
+            }
             return Ok(ValueRef::Field(name.to_string()));
         }
-        s.parse::<f64>().map(ValueRef::Number).map_err(|_| PatternError::new(source, 0, "expected a number, `$.selector` or `$field`"))
+        match s.parse::<f64>() {
+            Ok(n) if parse::is_aws_number(s) => Ok(ValueRef::Number(n)),
+            _ => Err(PatternError::new(
+                source,
+                offset,
+                "expected a number, a JSON selector (`$.field`) or a space-delimited field (`$name`, `$3`)",
+            )),
+        }
     }
 
     /// Resolve against a matched event. `None` when the value is absent, an object or an array.
+    ///
+    /// * `Number(n)`: `n` (`1`, `0.5`).
+    /// * `Json(selector)`: the selected scalar in `message` — a string unquoted and unescaped,
+    ///   a number exactly as written (`1.50` stays `1.50`), `true`/`false`; `null`, arrays,
+    ///   objects and missing properties give `None`. With a wildcard, the first scalar.
+    /// * `Field(name)`: the value `m` extracted as `$name` (or `$N`).
     pub fn resolve(&self, message: &str, m: &Match) -> Option<String> {
         match self {
             ValueRef::Number(n) => Some(n.to_string()),
-            ValueRef::Field(name) => m.extracted.iter().find(|(k, _)| k[1..] == **name).map(|(_, v)| v.clone()),
+            ValueRef::Field(name) => m
+                .extracted
+                .iter()
+                .find(|(k, _)| k.strip_prefix('$') == Some(name.as_str()))
+                .map(|(_, v)| v.clone()),
             ValueRef::Json(path) => {
-                let v: serde_json::Value = serde_json::from_str(message).ok()?;
-                let ptr = format!("/{}", path.replace('.', "/"));
-                match v.pointer(&ptr)? {
-                    serde_json::Value::String(s) => Some(s.clone()),
-                    serde_json::Value::Object(_) | serde_json::Value::Array(_) => None,
-                    other => Some(other.to_string()),
-                }
+                let selector = parse::parse_selector(&format!("$.{path}")).ok()?;
+                JsonMatcher::for_selector(&selector).first_value(message)
             }
         }
     }
 }
 
-/// An invalid pattern: what is wrong and where (character offset into the pattern).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PatternError {
-    pub pattern: String,
-    /// 0-based character (not byte) position of the offending character.
-    pub position: usize,
-    pub message: String,
-}
-
-impl PatternError {
-    pub fn new(pattern: &str, position: usize, message: impl Into<String>) -> PatternError {
-        PatternError { pattern: pattern.to_string(), position, message: message.into() }
-    }
-}
-
-impl fmt::Display for PatternError {
-    /// Renders the message, then the pattern with a caret under the position.
+impl fmt::Display for ValueRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{} (at character {})", self.message, self.position + 1)?;
-        writeln!(f, "  {}", self.pattern)?;
-        write!(f, "  {}^", " ".repeat(self.position))
+        match self {
+            ValueRef::Number(n) => write!(f, "{n}"),
+            ValueRef::Json(path) => write!(f, "$.{path}"),
+            ValueRef::Field(name) => write!(f, "${name}"),
+        }
     }
 }
-
-impl std::error::Error for PatternError {}

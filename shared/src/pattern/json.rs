@@ -1,0 +1,526 @@
+//! JSON patterns: evaluate conditions against a message without building a `serde_json::Value`.
+//!
+//! The selectors of a pattern are merged into a trie. One pass of serde_json's deserializer
+//! walks the message, guided by the trie: values on no selector's path are skipped with
+//! [`IgnoredAny`] (validated, never allocated); a selected value is captured as a borrowed
+//! [`RawValue`] slice and classified (string, number as written, bool, null, array/object).
+//! Object keys and strings without escapes are borrowed from the message.
+//!
+//! Why not `serde_json::from_str::<Value>`: building a `Value` allocates a map entry and a
+//! `String` for every key and value of every event, although a pattern looks at a handful of
+//! them. The walk still parses (and so validates) the whole message — a message that is not
+//! exactly one JSON object never matches — but it does no per-field allocation. The benchmark
+//! (`benches/pattern_matching.rs`) measures it against the full `Value` parse.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use super::ast::{JsonExpr, JsonTest, Segment, Selector};
+use super::compare::{Test, compare_num, parse_number};
+
+/// A compiled JSON pattern (or a lone selector, for value references).
+#[derive(Debug, Clone)]
+pub(crate) struct JsonMatcher {
+    expr: CExpr,
+    nodes: Vec<Node>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Key {
+    Name(String),
+    Index(usize),
+    Wild,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Node {
+    children: Vec<(Key, usize)>,
+    /// Slots whose selector ends here.
+    terminals: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+enum CExpr {
+    Or(Vec<CExpr>),
+    And(Vec<CExpr>),
+    Cond {
+        slot: usize,
+        test: JTest,
+    },
+    /// Used by a lone selector: no condition.
+    True,
+}
+
+#[derive(Debug, Clone)]
+enum JTest {
+    Cmp(Test),
+    IsNull,
+    IsTrue,
+    IsFalse,
+    NotExists,
+}
+
+/// A selected value. Strings without escapes and numbers are borrowed from the message.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Found<'a> {
+    Str(Cow<'a, str>),
+    /// A number, as written in the message.
+    Num(&'a str),
+    Bool(bool),
+    Null,
+    /// An array or an object: never matches any condition.
+    Composite,
+}
+
+impl Found<'_> {
+    /// The value as text, for string comparisons and regexes (`None` for null/composites).
+    fn text(&self) -> Option<&str> {
+        match self {
+            Found::Str(s) => Some(s),
+            Found::Num(n) => Some(n),
+            Found::Bool(true) => Some("true"),
+            Found::Bool(false) => Some("false"),
+            Found::Null | Found::Composite => None,
+        }
+    }
+}
+
+fn keys_of(selector: &Selector) -> Vec<Key> {
+    selector
+        .segments
+        .iter()
+        .map(|s| match s {
+            Segment::Key { name, .. } => Key::Name(name.clone()),
+            Segment::Index(i) => Key::Index(*i),
+            Segment::Wildcard { .. } => Key::Wild,
+        })
+        .collect()
+}
+
+impl JsonMatcher {
+    pub(crate) fn new(expr: &JsonExpr) -> JsonMatcher {
+        let mut m = JsonMatcher {
+            expr: CExpr::True,
+            nodes: vec![Node::default()],
+        };
+        let mut slots: Vec<Vec<Key>> = Vec::new();
+        m.expr = m.compile(expr, &mut slots);
+        m
+    }
+
+    /// A matcher that only collects the values `selector` points at (see [`Self::first_value`]).
+    pub(crate) fn for_selector(selector: &Selector) -> JsonMatcher {
+        let mut m = JsonMatcher {
+            expr: CExpr::True,
+            nodes: vec![Node::default()],
+        };
+        m.slot(selector, &mut Vec::new());
+        m
+    }
+
+    fn compile(&mut self, expr: &JsonExpr, slots: &mut Vec<Vec<Key>>) -> CExpr {
+        match expr {
+            JsonExpr::Or(v) => CExpr::Or(v.iter().map(|e| self.compile(e, slots)).collect()),
+            JsonExpr::And(v) => CExpr::And(v.iter().map(|e| self.compile(e, slots)).collect()),
+            JsonExpr::Cond(c) => {
+                let slot = self.slot(&c.selector, slots);
+                let test = match &c.test {
+                    JsonTest::Compare { op, value } => JTest::Cmp(Test::new(*op, value)),
+                    JsonTest::IsNull => JTest::IsNull,
+                    JsonTest::IsTrue => JTest::IsTrue,
+                    JsonTest::IsFalse => JTest::IsFalse,
+                    JsonTest::NotExists => JTest::NotExists,
+                };
+                CExpr::Cond { slot, test }
+            }
+        }
+    }
+
+    /// The slot for `selector`, adding its path to the trie the first time it is seen.
+    fn slot(&mut self, selector: &Selector, slots: &mut Vec<Vec<Key>>) -> usize {
+        let keys = keys_of(selector);
+        if let Some(existing) = slots.iter().position(|k| *k == keys) {
+            return existing;
+        }
+        let slot = slots.len();
+        let mut node = 0;
+        for key in &keys {
+            let next = self.nodes[node]
+                .children
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, n)| *n);
+            node = match next {
+                Some(n) => n,
+                None => {
+                    self.nodes.push(Node::default());
+                    let n = self.nodes.len() - 1;
+                    self.nodes[node].children.push((key.clone(), n));
+                    n
+                }
+            };
+        }
+        self.nodes[node].terminals.push(slot);
+        slots.push(keys);
+        slot
+    }
+
+    /// Does `msg` (one JSON object) satisfy the pattern?
+    pub(crate) fn is_match(&self, msg: &str) -> bool {
+        let mut found = Vec::with_capacity(4);
+        if !self.walk(msg, &mut found) {
+            return false;
+        }
+        self.expr.eval(&found)
+    }
+
+    /// The first scalar the lone selector points at, as text; `None` when absent, null, an
+    /// array or an object (or when `msg` is not a JSON object).
+    pub(crate) fn first_value(&self, msg: &str) -> Option<String> {
+        let mut found = Vec::with_capacity(2);
+        if !self.walk(msg, &mut found) {
+            return None;
+        }
+        found.into_iter().find_map(|(_, f)| match f {
+            Found::Str(s) => Some(s.into_owned()),
+            Found::Num(n) => Some(n.to_string()),
+            Found::Bool(b) => Some(b.to_string()),
+            Found::Null | Found::Composite => None,
+        })
+    }
+
+    /// Walk `msg`, collecting `(slot, value)` for every selected value. False when `msg` is
+    /// not exactly one JSON object.
+    fn walk<'a>(&self, msg: &'a str, found: &mut Vec<(usize, Found<'a>)>) -> bool {
+        let mut de = serde_json::Deserializer::from_str(msg);
+        let mut ctx = Ctx { m: self, found };
+        let visitor = NodeVisitor {
+            ctx: &mut ctx,
+            set: NodeSet::one(0),
+        };
+        if Deserializer::deserialize_map(&mut de, visitor).is_err() {
+            return false;
+        }
+        de.end().is_ok()
+    }
+}
+
+impl CExpr {
+    fn eval(&self, found: &[(usize, Found<'_>)]) -> bool {
+        match self {
+            CExpr::Or(v) => v.iter().any(|e| e.eval(found)),
+            CExpr::And(v) => v.iter().all(|e| e.eval(found)),
+            CExpr::True => true,
+            CExpr::Cond { slot, test } => {
+                let mut present = false;
+                for (_, value) in found.iter().filter(|(s, _)| s == slot) {
+                    present = true;
+                    if test.eval(value) {
+                        return true;
+                    }
+                }
+                !present && matches!(test, JTest::NotExists)
+            }
+        }
+    }
+}
+
+impl JTest {
+    /// Test one present value. Arrays and objects never match (AWS: "If a property selector
+    /// points to an array or object, the filter pattern won't match").
+    fn eval(&self, value: &Found<'_>) -> bool {
+        if *value == Found::Composite {
+            return false;
+        }
+        match self {
+            JTest::IsNull => *value == Found::Null,
+            JTest::IsTrue => *value == Found::Bool(true),
+            JTest::IsFalse => *value == Found::Bool(false),
+            JTest::NotExists => false,
+            JTest::Cmp(Test::Num { op, n }) => {
+                let number = match value {
+                    Found::Num(text) => text.parse().ok(),
+                    Found::Str(s) => parse_number(s),
+                    _ => None,
+                };
+                compare_num(*op, number, *n)
+            }
+            JTest::Cmp(test @ (Test::Str { negate, .. } | Test::Regex { negate, .. })) => {
+                match value.text() {
+                    Some(text) => test.test_text(text),
+                    // null: `= *` holds (the property is present); any other `=` fails, `!=` holds.
+                    None => match test {
+                        Test::Str {
+                            pat: super::compare::StrPattern::Any,
+                            ..
+                        } => !*negate,
+                        _ => *negate,
+                    },
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- the guided walk
+
+struct Ctx<'m, 'f, 'a> {
+    m: &'m JsonMatcher,
+    found: &'f mut Vec<(usize, Found<'a>)>,
+}
+
+impl<'a> Ctx<'_, '_, 'a> {
+    fn record(&mut self, set: &NodeSet, value: &Found<'a>) {
+        for &node in set.iter() {
+            for &slot in &self.m.nodes[node].terminals {
+                self.found.push((slot, value.clone()));
+            }
+        }
+    }
+
+    fn has_terminals(&self, set: &NodeSet) -> bool {
+        set.iter().any(|&n| !self.m.nodes[n].terminals.is_empty())
+    }
+
+    fn has_children(&self, set: &NodeSet) -> bool {
+        set.iter().any(|&n| !self.m.nodes[n].children.is_empty())
+    }
+
+    /// Trie nodes reached from `set` through an object key or an array index.
+    fn step(&self, set: &NodeSet, key: Step<'_>) -> NodeSet {
+        let mut next = NodeSet::default();
+        for &node in set.iter() {
+            for (k, child) in &self.m.nodes[node].children {
+                let hit = match (k, key) {
+                    (Key::Wild, _) => true,
+                    (Key::Name(n), Step::Key(s)) => n == s,
+                    (Key::Index(i), Step::Index(j)) => *i == j,
+                    _ => false,
+                };
+                if hit {
+                    next.push(*child);
+                }
+            }
+        }
+        next
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Step<'s> {
+    Key(&'s str),
+    Index(usize),
+}
+
+/// A small set of trie nodes that apply at one place in the document. The quotas (one
+/// wildcard per selector, three wildcard selectors) keep it at most 4 nodes wide.
+#[derive(Default, Clone)]
+struct NodeSet {
+    nodes: [usize; 8],
+    len: usize,
+}
+
+impl NodeSet {
+    fn one(node: usize) -> NodeSet {
+        let mut s = NodeSet::default();
+        s.push(node);
+        s
+    }
+
+    fn push(&mut self, node: usize) {
+        if self.len < self.nodes.len() && !self.iter().any(|&n| n == node) {
+            self.nodes[self.len] = node;
+            self.len += 1;
+        }
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, usize> {
+        self.nodes[..self.len].iter()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Classify a raw JSON value (already validated by serde_json).
+fn classify(raw: &str) -> Found<'_> {
+    let raw = raw.trim();
+    match raw.as_bytes().first() {
+        Some(b'"') => {
+            if raw.contains('\\') {
+                Found::Str(Cow::Owned(
+                    serde_json::from_str::<String>(raw).unwrap_or_default(),
+                ))
+            } else {
+                Found::Str(Cow::Borrowed(&raw[1..raw.len() - 1]))
+            }
+        }
+        Some(b't') => Found::Bool(true),
+        Some(b'f') => Found::Bool(false),
+        Some(b'n') => Found::Null,
+        Some(b'{' | b'[') | None => Found::Composite,
+        Some(_) => Found::Num(raw),
+    }
+}
+
+/// Deserializes the value at a place where `set` applies.
+struct NodeSeed<'c, 'm, 'f, 'a> {
+    ctx: &'c mut Ctx<'m, 'f, 'a>,
+    set: NodeSet,
+}
+
+impl<'a> DeserializeSeed<'a> for NodeSeed<'_, '_, '_, 'a> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'a>>(self, deserializer: D) -> Result<(), D::Error> {
+        if !self.ctx.has_terminals(&self.set) {
+            return deserializer.deserialize_any(NodeVisitor {
+                ctx: self.ctx,
+                set: self.set,
+            });
+        }
+        // A selected value: capture its text, then descend if other selectors go deeper.
+        let raw = <&'a RawValue as serde::Deserialize>::deserialize(deserializer)?;
+        let text: &'a str = raw.get();
+        let found = classify(text);
+        self.ctx.record(&self.set, &found);
+        if found == Found::Composite && self.ctx.has_children(&self.set) {
+            let mut sub = serde_json::Deserializer::from_str(text);
+            sub.deserialize_any(NodeVisitor {
+                ctx: self.ctx,
+                set: self.set,
+            })
+            .map_err(de::Error::custom)?;
+        }
+        Ok(())
+    }
+}
+
+struct NodeVisitor<'c, 'm, 'f, 'a> {
+    ctx: &'c mut Ctx<'m, 'f, 'a>,
+    set: NodeSet,
+}
+
+impl<'a> Visitor<'a> for NodeVisitor<'_, '_, '_, 'a> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'a>>(self, mut map: A) -> Result<(), A::Error> {
+        let NodeVisitor { ctx, set } = self;
+        // Selected keys seen in this object, with the range of `found` their values produced:
+        // when a key repeats, the last occurrence wins (as in serde_json and JavaScript).
+        let mut seen: Vec<(Cow<'a, str>, usize, usize)> = Vec::new();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let next = ctx.step(&set, Step::Key(&key));
+            if next.is_empty() {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            if let Some(i) = seen.iter().position(|(k, _, _)| *k == key) {
+                let (_, start, end) = seen.remove(i);
+                ctx.found.drain(start..end);
+                for entry in &mut seen[i..] {
+                    entry.1 -= end - start;
+                    entry.2 -= end - start;
+                }
+            }
+            let start = ctx.found.len();
+            map.next_value_seed(NodeSeed {
+                ctx: &mut *ctx,
+                set: next,
+            })?;
+            seen.push((key, start, ctx.found.len()));
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'a>>(self, mut seq: A) -> Result<(), A::Error> {
+        let NodeVisitor { ctx, set } = self;
+        let mut index = 0;
+        loop {
+            let next = ctx.step(&set, Step::Index(index));
+            let more = if next.is_empty() {
+                seq.next_element::<IgnoredAny>()?.is_some()
+            } else {
+                seq.next_element_seed(NodeSeed {
+                    ctx: &mut *ctx,
+                    set: next,
+                })?
+                .is_some()
+            };
+            if !more {
+                return Ok(());
+            }
+            index += 1;
+        }
+    }
+
+    // Scalars where a selector expected an object or array: nothing to select.
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i128<E: de::Error>(self, _: i128) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u128<E: de::Error>(self, _: u128) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// An object key, borrowed from the message unless it contains escapes.
+struct KeySeed;
+
+impl<'a> DeserializeSeed<'a> for KeySeed {
+    type Value = Cow<'a, str>;
+
+    fn deserialize<D: Deserializer<'a>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'a> Visitor<'a> for KeyVisitor {
+    type Value = Cow<'a, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'a str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_string()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
