@@ -138,6 +138,16 @@ pub fn log_group_url(region: &str, log_group: &str) -> String {
     )
 }
 
+/// The log groups list (the fallback when a more precise link would be too long).
+pub fn log_groups_url(region: &str) -> String {
+    format!("{}#logsV2:log-groups", cloudwatch_home(region))
+}
+
+/// The Logs Insights page with no query (the fallback when a query link would be too long).
+pub fn insights_home_url(region: &str) -> String {
+    format!("{}#logsV2:logs-insights", cloudwatch_home(region))
+}
+
 /// The default Logs Insights query behind [`insights_url`] links: the newest events first.
 pub const DEFAULT_INSIGHTS_QUERY: &str =
     "fields @timestamp, @logStream, @message\n| sort @timestamp desc\n| limit 100";
@@ -192,6 +202,11 @@ pub fn alarm_url(region: &str, alarm_name: &str) -> String {
         cloudwatch_home(region),
         encode_uri_component(alarm_name)
     )
+}
+
+/// The alarms list.
+pub fn alarms_url(region: &str) -> String {
+    format!("{}#alarmsV2:", cloudwatch_home(region))
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC) for epoch milliseconds; out-of-range values are clamped.

@@ -20,6 +20,46 @@ pub const COLOR_WARNING: &str = "#daa038";
 pub const COLOR_INFO: &str = "#9e9e9e";
 pub const COLOR_RESOLVED: &str = "#2eb886";
 
+/// Longest URL put in a link: a link must fit in a 3,000-character section with its label. AWS
+/// names are short (log group and stream ≤ 512), so only hostile input reaches this.
+pub const LINK_URL_MAX: usize = 2_000;
+
+/// A log-events link that fits [`LINK_URL_MAX`]: drops the filter pattern, then the stream, then
+/// falls back to the log groups list, so a link is always there.
+fn log_events_link(mut link: LogEventsLink<'_>) -> String {
+    let url = links::log_events_url(&link);
+    if url.len() <= LINK_URL_MAX {
+        return url;
+    }
+    link.filter_pattern = None;
+    let url = links::log_events_url(&link);
+    if url.len() <= LINK_URL_MAX {
+        return url;
+    }
+    link.log_stream = None;
+    let url = links::log_events_url(&link);
+    if url.len() <= LINK_URL_MAX {
+        return url;
+    }
+    links::log_groups_url(link.region)
+}
+
+/// A Logs Insights link that fits [`LINK_URL_MAX`], else the Logs Insights page.
+fn insights_link(region: &str, groups: &[&str], start_ms: i64, end_ms: i64) -> String {
+    let url = links::insights_url(
+        region,
+        groups,
+        start_ms,
+        end_ms,
+        links::DEFAULT_INSIGHTS_QUERY,
+    );
+    if url.len() <= LINK_URL_MAX {
+        url
+    } else {
+        links::insights_home_url(region)
+    }
+}
+
 /// Longest description / alert text / alarm reason paragraph.
 const PARAGRAPH_MAX: usize = 1_500;
 /// Longest pretty-printed JSON body of an unrecognised message.
@@ -230,7 +270,7 @@ pub fn alert_card(alert: &AlertMessage, opts: &RenderOptions) -> Card {
         alert.first_timestamp.min(alert.last_timestamp),
         alert.first_timestamp.max(alert.last_timestamp),
     );
-    let title_link = links::log_events_url(&LogEventsLink {
+    let title_link = log_events_link(LogEventsLink {
         region: &alert.region,
         log_group: &alert.log_group,
         log_stream: single_stream,
@@ -328,7 +368,7 @@ pub fn alert_card(alert: &AlertMessage, opts: &RenderOptions) -> Card {
         .iter()
         .take(opts.max_samples)
         .map(|s| {
-            let url = links::log_events_url(&LogEventsLink {
+            let url = log_events_link(LogEventsLink {
                 region: &alert.region,
                 log_group: &alert.log_group,
                 log_stream: Some(&s.log_stream),
@@ -353,12 +393,11 @@ pub fn alert_card(alert: &AlertMessage, opts: &RenderOptions) -> Card {
         })
         .collect();
 
-    let insights = links::insights_url(
+    let insights = insights_link(
         &alert.region,
         &[alert.log_group.as_str()],
         first.saturating_sub(pad),
         last.saturating_add(pad),
-        links::DEFAULT_INSIGHTS_QUERY,
     );
     Card {
         notify,
@@ -409,9 +448,14 @@ pub fn alarm_card(
     let name = safe_line(&alarm.alarm_name, opts, 255);
     let title = truncate_escaped(&format!("{label}: {name}"), super::limits::TITLE_MAX);
     let region = alarm.region().unwrap_or("us-east-1");
-    let title_link = alarm
-        .region()
-        .map(|r| links::alarm_url(r, &alarm.alarm_name));
+    let title_link = alarm.region().map(|r| {
+        let url = links::alarm_url(r, &alarm.alarm_name);
+        if url.len() <= LINK_URL_MAX {
+            url
+        } else {
+            links::alarms_url(r)
+        }
+    });
     let notify = format!("{emoji} *{label}* {name}");
     let fallback = truncate_escaped(&format!("{label}: {name}"), super::limits::FALLBACK_MAX);
 
@@ -487,9 +531,9 @@ pub fn alarm_card(
         for source in &e.sources {
             body.push(Paragraph::Mrkdwn(format!(
                 "Log events behind this alarm — metric filter {} on {}, pattern {}{}",
-                inline_code(&source.filter_name),
+                inline_code(&truncate(&source.filter_name, 200)),
                 link(
-                    &links::log_events_url(&LogEventsLink {
+                    &log_events_link(LogEventsLink {
                         region,
                         log_group: &source.log_group,
                         log_stream: None,
@@ -497,7 +541,7 @@ pub fn alarm_card(
                         end_ms: e.end_ms,
                         filter_pattern: Some(&source.filter_pattern),
                     }),
-                    &source.log_group,
+                    &truncate(&source.log_group, 200),
                 ),
                 if source.filter_pattern.trim().is_empty() {
                     "(empty: every event)".to_string()
@@ -515,7 +559,7 @@ pub fn alarm_card(
                 if samples.len() >= opts.max_samples {
                     continue;
                 }
-                let url = links::log_events_url(&LogEventsLink {
+                let url = log_events_link(LogEventsLink {
                     region,
                     log_group: &source.log_group,
                     log_stream: Some(&ev.log_stream),
@@ -547,13 +591,7 @@ pub fn alarm_card(
         let groups: Vec<&str> = e.sources.iter().map(|s| s.log_group.as_str()).collect();
         if !groups.is_empty() {
             footer_link = Some((
-                links::insights_url(
-                    region,
-                    &groups,
-                    e.start_ms,
-                    e.end_ms,
-                    links::DEFAULT_INSIGHTS_QUERY,
-                ),
+                insights_link(region, &groups, e.start_ms, e.end_ms),
                 "Logs Insights",
             ));
         }

@@ -75,9 +75,10 @@ pub fn inline_code(raw: &str) -> String {
 }
 
 /// Escaped text inside a link label (`<url|label>`): `|` is allowed in a label but `>` is not, and
-/// [`escape`] already handles it; line breaks are flattened so the link stays on one line.
+/// [`escape`] already handles it; line breaks are flattened so the link stays on one line, and
+/// backtick runs are broken up so a label cannot open a code block.
 pub fn link_label(raw: &str) -> String {
-    escape(&raw.replace(['\n', '\r'], " "))
+    neutralize_fences(&escape(&raw.replace(['\n', '\r'], " ")))
 }
 
 /// `<url|label>`. The URL must be one this crate built ([`crate::links`]) or an `http(s)` URL with no

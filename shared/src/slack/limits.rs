@@ -3,7 +3,7 @@
 //! ```
 //! use logalert::slack::limits::{slack_len, truncate_escaped};
 //! assert_eq!(slack_len("한국어 🚨"), 6); // the emoji is two UTF-16 units
-//! assert_eq!(truncate_escaped("a &amp; b", 5), "a &…"); // never cuts inside an entity
+//! assert_eq!(truncate_escaped("a &amp; b", 5), "a …"); // never cuts inside an entity
 //! ```
 //!
 //! Slack counts characters as JavaScript does (UTF-16 code units), so every length here is measured
