@@ -1,1 +1,338 @@
-//! (owned by a work stream; see lib.rs for the role of this module)
+//! CloudWatch Alarm notifications, as CloudWatch publishes them to SNS on a state change, and the log
+//! lines behind an alarm whose metric comes from a log metric filter ([`AlarmLogs`]).
+//!
+//! ```
+//! use logalert::alarm::{AlarmNotification, AlarmState};
+//! let json = r#"{"AlarmName":"api-5xx","NewStateValue":"OK","OldStateValue":"ALARM",
+//!   "NewStateReason":"Threshold Crossed","StateChangeTime":"2024-11-22T02:48:32.123+0000",
+//!   "AlarmArn":"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:api-5xx",
+//!   "Trigger":{"MetricName":"Errors","Namespace":"app","Period":60,"EvaluationPeriods":5}}"#;
+//! let alarm = AlarmNotification::from_json(json).unwrap();
+//! assert_eq!(alarm.new_state(), AlarmState::Ok);
+//! assert!(alarm.is_resolved());
+//! assert_eq!(alarm.region(), Some("eu-west-1"));
+//! assert_eq!(alarm.state_change_ms(), Some(1_732_243_712_123));
+//! ```
+//!
+//! Only `AlarmName` and `NewStateValue` are required; every other field is optional, because composite
+//! alarms carry `AlarmRule` instead of `Trigger`, metric-math alarms carry `Trigger.Metrics` instead
+//! of `Trigger.MetricName`, and AWS adds fields over time (unknown fields are ignored on purpose).
+
+use serde::{Deserialize, Serialize};
+
+/// An alarm's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlarmState {
+    Alarm,
+    Ok,
+    InsufficientData,
+    /// A value this crate does not know (kept for display).
+    Other(String),
+}
+
+impl AlarmState {
+    pub fn parse(s: &str) -> AlarmState {
+        match s {
+            "ALARM" => AlarmState::Alarm,
+            "OK" => AlarmState::Ok,
+            "INSUFFICIENT_DATA" => AlarmState::InsufficientData,
+            other => AlarmState::Other(other.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            AlarmState::Alarm => "ALARM",
+            AlarmState::Ok => "OK",
+            AlarmState::InsufficientData => "INSUFFICIENT_DATA",
+            AlarmState::Other(s) => s,
+        }
+    }
+}
+
+/// `Trigger.Dimensions[]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlarmDimension {
+    #[serde(alias = "Name")]
+    pub name: String,
+    #[serde(alias = "Value")]
+    pub value: String,
+}
+
+/// `Trigger.Metrics[].MetricStat.Metric` (metric-math alarms).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MetricRef {
+    pub metric_name: Option<String>,
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MetricStat {
+    pub metric: Option<MetricRef>,
+    pub period: Option<i64>,
+    pub stat: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MetricDataQuery {
+    pub id: Option<String>,
+    pub expression: Option<String>,
+    pub label: Option<String>,
+    pub metric_stat: Option<MetricStat>,
+}
+
+/// The `Trigger` object: what the alarm watches.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AlarmTrigger {
+    pub metric_name: Option<String>,
+    pub namespace: Option<String>,
+    pub statistic: Option<String>,
+    pub extended_statistic: Option<String>,
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub dimensions: Vec<AlarmDimension>,
+    /// Seconds.
+    pub period: Option<i64>,
+    pub evaluation_periods: Option<i64>,
+    pub datapoints_to_alarm: Option<i64>,
+    pub comparison_operator: Option<String>,
+    pub threshold: Option<f64>,
+    pub treat_missing_data: Option<String>,
+    #[serde(default)]
+    pub metrics: Vec<MetricDataQuery>,
+}
+
+/// A CloudWatch Alarm state-change notification (the SNS `Message`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AlarmNotification {
+    pub alarm_name: String,
+    pub alarm_description: Option<String>,
+    #[serde(rename = "AWSAccountId")]
+    pub aws_account_id: Option<String>,
+    pub new_state_value: String,
+    pub new_state_reason: Option<String>,
+    /// e.g. `2024-11-22T02:48:32.123+0000`.
+    pub state_change_time: Option<String>,
+    /// The region's long name, e.g. `US East (N. Virginia)`; the code is in `AlarmArn`.
+    #[serde(rename = "Region")]
+    pub region_name: Option<String>,
+    pub alarm_arn: Option<String>,
+    pub old_state_value: Option<String>,
+    /// Composite alarms: the rule expression.
+    pub alarm_rule: Option<String>,
+    pub trigger: Option<AlarmTrigger>,
+}
+
+impl AlarmNotification {
+    /// Parse an SNS message body. Errors if it is not JSON or lacks `AlarmName`/`NewStateValue`.
+    pub fn from_json(message: &str) -> Result<AlarmNotification, serde_json::Error> {
+        serde_json::from_str(message)
+    }
+
+    /// Whether a JSON object looks like an alarm notification (has `AlarmName` and `NewStateValue`).
+    pub fn looks_like(value: &serde_json::Value) -> bool {
+        value.get("AlarmName").is_some() && value.get("NewStateValue").is_some()
+    }
+
+    pub fn new_state(&self) -> AlarmState {
+        AlarmState::parse(&self.new_state_value)
+    }
+
+    pub fn old_state(&self) -> Option<AlarmState> {
+        self.old_state_value.as_deref().map(AlarmState::parse)
+    }
+
+    /// `OK` after `ALARM`: the problem went away.
+    pub fn is_resolved(&self) -> bool {
+        self.new_state() == AlarmState::Ok && self.old_state() == Some(AlarmState::Alarm)
+    }
+
+    /// The region code, from `AlarmArn` (`arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME`).
+    pub fn region(&self) -> Option<&str> {
+        self.alarm_arn
+            .as_deref()
+            .and_then(|arn| arn.split(':').nth(3))
+            .filter(|r| !r.is_empty())
+    }
+
+    /// The account id, from `AWSAccountId` or `AlarmArn`.
+    pub fn account(&self) -> Option<&str> {
+        self.aws_account_id
+            .as_deref()
+            .or_else(|| {
+                self.alarm_arn
+                    .as_deref()
+                    .and_then(|arn| arn.split(':').nth(4))
+            })
+            .filter(|a| !a.is_empty())
+    }
+
+    /// `StateChangeTime` as epoch milliseconds.
+    pub fn state_change_ms(&self) -> Option<i64> {
+        parse_alarm_time(self.state_change_time.as_deref()?)
+    }
+
+    /// The metrics the alarm watches, as `(namespace, metric name)`: `Trigger.MetricName` or, for a
+    /// metric-math alarm, each `Trigger.Metrics[].MetricStat.Metric`.
+    pub fn metrics(&self) -> Vec<(String, String)> {
+        let Some(trigger) = &self.trigger else {
+            return Vec::new();
+        };
+        if let (Some(ns), Some(name)) = (&trigger.namespace, &trigger.metric_name) {
+            return vec![(ns.clone(), name.clone())];
+        }
+        trigger
+            .metrics
+            .iter()
+            .filter_map(|q| q.metric_stat.as_ref()?.metric.as_ref())
+            .filter_map(|m| Some((m.namespace.clone()?, m.metric_name.clone()?)))
+            .collect()
+    }
+
+    /// Period in seconds (`Trigger.Period` or the first metric-math `MetricStat.Period`).
+    pub fn period_secs(&self) -> Option<i64> {
+        let trigger = self.trigger.as_ref()?;
+        trigger
+            .period
+            .or_else(|| {
+                trigger
+                    .metrics
+                    .iter()
+                    .find_map(|q| q.metric_stat.as_ref()?.period)
+            })
+            .filter(|p| *p > 0)
+    }
+
+    /// The time window whose data put the alarm in its new state, epoch ms: from
+    /// `Period × (EvaluationPeriods + 1)` before `StateChangeTime` (one extra period because metric
+    /// filter data arrives late) up to `StateChangeTime`. Capped at one day. `None` without a
+    /// state-change time.
+    pub fn evaluation_window_ms(&self) -> Option<(i64, i64)> {
+        let end = self.state_change_ms()?;
+        let period = self.period_secs().unwrap_or(60);
+        let periods = self
+            .trigger
+            .as_ref()
+            .and_then(|t| t.evaluation_periods)
+            .filter(|n| *n > 0)
+            .unwrap_or(1);
+        let span_ms = period
+            .saturating_mul(periods.saturating_add(1))
+            .saturating_mul(1000);
+        Some((end.saturating_sub(span_ms.min(86_400_000)), end))
+    }
+}
+
+/// Parse CloudWatch's `2024-11-22T02:48:32.123+0000` (also RFC 3339) into epoch milliseconds.
+pub fn parse_alarm_time(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(ts) = s.parse::<jiff::Timestamp>() {
+        return Some(ts.as_millisecond());
+    }
+    jiff::fmt::strtime::parse("%Y-%m-%dT%H:%M:%S%.f%z", s)
+        .or_else(|_| jiff::fmt::strtime::parse("%Y-%m-%dT%H:%M:%S%z", s))
+        .ok()?
+        .to_timestamp()
+        .ok()
+        .map(|ts| ts.as_millisecond())
+}
+
+/// One log event found behind an alarm.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlarmLogEvent {
+    pub log_stream: String,
+    /// Epoch ms.
+    pub timestamp: i64,
+    pub message: String,
+}
+
+/// The log lines behind an alarm, found through one metric filter that publishes its metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlarmLogs {
+    pub filter_name: String,
+    pub log_group: String,
+    pub filter_pattern: String,
+    pub events: Vec<AlarmLogEvent>,
+}
+
+/// What enrichment found for an alarm.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AlarmEnrichment {
+    /// Window searched, epoch ms.
+    pub start_ms: i64,
+    pub end_ms: i64,
+    /// One entry per metric filter behind the alarm's metric(s).
+    pub sources: Vec<AlarmLogs>,
+    /// Set when enrichment failed part-way; the message says so instead of showing nothing.
+    pub failure: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alarm(json: serde_json::Value) -> AlarmNotification {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn requires_name_and_state() {
+        assert!(AlarmNotification::from_json(r#"{"AlarmName":"x"}"#).is_err());
+        assert!(AlarmNotification::from_json(r#"{"NewStateValue":"OK"}"#).is_err());
+        assert!(AlarmNotification::from_json(r#"{"AlarmName":"x","NewStateValue":"OK"}"#).is_ok());
+    }
+
+    #[test]
+    fn states_and_resolution() {
+        let a = alarm(
+            serde_json::json!({"AlarmName":"a","NewStateValue":"OK","OldStateValue":"INSUFFICIENT_DATA"}),
+        );
+        assert!(!a.is_resolved());
+        assert_eq!(a.old_state(), Some(AlarmState::InsufficientData));
+        let a = alarm(serde_json::json!({"AlarmName":"a","NewStateValue":"WEIRD"}));
+        assert_eq!(a.new_state(), AlarmState::Other("WEIRD".into()));
+        assert_eq!(a.new_state().as_str(), "WEIRD");
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(
+            parse_alarm_time("2024-11-22T02:48:32.123+0000"),
+            Some(1_732_243_712_123)
+        );
+        assert_eq!(
+            parse_alarm_time("2024-11-22T02:48:32+0000"),
+            Some(1_732_243_712_000)
+        );
+        assert_eq!(
+            parse_alarm_time("2024-11-22T02:48:32.5Z"),
+            Some(1_732_243_712_500)
+        );
+        assert_eq!(parse_alarm_time("yesterday"), None);
+    }
+
+    #[test]
+    fn window_and_metrics() {
+        let a = alarm(serde_json::json!({
+            "AlarmName":"a","NewStateValue":"ALARM","StateChangeTime":"2024-11-22T02:48:32.000+0000",
+            "Trigger":{"Metrics":[{"Id":"e1","Expression":"m1*2"},
+                {"Id":"m1","MetricStat":{"Metric":{"MetricName":"Errors","Namespace":"app"},"Period":300}}],
+                "EvaluationPeriods":2}
+        }));
+        assert_eq!(a.metrics(), vec![("app".to_string(), "Errors".to_string())]);
+        let (start, end) = a.evaluation_window_ms().unwrap();
+        assert_eq!(end - start, 3 * 300 * 1000);
+        // Absurd periods are capped at a day.
+        let a = alarm(serde_json::json!({
+            "AlarmName":"a","NewStateValue":"ALARM","StateChangeTime":"2024-11-22T02:48:32.000+0000",
+            "Trigger":{"MetricName":"m","Namespace":"n","Period":86400,"EvaluationPeriods":100}
+        }));
+        let (start, end) = a.evaluation_window_ms().unwrap();
+        assert_eq!(end - start, 86_400_000);
+    }
+}

@@ -1,10 +1,146 @@
-//! (placeholder: owned by a work stream)
+//! `logalert render [INPUT]`: print the exact Slack payload the notifier would post for an SNS
+//! message — a logalert alert, a CloudWatch alarm notification, or anything else.
+//!
+//! INPUT (a file, or stdin when absent or `-`) is the SNS `Message` body itself, one SNS record
+//! (`{"Sns":{…}}`), a whole Lambda SNS event (`{"Records":[…]}`, one payload per record), or an SNS
+//! notification as HTTP/SQS subscribers receive it. Alarms are rendered without enrichment (that needs
+//! CloudWatch Logs; the deployed notifier does it).
+//!
+//! Posting: this crate does no network I/O, so sending lives next to the notifier's delivery code —
+//! `cargo run -p slack-notifier --bin logalert-slack -- [same arguments] --post URL` (or env
+//! `LOGALERT_SLACK_WEBHOOK`) renders exactly as here and delivers with the notifier's own retry and
+//! rate-limit handling.
+
+use std::io::Read;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(Debug, clap::Args)]
-pub struct Args {}
+use crate::slack::{Incoming, RenderOptions, SlackFormat, SnsEnvelope, redact::Redactor};
 
-pub fn run(_args: Args) -> ExitCode {
-    eprintln!("not implemented yet");
-    ExitCode::from(2)
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// SNS message body, SNS record, Lambda SNS event or SNS notification JSON; `-` or absent: stdin.
+    pub input: Option<PathBuf>,
+    /// Layout: `attachments` (default) or `blocks` (Block Kit).
+    #[arg(long, default_value = "attachments", value_parser = parse_format)]
+    pub format: SlackFormat,
+    /// Extra redaction regex (repeatable), like env `REDACT_PATTERNS` in the notifier.
+    #[arg(long = "redact-pattern", value_name = "REGEX")]
+    pub redact_patterns: Vec<String>,
+    /// Show secrets as they are (no default redaction). For debugging patterns only.
+    #[arg(long)]
+    pub no_redact: bool,
+    /// One JSON object per line instead of pretty-printed JSON.
+    #[arg(long)]
+    pub compact: bool,
+    /// Not available in this binary (no network I/O here): use `logalert-slack` from the
+    /// slack-notifier package, which takes the same arguments.
+    #[arg(long, value_name = "URL", hide = true)]
+    pub post: Option<String>,
+}
+
+fn parse_format(s: &str) -> Result<SlackFormat, String> {
+    SlackFormat::parse(s).ok_or_else(|| format!("unknown format {s:?}: use attachments or blocks"))
+}
+
+/// One rendered SNS message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub message_id: Option<String>,
+    pub channel: String,
+    pub kind: &'static str,
+    pub payload: serde_json::Value,
+}
+
+impl Args {
+    /// Render options from the arguments (redaction errors name the pattern).
+    pub fn options(&self) -> Result<RenderOptions, String> {
+        let redactor = if self.no_redact {
+            Redactor::none()
+        } else {
+            Redactor::with_patterns(&self.redact_patterns).map_err(|e| e.to_string())?
+        };
+        Ok(RenderOptions {
+            format: self.format,
+            redactor,
+            ..RenderOptions::default()
+        })
+    }
+
+    /// Read the input (file or stdin); errors name the file.
+    pub fn read_input(&self) -> Result<String, String> {
+        match self.input.as_deref() {
+            Some(p) if p.as_os_str() != "-" => {
+                std::fs::read_to_string(p).map_err(|e| format!("{}: cannot read: {e}", p.display()))
+            }
+            _ => {
+                let mut s = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut s)
+                    .map_err(|e| format!("<stdin>: cannot read: {e}"))?;
+                Ok(s)
+            }
+        }
+    }
+}
+
+/// Render every SNS message found in `input`.
+pub fn render_input(input: &str, opts: &RenderOptions) -> Vec<Rendered> {
+    SnsEnvelope::from_input(input)
+        .into_iter()
+        .map(|env| {
+            let incoming = Incoming::classify(&env.message);
+            let channel = incoming.channel(env.attribute("channel")).to_string();
+            let payload =
+                crate::slack::render_incoming(&incoming, env.subject.as_deref(), None, opts);
+            Rendered {
+                message_id: env.message_id,
+                channel,
+                kind: incoming.kind(),
+                payload,
+            }
+        })
+        .collect()
+}
+
+/// Print payloads, pretty or one per line.
+pub fn print(rendered: &[Rendered], compact: bool) {
+    for r in rendered {
+        let text = if compact {
+            serde_json::to_string(&r.payload)
+        } else {
+            serde_json::to_string_pretty(&r.payload)
+        };
+        println!("{}", text.expect("a serde_json::Value always serializes"));
+    }
+}
+
+pub fn run(args: Args) -> ExitCode {
+    if args.post.is_some() {
+        eprintln!(
+            "logalert render: --post is provided by `logalert-slack` (package slack-notifier), which \
+             takes the same arguments: cargo run -p slack-notifier --bin logalert-slack -- render … --post URL"
+        );
+        return ExitCode::from(2);
+    }
+    let opts = match args.options() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("logalert render: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let input = match args.read_input() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("logalert render: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if input.trim().is_empty() {
+        eprintln!("logalert render: empty input: give an SNS message, record or event");
+        return ExitCode::from(2);
+    }
+    print(&render_input(&input, &opts), args.compact);
+    ExitCode::SUCCESS
 }

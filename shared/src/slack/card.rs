@@ -1,0 +1,716 @@
+//! The format-neutral content of a Slack message. Everything in a [`Card`] is already redacted and
+//! escaped; the layouts ([`super::attachments`], [`super::blocks`]) only arrange and trim it.
+
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::RenderOptions;
+use super::escape::{escape, inline_code, link, mentions, neutralize_fences};
+use super::incoming::Incoming;
+use super::limits::{limit_lines, truncate, truncate_escaped};
+use crate::alarm::{AlarmEnrichment, AlarmNotification, AlarmState};
+use crate::alert::{AlertMessage, Severity};
+use crate::links::{self, LogEventsLink};
+
+pub const COLOR_CRITICAL: &str = "#8b0000";
+pub const COLOR_ERROR: &str = "#d50200";
+pub const COLOR_WARNING: &str = "#daa038";
+pub const COLOR_INFO: &str = "#9e9e9e";
+pub const COLOR_RESOLVED: &str = "#2eb886";
+
+/// Longest URL put in a link: a link must fit in a 3,000-character section with its label. AWS
+/// names are short (log group and stream ≤ 512), so only hostile input reaches this.
+pub const LINK_URL_MAX: usize = 2_000;
+
+/// A log-events link that fits [`LINK_URL_MAX`]: drops the filter pattern, then the stream, then
+/// falls back to the log groups list, so a link is always there.
+fn log_events_link(mut link: LogEventsLink<'_>) -> String {
+    let url = links::log_events_url(&link);
+    if url.len() <= LINK_URL_MAX {
+        return url;
+    }
+    link.filter_pattern = None;
+    let url = links::log_events_url(&link);
+    if url.len() <= LINK_URL_MAX {
+        return url;
+    }
+    link.log_stream = None;
+    let url = links::log_events_url(&link);
+    if url.len() <= LINK_URL_MAX {
+        return url;
+    }
+    links::log_groups_url(link.region)
+}
+
+/// A Logs Insights link that fits [`LINK_URL_MAX`], else the Logs Insights page.
+fn insights_link(region: &str, groups: &[&str], start_ms: i64, end_ms: i64) -> String {
+    let url = links::insights_url(
+        region,
+        groups,
+        start_ms,
+        end_ms,
+        links::DEFAULT_INSIGHTS_QUERY,
+    );
+    if url.len() <= LINK_URL_MAX {
+        url
+    } else {
+        links::insights_home_url(region)
+    }
+}
+
+/// Longest description / alert text / alarm reason paragraph.
+const PARAGRAPH_MAX: usize = 1_500;
+/// Longest pretty-printed JSON body of an unrecognised message.
+const JSON_BODY_MAX: usize = 3_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Paragraph {
+    /// Safe mrkdwn (escaped; may contain links and inline code this crate built).
+    Mrkdwn(String),
+    /// Escaped text meant to be shown without mrkdwn interpretation.
+    Plain(String),
+    /// Escaped, fence-neutralized content of a code block (without the fences).
+    Code(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub title: String,
+    /// Escaped; shown as plain text (attachments) or inline code (blocks).
+    pub value: String,
+    /// Unescaped value, for inline-code rendering.
+    pub raw: String,
+    pub short: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleView {
+    /// Safe mrkdwn line above the code block (a link to the event, the stream).
+    pub heading: String,
+    /// Escaped, fence-neutralized code block content.
+    pub code: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Card {
+    /// Top-level `text`: mentions + a one-line summary (safe mrkdwn). Mentions appear nowhere else.
+    pub notify: String,
+    /// Plain-text summary (escaped).
+    pub fallback: String,
+    pub color: &'static str,
+    /// Escaped, never mrkdwn.
+    pub title: String,
+    pub title_link: Option<String>,
+    pub body: Vec<Paragraph>,
+    pub fields: Vec<Field>,
+    /// At most `max_samples`; the layout may show fewer if space runs out.
+    pub samples: Vec<SampleView>,
+    /// Events represented in total (for "N more matches"), when known.
+    pub total: Option<u64>,
+    pub suppressed: u64,
+    /// The sender already cut samples or messages.
+    pub truncated: bool,
+    /// Word for the things counted in the "more" line ("match" / "event").
+    pub unit: &'static str,
+    pub footer_link: Option<(String, &'static str)>,
+    /// Escaped.
+    pub footer_text: String,
+    /// Event time, epoch seconds.
+    pub ts: Option<i64>,
+}
+
+fn severity_color(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => COLOR_CRITICAL,
+        Severity::Error => COLOR_ERROR,
+        Severity::Warning => COLOR_WARNING,
+        Severity::Info => COLOR_INFO,
+    }
+}
+
+fn severity_emoji(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => ":rotating_light:",
+        Severity::Error => ":red_circle:",
+        Severity::Warning => ":warning:",
+        Severity::Info => ":information_source:",
+    }
+}
+
+fn plural_word(n: u64, one: &str) -> String {
+    match (n, one.ends_with('h')) {
+        (1, _) => one.to_string(),
+        (_, true) => format!("{one}es"),
+        (_, false) => format!("{one}s"),
+    }
+}
+
+fn plural(n: u64, one: &str) -> String {
+    format!("{n} {}", plural_word(n, one))
+}
+
+/// `HH:MM:SS.mmmZ` (and the date when `with_date`), UTC.
+fn time_label(ms: i64, with_date: bool) -> String {
+    let iso = links::iso_millis(ms);
+    if with_date {
+        iso.replacen('T', " ", 1)
+    } else {
+        iso.split_once('T')
+            .map(|(_, t)| t.to_string())
+            .unwrap_or(iso)
+    }
+}
+
+static ANSI: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\x1b\[[0-9;?]*[ -/]*[@-~]").expect("ANSI regex compiles"));
+
+/// Control characters (other than newline and tab) and bidirectional overrides/isolates (which can
+/// make text display in a different order than it is written) become U+FFFD; ANSI colour codes are removed;
+/// CRLF becomes LF.
+fn clean_controls(s: &str) -> String {
+    let s = ANSI.replace_all(s, "");
+    s.replace("\r\n", "\n")
+        .chars()
+        .map(|c| if is_unsafe_char(c) { '\u{FFFD}' } else { c })
+        .collect()
+}
+
+fn is_unsafe_char(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+}
+
+/// Pretty-print JSON: the whole message, or a JSON object after a one-line prefix (the Lambda text
+/// format `2024-… <request id> ERROR {…}`).
+fn pretty_json(s: &str) -> Option<String> {
+    let trimmed = s.trim();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        let v: serde_json::Value = serde_json::from_str(trimmed).ok()?;
+        if v.is_object() || v.is_array() {
+            return serde_json::to_string_pretty(&v).ok();
+        }
+    }
+    let brace = trimmed.find('{')?;
+    let (prefix, rest) = trimmed.split_at(brace);
+    if prefix.contains('\n') {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(rest).ok()?;
+    Some(format!(
+        "{}\n{}",
+        prefix.trim_end(),
+        serde_json::to_string_pretty(&v).ok()?
+    ))
+}
+
+/// A log message made ready for a code block: redacted, control characters cleaned, JSON
+/// pretty-printed, cut to `max_lines` and `max_chars`, escaped and fence-neutralized.
+pub fn code_content(raw: &str, opts: &RenderOptions, max_lines: usize, max_chars: usize) -> String {
+    let redacted = opts.redactor.redact(raw);
+    let cleaned = clean_controls(&redacted);
+    let text = pretty_json(&cleaned).unwrap_or(cleaned);
+    let text = text.trim_matches('\n');
+    let (kept, dropped) = limit_lines(text, max_lines.max(1));
+    let tail = if dropped > 0 {
+        format!(
+            "\n… ({dropped} more {})",
+            plural_word(dropped as u64, "line")
+        )
+    } else {
+        String::new()
+    };
+    let safe = neutralize_fences(&escape(&kept));
+    let body = truncate_escaped(&safe, max_chars.saturating_sub(tail.chars().count()).max(1));
+    if body.ends_with('…') && dropped == 0 {
+        body
+    } else {
+        format!("{body}{tail}")
+    }
+}
+
+/// Untrusted text → redacted, escaped, flattened to one line, cut.
+fn safe_line(raw: &str, opts: &RenderOptions, max: usize) -> String {
+    let one_line = clean_controls(&opts.redactor.redact(raw)).replace(['\n', '\t'], " ");
+    truncate_escaped(&neutralize_fences(&escape(&one_line)), max)
+}
+
+/// Untrusted text → redacted, escaped, cut; line breaks kept.
+fn safe_paragraph(raw: &str, opts: &RenderOptions) -> String {
+    let cleaned = clean_controls(&opts.redactor.redact(raw));
+    truncate_escaped(&neutralize_fences(&escape(cleaned.trim())), PARAGRAPH_MAX)
+}
+
+fn field(title: &str, raw: &str, short: bool, opts: &RenderOptions) -> Field {
+    let cleaned = clean_controls(&opts.redactor.redact(raw));
+    let raw = truncate(&cleaned, super::limits::FIELD_VALUE_MAX / 2);
+    Field {
+        title: title.to_string(),
+        value: escape(&raw),
+        raw,
+        short,
+    }
+}
+
+pub fn alert_card(alert: &AlertMessage, opts: &RenderOptions) -> Card {
+    let severity = alert.rule.severity;
+    let pad = opts.link_padding_ms;
+    let streams: BTreeSet<&str> = alert
+        .samples
+        .iter()
+        .map(|s| s.log_stream.as_str())
+        .collect();
+    let single_stream = if streams.len() == 1 {
+        streams.iter().next().copied()
+    } else {
+        None
+    };
+    let (first, last) = (
+        alert.first_timestamp.min(alert.last_timestamp),
+        alert.first_timestamp.max(alert.last_timestamp),
+    );
+    let title_link = log_events_link(LogEventsLink {
+        region: &alert.region,
+        log_group: &alert.log_group,
+        log_stream: single_stream,
+        start_ms: first.saturating_sub(pad),
+        end_ms: last.saturating_add(pad),
+        filter_pattern: alert.rule.filter_pattern.as_deref(),
+    });
+    let title_raw = alert
+        .subject
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or(&alert.rule.name);
+    let title = safe_line(title_raw, opts, super::limits::TITLE_MAX);
+    let rule_name = safe_line(&alert.rule.name, opts, 200);
+    let group = safe_line(&alert.log_group, opts, 300);
+    let matches = plural(alert.count, "match");
+
+    let who = mentions(&alert.mention);
+    let mut notify = String::new();
+    if !who.is_empty() {
+        notify.push_str(&who);
+        notify.push(' ');
+    }
+    notify.push_str(&format!(
+        "{} *{}* {}: {} in {}",
+        severity_emoji(severity),
+        severity.as_str().to_uppercase(),
+        rule_name,
+        matches,
+        inline_code(&alert.log_group),
+    ));
+    let fallback = truncate_escaped(
+        &format!(
+            "[{}] {}: {} in {}",
+            severity.as_str().to_uppercase(),
+            title,
+            matches,
+            group
+        ),
+        super::limits::FALLBACK_MAX,
+    );
+
+    let mut body = Vec::new();
+    if let Some(d) = alert
+        .rule
+        .description
+        .as_deref()
+        .filter(|d| !d.trim().is_empty())
+    {
+        body.push(Paragraph::Mrkdwn(safe_paragraph(d, opts)));
+    }
+    if let Some(t) = alert.text.as_deref().filter(|t| !t.trim().is_empty()) {
+        body.push(Paragraph::Mrkdwn(safe_paragraph(t, opts)));
+    }
+
+    let mut fields = vec![
+        field("Log group", &alert.log_group, true, opts),
+        match single_stream {
+            Some(s) => field("Log stream", s, true, opts),
+            None if streams.is_empty() => field("Log stream", "(none sampled)", true, opts),
+            None => field(
+                "Log streams",
+                &format!("{} streams", streams.len()),
+                true,
+                opts,
+            ),
+        },
+        field("Matches", &alert.count.to_string(), true, opts),
+        field("Severity", severity.as_str(), true, opts),
+    ];
+    if let Some(qk) = alert.query_key.as_deref() {
+        fields.push(field("Query key", qk, true, opts));
+    }
+    fields.push(field(
+        "Account / region",
+        &format!("{} / {}", alert.account, alert.region),
+        true,
+        opts,
+    ));
+    if first != last {
+        fields.push(field(
+            "Window (UTC)",
+            &format!(
+                "{} → {}",
+                time_label(first, true),
+                time_label(last, first / 86_400_000 != last / 86_400_000)
+            ),
+            true,
+            opts,
+        ));
+    }
+
+    let samples = alert
+        .samples
+        .iter()
+        .take(opts.max_samples)
+        .map(|s| {
+            let url = log_events_link(LogEventsLink {
+                region: &alert.region,
+                log_group: &alert.log_group,
+                log_stream: Some(&s.log_stream),
+                start_ms: s.timestamp.saturating_sub(pad / 2),
+                end_ms: s.timestamp.saturating_add(pad / 2),
+                filter_pattern: None,
+            });
+            let mut heading = link(&url, &time_label(s.timestamp, false));
+            if single_stream.is_none() {
+                heading.push_str(" · ");
+                heading.push_str(&inline_code(&truncate(&s.log_stream, 120)));
+            }
+            SampleView {
+                heading,
+                code: code_content(
+                    &s.message,
+                    opts,
+                    opts.sample_max_lines,
+                    opts.sample_max_chars,
+                ),
+            }
+        })
+        .collect();
+
+    let insights = insights_link(
+        &alert.region,
+        &[alert.log_group.as_str()],
+        first.saturating_sub(pad),
+        last.saturating_add(pad),
+    );
+    Card {
+        notify,
+        fallback,
+        color: severity_color(severity),
+        title,
+        title_link: Some(title_link),
+        body,
+        fields,
+        samples,
+        total: Some(alert.count),
+        suppressed: alert.suppressed,
+        truncated: alert.truncated,
+        unit: "match",
+        footer_link: Some((insights, "Logs Insights")),
+        footer_text: format!("logalert · {rule_name}"),
+        ts: Some(last.div_euclid(1000)),
+    }
+}
+
+fn operator(op: &str) -> &str {
+    match op {
+        "GreaterThanOrEqualToThreshold" => ">=",
+        "GreaterThanThreshold" => ">",
+        "LessThanThreshold" => "<",
+        "LessThanOrEqualToThreshold" => "<=",
+        "LessThanLowerOrGreaterThanUpperThreshold" => "outside band",
+        "LessThanLowerThreshold" => "below band",
+        "GreaterThanUpperThreshold" => "above band",
+        other => other,
+    }
+}
+
+pub fn alarm_card(
+    alarm: &AlarmNotification,
+    enrichment: Option<&AlarmEnrichment>,
+    opts: &RenderOptions,
+) -> Card {
+    let state = alarm.new_state();
+    let (label, emoji, color) = match &state {
+        AlarmState::Alarm => ("ALARM", ":rotating_light:", COLOR_ERROR),
+        AlarmState::Ok if alarm.is_resolved() => ("Resolved", ":white_check_mark:", COLOR_RESOLVED),
+        AlarmState::Ok => ("OK", ":white_check_mark:", COLOR_RESOLVED),
+        AlarmState::InsufficientData => ("INSUFFICIENT_DATA", ":grey_question:", COLOR_INFO),
+        AlarmState::Other(_) => (state.as_str(), ":grey_question:", COLOR_INFO),
+    };
+    let label = safe_line(label, opts, 40);
+    let name = safe_line(&alarm.alarm_name, opts, 255);
+    let title = truncate_escaped(&format!("{label}: {name}"), super::limits::TITLE_MAX);
+    let region = alarm.region().unwrap_or("us-east-1");
+    let title_link = alarm.region().map(|r| {
+        let url = links::alarm_url(r, &alarm.alarm_name);
+        if url.len() <= LINK_URL_MAX {
+            url
+        } else {
+            links::alarms_url(r)
+        }
+    });
+    let notify = format!("{emoji} *{label}* {name}");
+    let fallback = truncate_escaped(&format!("{label}: {name}"), super::limits::FALLBACK_MAX);
+
+    let mut body = Vec::new();
+    if let Some(reason) = alarm
+        .new_state_reason
+        .as_deref()
+        .filter(|r| !r.trim().is_empty())
+    {
+        body.push(Paragraph::Mrkdwn(safe_paragraph(reason, opts)));
+    }
+    if let Some(d) = alarm
+        .alarm_description
+        .as_deref()
+        .filter(|d| !d.trim().is_empty())
+    {
+        body.push(Paragraph::Mrkdwn(safe_paragraph(d, opts)));
+    }
+
+    let mut fields = Vec::new();
+    let trigger = alarm.trigger.clone().unwrap_or_default();
+    let metrics = alarm.metrics();
+    if let Some(rule) = alarm.alarm_rule.as_deref() {
+        fields.push(field("Composite rule", rule, false, opts));
+    } else if let (Some(ns), Some(m)) = (&trigger.namespace, &trigger.metric_name) {
+        fields.push(field("Metric", &format!("{ns} / {m}"), true, opts));
+    } else if !metrics.is_empty() {
+        let list: Vec<String> = metrics
+            .iter()
+            .map(|(ns, m)| format!("{ns} / {m}"))
+            .collect();
+        fields.push(field("Metrics (math)", &list.join(", "), true, opts));
+    }
+    if let (Some(op), Some(threshold)) = (&trigger.comparison_operator, trigger.threshold) {
+        let stat = trigger
+            .statistic
+            .clone()
+            .or(trigger.extended_statistic.clone())
+            .unwrap_or_default();
+        let mut cond = format!("{} {} {}", stat, operator(op), threshold)
+            .trim()
+            .to_string();
+        if let (Some(p), Some(n)) = (trigger.period, trigger.evaluation_periods) {
+            let dp = trigger.datapoints_to_alarm.unwrap_or(n);
+            cond.push_str(&format!(" for {dp} of {n} × {p}s"));
+        }
+        fields.push(field("Condition", &cond, true, opts));
+    }
+    if !trigger.dimensions.is_empty() {
+        let dims: Vec<String> = trigger
+            .dimensions
+            .iter()
+            .map(|d| format!("{}={}", d.name, d.value))
+            .collect();
+        fields.push(field("Dimensions", &dims.join(", "), true, opts));
+    }
+    let transition = match alarm.old_state_value.as_deref() {
+        Some(old) => format!("{old} → {}", alarm.new_state_value),
+        None => alarm.new_state_value.clone(),
+    };
+    fields.push(field("State", &transition, true, opts));
+    fields.push(field(
+        "Account / region",
+        &format!("{} / {}", alarm.account().unwrap_or("?"), region),
+        true,
+        opts,
+    ));
+
+    let mut samples = Vec::new();
+    let mut footer_link = None;
+    let mut total_events = 0u64;
+    if let Some(e) = enrichment {
+        for source in &e.sources {
+            body.push(Paragraph::Mrkdwn(format!(
+                "Log events behind this alarm — metric filter {} on {}, pattern {}{}",
+                inline_code(&truncate(&source.filter_name, 200)),
+                link(
+                    &log_events_link(LogEventsLink {
+                        region,
+                        log_group: &source.log_group,
+                        log_stream: None,
+                        start_ms: e.start_ms,
+                        end_ms: e.end_ms,
+                        filter_pattern: Some(&source.filter_pattern),
+                    }),
+                    &truncate(&source.log_group, 200),
+                ),
+                if source.filter_pattern.trim().is_empty() {
+                    "(empty: every event)".to_string()
+                } else {
+                    inline_code(&truncate(&source.filter_pattern, 300))
+                },
+                if source.events.is_empty() {
+                    ": none found in the evaluation window."
+                } else {
+                    ":"
+                },
+            )));
+            for ev in &source.events {
+                total_events += 1;
+                if samples.len() >= opts.max_samples {
+                    continue;
+                }
+                let url = log_events_link(LogEventsLink {
+                    region,
+                    log_group: &source.log_group,
+                    log_stream: Some(&ev.log_stream),
+                    start_ms: ev.timestamp.saturating_sub(opts.link_padding_ms / 2),
+                    end_ms: ev.timestamp.saturating_add(opts.link_padding_ms / 2),
+                    filter_pattern: None,
+                });
+                samples.push(SampleView {
+                    heading: format!(
+                        "{} · {}",
+                        link(&url, &time_label(ev.timestamp, false)),
+                        inline_code(&truncate(&ev.log_stream, 120))
+                    ),
+                    code: code_content(
+                        &ev.message,
+                        opts,
+                        opts.sample_max_lines,
+                        opts.sample_max_chars,
+                    ),
+                });
+            }
+        }
+        if let Some(failure) = e.failure.as_deref() {
+            body.push(Paragraph::Mrkdwn(format!(
+                ":warning: Could not fetch the log lines behind this alarm: {}",
+                safe_line(failure, opts, 300)
+            )));
+        }
+        let groups: Vec<&str> = e.sources.iter().map(|s| s.log_group.as_str()).collect();
+        if !groups.is_empty() {
+            footer_link = Some((
+                insights_link(region, &groups, e.start_ms, e.end_ms),
+                "Logs Insights",
+            ));
+        }
+    }
+    Card {
+        notify,
+        fallback,
+        color,
+        title,
+        title_link,
+        body,
+        fields,
+        samples,
+        total: (total_events > 0).then_some(total_events),
+        suppressed: 0,
+        truncated: false,
+        unit: "event",
+        footer_link,
+        footer_text: "logalert · CloudWatch alarm".to_string(),
+        ts: alarm.state_change_ms().map(|ms| ms.div_euclid(1000)),
+    }
+}
+
+pub fn other_card(subject: Option<&str>, incoming: &Incoming, opts: &RenderOptions) -> Card {
+    let subject = subject.map(str::trim).filter(|s| !s.is_empty());
+    let (default_title, body) = match incoming {
+        Incoming::Json { value, note } => {
+            let pretty = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+            let mut body = Vec::new();
+            if let Some(note) = note {
+                body.push(Paragraph::Mrkdwn(format!(
+                    ":warning: {}",
+                    safe_line(note, opts, 500)
+                )));
+            }
+            body.push(Paragraph::Code(code_content(
+                &pretty,
+                opts,
+                60,
+                JSON_BODY_MAX,
+            )));
+            ("SNS message (JSON)", body)
+        }
+        Incoming::Text(text) => (
+            "SNS message",
+            vec![Paragraph::Plain(safe_paragraph_long(text, opts))],
+        ),
+        // Not reached through render_incoming; rendered generically rather than dropped.
+        other => (
+            "SNS message",
+            vec![Paragraph::Code(code_content(
+                &format!("{other:?}"),
+                opts,
+                60,
+                JSON_BODY_MAX,
+            ))],
+        ),
+    };
+    let title = safe_line(
+        subject.unwrap_or(default_title),
+        opts,
+        super::limits::TITLE_MAX,
+    );
+    let preview = match &body.last() {
+        Some(Paragraph::Plain(p)) => p.replace('\n', " "),
+        _ => String::new(),
+    };
+    let fallback = truncate_escaped(
+        &if preview.is_empty() {
+            title.clone()
+        } else {
+            format!("{title}: {preview}")
+        },
+        super::limits::FALLBACK_MAX,
+    );
+    Card {
+        notify: format!(":incoming_envelope: {title}"),
+        fallback,
+        color: COLOR_INFO,
+        title,
+        title_link: None,
+        body,
+        fields: Vec::new(),
+        samples: Vec::new(),
+        total: None,
+        suppressed: 0,
+        truncated: false,
+        unit: "event",
+        footer_link: None,
+        footer_text: "logalert · SNS message".to_string(),
+        ts: None,
+    }
+}
+
+fn safe_paragraph_long(raw: &str, opts: &RenderOptions) -> String {
+    let cleaned = clean_controls(&opts.redactor.redact(raw));
+    truncate_escaped(
+        &neutralize_fences(&escape(cleaned.trim())),
+        super::limits::SECTION_TEXT_MAX - 100,
+    )
+}
+
+/// "12 more matches, 3 suppressed since the last alert" (and a note when the sender cut samples).
+pub fn more_line(card: &Card, shown: usize) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(total) = card.total {
+        let more = total.saturating_sub(shown as u64);
+        if more > 0 {
+            parts.push(format!("{more} more {}", plural_word(more, card.unit)));
+        }
+    }
+    if card.suppressed > 0 {
+        parts.push(format!(
+            "{} suppressed since the last alert",
+            card.suppressed
+        ));
+    }
+    if card.truncated {
+        parts.push("samples were cut to fit size limits".to_string());
+    }
+    (!parts.is_empty()).then(|| format!("_{}_", parts.join(", ")))
+}
