@@ -1,0 +1,328 @@
+//! End-to-end tests: both functions' real bootstrap binaries under `cargo lambda watch` (the Lambda
+//! runtime API), moto for SNS/SQS/DynamoDB/Secrets Manager/SSM, a Slack sink, and the SNS → notifier
+//! bridge — all started by `infra/local-stack up` and stopped (by process id) when the run ends.
+//!
+//! Run: `cargo test -p logalert-e2e` (needs `scripts/bootstrap`'s `.venv`; `./scripts/test` runs it).
+//! Scenarios run one after another against one stack; each uses its own log group and channel.
+
+use std::sync::Arc;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use logalert_e2e::{Stack, event_id, now_ms, sns_event, subscription_payload};
+use serde_json::{Value, json};
+
+type Scenario = fn(&Stack) -> Result<(), Failed>;
+
+const SCENARIOS: &[(&str, Scenario)] = &[
+    (
+        "subscription_payload_to_exact_slack_payload",
+        subscription_payload_to_exact_slack_payload,
+    ),
+    (
+        "frequency_rule_counts_across_invocations",
+        frequency_rule_counts_across_invocations,
+    ),
+    ("redelivered_batch_posts_once", redelivered_batch_posts_once),
+    (
+        "redelivered_sns_message_posts_once",
+        redelivered_sns_message_posts_once,
+    ),
+    ("slack_500_then_recovers", slack_500_then_recovers),
+    (
+        "slack_429_retry_after_then_recovers",
+        slack_429_retry_after_then_recovers,
+    ),
+    (
+        "slack_permanent_failure_is_dead_lettered",
+        slack_permanent_failure_is_dead_lettered,
+    ),
+    (
+        "corrupt_payload_fails_and_is_dead_lettered",
+        corrupt_payload_fails_and_is_dead_lettered,
+    ),
+];
+
+fn main() {
+    let mut args = Arguments::from_args();
+    // One stack, shared counters in the Slack sink: scenarios run sequentially.
+    args.test_threads = Some(1);
+    let stack: Result<Arc<Stack>, String> = if !args.list {
+        Stack::up(&[
+            "--rules",
+            "tests/fixtures/rules.yaml",
+            "--channel",
+            "flaky=/flaky/1/500/rollup_error",
+            "--channel",
+            "ratelimited=/ratelimit/1/ratelimited",
+            "--channel",
+            "archived=/fail/410/channel_is_archived",
+        ])
+        .map(Arc::new)
+    } else {
+        Err("stack not started".into())
+    };
+    let trials = SCENARIOS
+        .iter()
+        .map(|&(name, scenario)| {
+            let stack = stack.clone();
+            Trial::test(name, move || match &stack {
+                Ok(stack) => scenario(stack),
+                Err(e) => Err(format!("local stack did not start: {e}").into()),
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    drop(stack); // `infra/local-stack down`
+    conclusion.exit();
+}
+
+fn check(cond: bool, msg: impl FnOnce() -> String) -> Result<(), Failed> {
+    if cond { Ok(()) } else { Err(msg().into()) }
+}
+
+/// Bodies the sink accepted (200) on `path`.
+fn delivered(stack: &Stack, path: &str) -> Vec<Value> {
+    stack
+        .slack_requests_to(path)
+        .into_iter()
+        .filter(|r| r["status"] == 200)
+        .map(|r| r["body"].clone())
+        .collect()
+}
+
+/// A JSON error event in `/e2e/api` becomes exactly one Slack message on the default webhook, and
+/// that message is exactly what the shared renderer makes of the alert log-filter published.
+fn subscription_payload_to_exact_slack_payload(stack: &Stack) -> Result<(), Failed> {
+    let before = delivered(stack, "/hooks/default").len();
+    let ts = now_ms();
+    let msg = r#"{"level":"ERROR","code":"E_DB","message":"connection refused <!channel>"}"#;
+    let payload = subscription_payload(
+        "/e2e/api",
+        "api/1",
+        &[
+            (&event_id(), ts, msg),
+            (&event_id(), ts + 1, r#"{"level":"INFO","code":"ok"}"#),
+        ],
+    );
+    let inv = stack.invoke("log-filter", &payload)?;
+    check(inv.ok, || format!("log-filter failed: {}", inv.body))?;
+    stack.wait_delivered()?;
+    let bodies = delivered(stack, "/hooks/default");
+    check(bodies.len() == before + 1, || {
+        format!(
+            "expected one new Slack message, got {}",
+            bodies.len() - before
+        )
+    })?;
+    let got = bodies.last().unwrap();
+
+    // The alert as published: the bridge log holds every SNS message it carried.
+    let alert = last_bridged_alert(stack, "api-errors")?;
+    check(alert["count"] == 1 && alert["query_key"] == "E_DB", || {
+        format!("alert: {alert}")
+    })?;
+    check(alert["samples"][0]["message"] == msg, || {
+        format!("sample: {}", alert["samples"][0])
+    })?;
+    let alert: logalert::alert::AlertMessage = serde_json::from_value(alert)?;
+    let expected =
+        logalert::slack::render_alert(&alert, &logalert::slack::RenderOptions::default());
+    check(*got == expected, || {
+        format!("Slack payload differs from the renderer's:\n got: {got}\nwant: {expected}")
+    })?;
+    // The log line's `<!channel>` never reaches Slack as a control sequence.
+    check(!got.to_string().contains("<!channel>"), || {
+        format!("unescaped mention in {got}")
+    })
+}
+
+/// The most recent alert for `rule` that the bridge carried to the notifier.
+fn last_bridged_alert(stack: &Stack, rule: &str) -> Result<Value, Failed> {
+    let log = std::fs::read_to_string(stack.env("BRIDGE_LOG"))?;
+    log.lines()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|entry| {
+            let message = entry
+                .pointer("/sns/Message")
+                .or_else(|| entry.get("message"))?;
+            let message = message.as_str()?;
+            serde_json::from_str::<Value>(message).ok()
+        })
+        .find(|alert| alert["rule"]["name"] == rule)
+        .ok_or_else(|| format!("no bridged alert for rule {rule} in {log}").into())
+}
+
+/// `login-burst` needs 3 matches within 5 minutes (event time): 2 in one invocation stay silent,
+/// a third in the next invocation fires one alert counting all three.
+fn frequency_rule_counts_across_invocations(stack: &Stack) -> Result<(), Failed> {
+    let ts = now_ms();
+    let first = subscription_payload(
+        "/e2e/auth",
+        "auth/1",
+        &[
+            (&event_id(), ts, "login failed for alice"),
+            (&event_id(), ts + 1000, "login failed for bob"),
+        ],
+    );
+    check(stack.invoke("log-filter", &first)?.ok, || {
+        "first invocation failed".into()
+    })?;
+    stack.wait_delivered()?;
+    check(last_bridged_alert(stack, "login-burst").is_err(), || {
+        "alerted after 2 of 3 events".into()
+    })?;
+    let second = subscription_payload(
+        "/e2e/auth",
+        "auth/2",
+        &[(&event_id(), ts + 60_000, "login failed for carol")],
+    );
+    check(stack.invoke("log-filter", &second)?.ok, || {
+        "second invocation failed".into()
+    })?;
+    stack.wait_delivered()?;
+    let alert = last_bridged_alert(stack, "login-burst")?;
+    check(alert["count"].as_u64() == Some(3), || {
+        format!("expected count 3: {alert}")
+    })
+}
+
+/// CloudWatch Logs redelivers a batch (same event ids): one Slack message, not two.
+fn redelivered_batch_posts_once(stack: &Stack) -> Result<(), Failed> {
+    let before = delivered(stack, "/hooks/default").len();
+    let payload = subscription_payload(
+        "/e2e/dedup",
+        "dedup/1",
+        &[(&event_id(), now_ms(), "DEDUP once")],
+    );
+    check(stack.invoke("log-filter", &payload)?.ok, || {
+        "first delivery failed".into()
+    })?;
+    let again = stack.invoke("log-filter", &payload)?;
+    check(again.ok, || {
+        format!("redelivery must succeed (acknowledged): {}", again.body)
+    })?;
+    stack.wait_delivered()?;
+    let n = delivered(stack, "/hooks/default").len() - before;
+    check(n == 1, || {
+        format!("expected exactly one Slack message, got {n}")
+    })
+}
+
+/// SNS redelivers a message (same MessageId) to the notifier: one Slack post.
+fn redelivered_sns_message_posts_once(stack: &Stack) -> Result<(), Failed> {
+    let before = delivered(stack, "/hooks/default").len();
+    let event = sns_event(
+        &format!("e2e-dup-{}", event_id()),
+        Some("plain notice"),
+        "maintenance window starts at 22:00",
+        json!({}),
+    );
+    let first = stack.invoke("slack-notifier", &event)?;
+    check(first.ok, || {
+        format!("first delivery failed: {}", first.body)
+    })?;
+    let second = stack.invoke("slack-notifier", &event)?;
+    check(second.ok, || {
+        format!("duplicate must be acknowledged: {}", second.body)
+    })?;
+    let n = delivered(stack, "/hooks/default").len() - before;
+    check(n == 1, || {
+        format!("expected one Slack post for a redelivered message, got {n}")
+    })
+}
+
+/// Slack answers 500 once, then 200: the notifier retries within the invocation; one message.
+fn slack_500_then_recovers(stack: &Stack) -> Result<(), Failed> {
+    let path = "/flaky/1/500/rollup_error";
+    let payload = subscription_payload(
+        "/e2e/flaky",
+        "flaky/1",
+        &[(&event_id(), now_ms(), "FLAKY dependency")],
+    );
+    check(stack.invoke("log-filter", &payload)?.ok, || {
+        "log-filter failed".into()
+    })?;
+    stack.wait_delivered()?;
+    let reqs = stack.slack_requests_to(path);
+    let statuses: Vec<_> = reqs.iter().map(|r| r["status"].clone()).collect();
+    check(statuses == vec![json!(500), json!(200)], || {
+        format!("attempts: {statuses:?}")
+    })
+}
+
+/// Slack answers 429 with Retry-After: 1 once: the notifier waits and succeeds.
+fn slack_429_retry_after_then_recovers(stack: &Stack) -> Result<(), Failed> {
+    let path = "/ratelimit/1/ratelimited";
+    let payload = subscription_payload(
+        "/e2e/ratelimited",
+        "rl/1",
+        &[(&event_id(), now_ms(), "RATELIMITED burst")],
+    );
+    check(stack.invoke("log-filter", &payload)?.ok, || {
+        "log-filter failed".into()
+    })?;
+    stack.wait_delivered()?;
+    let reqs = stack.slack_requests_to(path);
+    let statuses: Vec<_> = reqs.iter().map(|r| r["status"].clone()).collect();
+    check(statuses == vec![json!(429), json!(200)], || {
+        format!("attempts: {statuses:?}")
+    })?;
+    let gap = reqs[1]["time"].as_f64().unwrap() - reqs[0]["time"].as_f64().unwrap();
+    check(gap >= 0.9, || {
+        format!("retried after {gap:.2}s, before Retry-After: 1")
+    })
+}
+
+/// The channel is archived (410): the notifier fails, Lambda's retries fail too, and the SNS
+/// message lands in the notifier's dead-letter queue — not lost.
+fn slack_permanent_failure_is_dead_lettered(stack: &Stack) -> Result<(), Failed> {
+    let dlq = stack.env("NOTIFIER_DLQ_URL");
+    stack.drain_queue(&dlq);
+    let payload = subscription_payload(
+        "/e2e/archived",
+        "arch/1",
+        &[(&event_id(), now_ms(), "ARCHIVED channel test")],
+    );
+    check(stack.invoke("log-filter", &payload)?.ok, || {
+        "log-filter failed".into()
+    })?;
+    stack.wait_delivered()?;
+    let attempts = stack
+        .slack_requests_to("/fail/410/channel_is_archived")
+        .len();
+    check(attempts == 3, || {
+        format!("expected 1 attempt + 2 Lambda retries, got {attempts}")
+    })?;
+    let dead = stack.drain_queue(&dlq);
+    check(dead.len() == 1, || {
+        format!("expected one dead letter, got {dead:?}")
+    })?;
+    check(dead[0].to_string().contains("archived-channel"), || {
+        format!("the dead letter does not carry the alert: {}", dead[0])
+    })
+}
+
+/// A payload that is not valid base64/gzip: log-filter fails with a message naming the problem,
+/// and after the asynchronous retries the payload is in log-filter's dead-letter queue.
+fn corrupt_payload_fails_and_is_dead_lettered(stack: &Stack) -> Result<(), Failed> {
+    let dlq = stack.env("LOG_FILTER_DLQ_URL");
+    stack.drain_queue(&dlq);
+    let corrupt = json!({"awslogs": {"data": "H4sIAAAA!!!not-base64"}});
+    let inv = stack.invoke("log-filter", &corrupt)?;
+    check(!inv.ok, || {
+        format!("corrupt payload accepted: {}", inv.body)
+    })?;
+    check(inv.body.to_string().contains("base64"), || {
+        format!("unclear error: {}", inv.body)
+    })?;
+    stack.invoke_async(&corrupt)?;
+    let dead = stack.drain_queue(&dlq);
+    check(dead.len() == 1, || {
+        format!("expected one dead letter, got {dead:?}")
+    })?;
+    check(
+        dead[0].to_string().contains("H4sIAAAA!!!not-base64"),
+        || format!("the dead letter lost the payload: {}", dead[0]),
+    )
+}
