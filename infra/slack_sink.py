@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""A local stand-in for Slack incoming webhooks: records every request it receives.
+
+    python3 infra/slack_sink.py --port 0 --record sink.jsonl --port-file sink.port
+
+Listens on 127.0.0.1 only. Every POST is appended to the --record file as one JSON line:
+
+    {"seq": 1, "time": 1763780000.123, "path": "/hooks/default", "status": 200,
+     "content_type": "application/json", "body": {...parsed JSON...} | null, "raw": "..."}
+
+and answered the way Slack answers, chosen by the URL path, so one webhook map can exercise
+every outcome the notifier must handle:
+
+    /hooks/<anything>           200 "ok"                       (a working webhook)
+    /fail/<status>/<error>      <status> "<error>"             e.g. /fail/404/no_service,
+                                                               /fail/410/channel_is_archived,
+                                                               /fail/400/invalid_payload, /fail/500/rollup_error
+    /ratelimit/<n>/<anything>   the first n requests to this path get 429 "rate_limited" with
+                                Retry-After: 1, later ones 200 "ok"
+    /slow/<ms>/<anything>       waits <ms> milliseconds, then 200 "ok" (client timeouts)
+
+GET /records returns every recorded request as a JSON list (handy for tests);
+GET /health returns 200 "ok". Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Sink:
+    """Recorded requests and per-path counters, shared by the handler threads."""
+
+    def __init__(self, record_path: str | None):
+        self.lock = threading.Lock()
+        self.records: list[dict] = []
+        self.hits: dict[str, int] = {}
+        self.record_path = record_path
+        if record_path:
+            # Truncate: one sink run, one record file.
+            open(record_path, "w", encoding="utf-8").close()
+
+    def count_hit(self, path: str) -> int:
+        with self.lock:
+            self.hits[path] = self.hits.get(path, 0) + 1
+            return self.hits[path]
+
+    def record(self, entry: dict) -> None:
+        with self.lock:
+            entry["seq"] = len(self.records) + 1
+            self.records.append(entry)
+            if self.record_path:
+                with open(self.record_path, "a", encoding="utf-8") as f:
+                    f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def respond_for(path: str, hit: int) -> tuple[int, str, dict[str, str], float]:
+    """(status, body, extra headers, delay seconds) for a request to `path`, the `hit`-th one."""
+    parts = [p for p in path.split("?", 1)[0].split("/") if p]
+    if len(parts) >= 3 and parts[0] == "fail" and parts[1].isdigit():
+        return int(parts[1]), parts[2], {}, 0.0
+    if len(parts) >= 2 and parts[0] == "ratelimit" and parts[1].isdigit():
+        if hit <= int(parts[1]):
+            return 429, "rate_limited", {"Retry-After": "1"}, 0.0
+        return 200, "ok", {}, 0.0
+    if len(parts) >= 2 and parts[0] == "slow" and parts[1].isdigit():
+        return 200, "ok", {}, int(parts[1]) / 1000.0
+    if parts and parts[0] == "hooks":
+        return 200, "ok", {}, 0.0
+    # Slack answers unknown webhook paths like this.
+    return 404, "no_service", {}, 0.0
+
+
+def make_handler(sink: Sink):
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "logalert-slack-sink/1"
+
+        def log_message(self, fmt, *args):  # keep stderr quiet; the record file is the log
+            pass
+
+        def _send(self, status: int, body: str, headers: dict[str, str] | None = None,
+                  content_type: str = "text/plain; charset=utf-8") -> None:
+            data = body.encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            if self.path == "/health":
+                self._send(200, "ok")
+            elif self.path == "/records":
+                with sink.lock:
+                    body = json.dumps(sink.records, ensure_ascii=False)
+                self._send(200, body, content_type="application/json")
+            else:
+                self._send(404, "not found")
+
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length).decode("utf-8", errors="replace")
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = None
+            hit = sink.count_hit(self.path)
+            status, text, headers, delay = respond_for(self.path, hit)
+            if delay:
+                time.sleep(delay)
+            sink.record({
+                "time": time.time(),
+                "path": self.path,
+                "status": status,
+                "content_type": self.headers.get("Content-Type"),
+                "body": body,
+                "raw": raw,
+            })
+            self._send(status, text, headers)
+
+    return Handler
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = any free port)")
+    ap.add_argument("--record", help="append each request as a JSON line to this file")
+    ap.add_argument("--port-file", help="write the bound port to this file once listening")
+    args = ap.parse_args(argv)
+
+    sink = Sink(args.record)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(sink))
+    port = server.server_address[1]
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(f"{port}\n")
+        os.replace(tmp, args.port_file)  # readers never see a half-written file
+    print(f"slack sink listening on http://127.0.0.1:{port}", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
