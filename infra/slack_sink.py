@@ -15,6 +15,8 @@ every outcome the notifier must handle:
     /fail/<status>/<error>      <status> "<error>"             e.g. /fail/404/no_service,
                                                                /fail/410/channel_is_archived,
                                                                /fail/400/invalid_payload, /fail/500/rollup_error
+    /flaky/<n>/<status>/<error> the first n requests to this path get <status> "<error>",
+                                later ones 200 "ok"   (e.g. /flaky/1/500/rollup_error)
     /ratelimit/<n>/<anything>   the first n requests to this path get 429 "rate_limited" with
                                 Retry-After: 1, later ones 200 "ok"
     /slow/<ms>/<anything>       waits <ms> milliseconds, then 200 "ok" (client timeouts)
@@ -65,6 +67,10 @@ def respond_for(path: str, hit: int) -> tuple[int, str, dict[str, str], float]:
     parts = [p for p in path.split("?", 1)[0].split("/") if p]
     if len(parts) >= 3 and parts[0] == "fail" and parts[1].isdigit():
         return int(parts[1]), parts[2], {}, 0.0
+    if len(parts) >= 4 and parts[0] == "flaky" and parts[1].isdigit() and parts[2].isdigit():
+        if hit <= int(parts[1]):
+            return int(parts[2]), parts[3], {}, 0.0
+        return 200, "ok", {}, 0.0
     if len(parts) >= 2 and parts[0] == "ratelimit" and parts[1].isdigit():
         if hit <= int(parts[1]):
             return 429, "rate_limited", {"Retry-After": "1"}, 0.0
