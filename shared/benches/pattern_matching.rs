@@ -22,7 +22,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
 
@@ -34,7 +37,12 @@ impl Lcg {
 /// Plain-text application logs (Java/Lambda style), ~2% ERROR.
 fn text_lines() -> Vec<String> {
     let mut r = Lcg(1);
-    let services = ["OrderService", "PaymentGateway", "InventoryClient", "AuthFilter"];
+    let services = [
+        "OrderService",
+        "PaymentGateway",
+        "InventoryClient",
+        "AuthFilter",
+    ];
     let messages = [
         "Order processed successfully",
         "Cache miss for key product:catalog:v2",
@@ -105,7 +113,12 @@ fn apache_lines() -> Vec<String> {
                 (i / 60) % 60,
                 i % 60,
                 r.pick(&["GET", "POST"]),
-                r.pick(&["index.html", "apache_pb.gif", "api/orders?id=42", "favicon.ico"]),
+                r.pick(&[
+                    "index.html",
+                    "apache_pb.gif",
+                    "api/orders?id=42",
+                    "favicon.ico"
+                ]),
                 r.pick(&["200", "200", "304", "404", "500"]),
                 r.next() % 50000,
             )
@@ -120,7 +133,11 @@ fn bytes(lines: &[String]) -> u64 {
 fn bench_pattern(c: &mut Criterion, group: &str, pattern: &str, lines: &[String]) {
     let p = FilterPattern::parse(pattern).unwrap();
     let hits = lines.iter().filter(|l| p.is_match(l)).count();
-    assert!(hits > 0 && hits < lines.len(), "{pattern}: {hits} of {} lines match", lines.len());
+    assert!(
+        hits > 0 && hits < lines.len(),
+        "{pattern}: {hits} of {} lines match",
+        lines.len()
+    );
     let mut g = c.benchmark_group(group);
     g.throughput(Throughput::Bytes(bytes(lines)));
     g.bench_function(pattern, |b| {
@@ -136,7 +153,12 @@ fn terms(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(bytes(&lines)));
         let finder = Finder::new("ERROR");
         g.bench_function("floor: memmem ERROR", |b| {
-            b.iter(|| lines.iter().filter(|l| finder.find(black_box(l.as_bytes())).is_some()).count())
+            b.iter(|| {
+                lines
+                    .iter()
+                    .filter(|l| finder.find(black_box(l.as_bytes())).is_some())
+                    .count()
+            })
         });
         g.finish();
     }
@@ -162,20 +184,40 @@ fn json(c: &mut Criterion) {
         g.finish();
     }
     bench_pattern(c, "json", r#"{ $.level = "ERROR" }"#, &lines);
-    bench_pattern(c, "json", r#"{ $.level = "ERROR" && $.latency > 100 }"#, &lines);
+    bench_pattern(
+        c,
+        "json",
+        r#"{ $.level = "ERROR" && $.latency > 100 }"#,
+        &lines,
+    );
     bench_pattern(
         c,
         "json",
         r#"{ ($.http.status >= 500 || $.message = "*declined*") && $.user.id != "u-1" }"#,
         &lines,
     );
-    bench_pattern(c, "json", r#"{ $.tags[*] = "slow" && $.user.roles[0] = %^read% }"#, &lines);
+    bench_pattern(
+        c,
+        "json",
+        r#"{ $.tags[*] = "slow" && $.user.roles[0] = %^read% }"#,
+        &lines,
+    );
 }
 
 fn delimited(c: &mut Criterion) {
     let lines = apache_lines();
-    bench_pattern(c, "delimited", "[ip, id, user, timestamp, request, status_code = 5*, bytes]", &lines);
-    bench_pattern(c, "delimited", "[..., status_code = 404 || status_code = 500, size > 1000]", &lines);
+    bench_pattern(
+        c,
+        "delimited",
+        "[ip, id, user, timestamp, request, status_code = 5*, bytes]",
+        &lines,
+    );
+    bench_pattern(
+        c,
+        "delimited",
+        "[..., status_code = 404 || status_code = 500, size > 1000]",
+        &lines,
+    );
 }
 
 fn regex(c: &mut Criterion) {
