@@ -371,3 +371,41 @@ fn value_refs_resolve_as_documented() {
     );
     assert_eq!(ValueRef::parse("$4").unwrap().resolve("", &m), None);
 }
+
+#[test]
+fn value_refs_are_checked_against_the_pattern() {
+    let check = |pattern: &str, r: &str| {
+        FilterPattern::parse(pattern)
+            .unwrap()
+            .check_value_ref(&ValueRef::parse(r).unwrap())
+    };
+    assert!(check("{ $.latency = * }", "$.latency").is_ok());
+    assert!(check("{ $.latency = * }", "1").is_ok());
+    assert!(check("ERROR", "1").is_ok());
+    assert!(
+        check("ERROR", "$.latency")
+            .unwrap_err()
+            .contains("not a JSON pattern")
+    );
+    assert!(
+        check("ERROR", "$size")
+            .unwrap_err()
+            .contains("not a space-delimited pattern")
+    );
+    assert!(check("{ $.a = 1 }", "$a").is_err());
+    assert!(check("[ip, size]", "$size").is_ok());
+    assert!(
+        check("[ip, size]", "$bytes")
+            .unwrap_err()
+            .contains("no field named 'bytes'")
+    );
+    assert!(check("[ip, size]", "$.size").is_err());
+    assert!(
+        check("[ip, size]", "$2").is_err(),
+        "position 2 is reported as $size"
+    );
+    assert!(check("[ip, , size]", "$2").is_ok());
+    assert!(check("[..., size]", "$3").is_ok());
+    assert!(check("[]", "$7").is_ok());
+    assert!(check("[...]", "$0").is_err());
+}

@@ -247,6 +247,54 @@ impl FilterPattern {
             _ => Vec::new(),
         }
     }
+
+    /// Can `r` ever resolve against events this pattern matches? For validating metric values,
+    /// dimensions and query keys when a rule is loaded. Numbers always can; `$.selector` needs a
+    /// JSON pattern; `$name` needs a space-delimited pattern with that field; `$N` needs a
+    /// space-delimited pattern that can report position N.
+    ///
+    /// ```
+    /// use logalert::pattern::{FilterPattern, ValueRef};
+    /// let p = FilterPattern::parse("[ip, user, status, size]").unwrap();
+    /// assert!(p.check_value_ref(&ValueRef::parse("$size").unwrap()).is_ok());
+    /// assert!(p.check_value_ref(&ValueRef::parse("$bytes").unwrap()).is_err());
+    /// assert!(p.check_value_ref(&ValueRef::parse("$.size").unwrap()).is_err());
+    /// ```
+    pub fn check_value_ref(&self, r: &ValueRef) -> Result<(), String> {
+        match (r, &self.ast) {
+            (ValueRef::Number(_), _) => Ok(()),
+            (ValueRef::Json(_), Ast::Json(_)) => Ok(()),
+            (ValueRef::Json(_), _) => Err(format!(
+                "`{r}` selects from JSON events, but the filter pattern is not a JSON pattern ({{ … }})"
+            )),
+            (ValueRef::Field(name), Ast::Delimited(fields)) => {
+                if let Ok(n) = name.parse::<usize>() {
+                    let open_ended = fields.is_empty()
+                        || fields.iter().any(|f| matches!(f, Field::Ellipsis { .. }));
+                    let unnamed_at_n = fields
+                        .get(n.wrapping_sub(1))
+                        .is_some_and(|f| matches!(f, Field::Unnamed { .. }));
+                    if n >= 1 && (open_ended || unnamed_at_n) {
+                        return Ok(());
+                    }
+                    return Err(format!(
+                        "`{r}`: the pattern never reports an unnamed field at position {n}"
+                    ));
+                }
+                if self.field_names().contains(&name.as_str()) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "`{r}`: the pattern has no field named '{name}' (fields: {})",
+                        self.field_names().join(", ")
+                    ))
+                }
+            }
+            (ValueRef::Field(_), _) => Err(format!(
+                "`{r}` names a space-delimited field, but the filter pattern is not a space-delimited pattern ([ … ])"
+            )),
+        }
+    }
 }
 
 impl fmt::Display for FilterPattern {
