@@ -50,10 +50,7 @@ pub enum StateError {
 /// A versioned key/value store. Implemented by DynamoDB (functions) and [`MemoryStore`] (replay).
 pub trait StateStore: Sync {
     /// Read a record; `None` if absent or expired (relative to `now_secs`).
-    fn get(
-        &self,
-        key: &str,
-    ) -> impl Future<Output = Result<Option<StateRecord>, StateError>> + Send;
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<StateRecord>, StateError>> + Send;
 
     /// Write `record` if the stored version equals `expected_version` (`None`: the key must be absent or
     /// expired). `record.version` is what gets stored.
@@ -82,12 +79,7 @@ impl MemoryStore {
     /// Number of live items (for tests).
     pub fn len(&self) -> usize {
         let now = *self.clock_secs.lock().unwrap();
-        self.items
-            .lock()
-            .unwrap()
-            .values()
-            .filter(|r| r.expires_at > now)
-            .count()
+        self.items.lock().unwrap().values().filter(|r| r.expires_at > now).count()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -96,12 +88,7 @@ impl MemoryStore {
 
     fn live(&self, key: &str) -> Option<StateRecord> {
         let now = *self.clock_secs.lock().unwrap();
-        self.items
-            .lock()
-            .unwrap()
-            .get(key)
-            .filter(|r| r.expires_at > now)
-            .cloned()
+        self.items.lock().unwrap().get(key).filter(|r| r.expires_at > now).cloned()
     }
 }
 
@@ -110,20 +97,12 @@ impl StateStore for MemoryStore {
         Ok(self.live(key))
     }
 
-    async fn put(
-        &self,
-        key: &str,
-        record: &StateRecord,
-        expected_version: Option<u64>,
-    ) -> Result<(), StateError> {
+    async fn put(&self, key: &str, record: &StateRecord, expected_version: Option<u64>) -> Result<(), StateError> {
         let current = self.live(key).map(|r| r.version);
         if current != expected_version {
             return Err(StateError::Conflict);
         }
-        self.items
-            .lock()
-            .unwrap()
-            .insert(key.to_string(), record.clone());
+        self.items.lock().unwrap().insert(key.to_string(), record.clone());
         Ok(())
     }
 }

@@ -45,19 +45,9 @@ impl FilterPattern {
     pub fn parse(source: &str) -> Result<FilterPattern, PatternError> {
         let trimmed = source.trim();
         if trimmed.starts_with(['{', '[', '%']) {
-            return Err(PatternError::new(
-                source,
-                0,
-                "Invalid metric filter pattern",
-            ));
+            return Err(PatternError::new(source, 0, "Invalid metric filter pattern"));
         }
-        Ok(FilterPattern {
-            source: source.to_string(),
-            terms: trimmed
-                .split_whitespace()
-                .map(|t| t.trim_matches('"').to_string())
-                .collect(),
-        })
+        Ok(FilterPattern { source: source.to_string(), terms: trimmed.split_whitespace().map(|t| t.trim_matches('"').to_string()).collect() })
     }
 
     /// The pattern text as written.
@@ -66,11 +56,7 @@ impl FilterPattern {
     }
 
     pub fn kind(&self) -> PatternKind {
-        if self.terms.is_empty() {
-            PatternKind::MatchAll
-        } else {
-            PatternKind::Terms
-        }
+        if self.terms.is_empty() { PatternKind::MatchAll } else { PatternKind::Terms }
     }
 
     /// Does `message` match?
@@ -80,10 +66,7 @@ impl FilterPattern {
 
     /// Match `message`, returning extracted values on success.
     pub fn matches(&self, message: &str) -> Option<Match> {
-        self.terms
-            .iter()
-            .all(|t| message.contains(t.as_str()))
-            .then(Match::default)
+        self.terms.iter().all(|t| message.contains(t.as_str())).then(Match::default)
     }
 }
 
@@ -105,20 +88,14 @@ impl ValueRef {
         if let Some(name) = s.strip_prefix('$') {
             return Ok(ValueRef::Field(name.to_string()));
         }
-        s.parse::<f64>().map(ValueRef::Number).map_err(|_| {
-            PatternError::new(source, 0, "expected a number, `$.selector` or `$field`")
-        })
+        s.parse::<f64>().map(ValueRef::Number).map_err(|_| PatternError::new(source, 0, "expected a number, `$.selector` or `$field`"))
     }
 
     /// Resolve against a matched event. `None` when the value is absent, an object or an array.
     pub fn resolve(&self, message: &str, m: &Match) -> Option<String> {
         match self {
             ValueRef::Number(n) => Some(n.to_string()),
-            ValueRef::Field(name) => m
-                .extracted
-                .iter()
-                .find(|(k, _)| k[1..] == **name)
-                .map(|(_, v)| v.clone()),
+            ValueRef::Field(name) => m.extracted.iter().find(|(k, _)| k[1..] == **name).map(|(_, v)| v.clone()),
             ValueRef::Json(path) => {
                 let v: serde_json::Value = serde_json::from_str(message).ok()?;
                 let ptr = format!("/{}", path.replace('.', "/"));
@@ -143,11 +120,7 @@ pub struct PatternError {
 
 impl PatternError {
     pub fn new(pattern: &str, position: usize, message: impl Into<String>) -> PatternError {
-        PatternError {
-            pattern: pattern.to_string(),
-            position,
-            message: message.into(),
-        }
+        PatternError { pattern: pattern.to_string(), position, message: message.into() }
     }
 }
 
