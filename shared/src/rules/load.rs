@@ -574,12 +574,8 @@ impl<'s> Cx<'s> {
                 None
             }
             Ok(r) => Some(r),
-            Err(e) => {
-                self.err_in_scalar(
-                    node,
-                    e.position,
-                    format!("{what}: {} (expected {expected})", e.message),
-                );
+            Err(_) => {
+                self.err(node, format!("{what}: `{s}` is not {expected}"));
                 None
             }
         }
