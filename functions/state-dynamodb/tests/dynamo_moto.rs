@@ -63,7 +63,8 @@ async fn two_writers_racing_one_wins() {
     let (_, store) = table("state-race").await;
     let ttl = now_secs() + 3600;
     store.put("k", &rec(1, ttl, 0), None).await.unwrap();
-    let (a, b) = tokio::join!(store.put("k", &rec(2, ttl, 1), Some(1)), store.put("k", &rec(2, ttl, 2), Some(1)));
+    let (r1, r2) = (rec(2, ttl, 1), rec(2, ttl, 2));
+    let (a, b) = tokio::join!(store.put("k", &r1, Some(1)), store.put("k", &r2, Some(1)));
     let wins = [a.is_ok(), b.is_ok()].iter().filter(|w| **w).count();
     assert_eq!(wins, 1, "exactly one conditional write wins: {a:?} {b:?}");
 }
