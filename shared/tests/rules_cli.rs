@@ -48,7 +48,7 @@ fn replay_prints_one_json_line_per_publish() {
     let rules = temp("replay-rules.yaml", RULES);
     let log = temp(
         "app.log",
-        "2026-11-25T10:00:00Z ERROR one\n2026-11-25T10:00:10Z ERROR two\n{\"time\":\"2026-11-25T10:00:20Z\",\"msg\":\"declined\",\"user\":\"ann\"}\n{\"time\":\"2026-11-25T10:00:30Z\",\"msg\":\"declined\",\"user\":\"ann\"}\n2026-11-25T10:00:40Z ERROR three (suppressed)\n2026-11-25T10:02:00Z ERROR four\n",
+        "2026-11-25T10:00:00Z ERROR one\n2026-11-25T10:00:10Z ERROR two\n{\"time\":\"2026-11-25T10:00:20Z\",\"msg\":\"declined\",\"user\":\"ann\"}\n{\"time\":\"2026-11-25T10:00:30Z\",\"msg\":\"declined\",\"user\":\"ann\"}\n2026-11-25T10:01:05Z ERROR three (suppressed)\n2026-11-25T10:02:30Z ERROR four\n",
     );
     let (code, out, err) = logalert(&["replay", "--rules", &rules, "--log-group", "/app/web", &log]);
     assert_eq!(code, 0, "{err}");
