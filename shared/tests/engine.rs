@@ -14,7 +14,10 @@ const MIN: i64 = 60_000;
 
 fn engine(yaml: &str) -> Engine {
     let rules = logalert::rules::load(yaml, "test.yaml").unwrap_or_else(|e| panic!("{e}"));
-    Engine::new(rules, EngineConfig::new("eu-west-1").with_ignored_log_groups("/aws/lambda/logalert-*"))
+    Engine::new(
+        rules,
+        EngineConfig::new("eu-west-1").with_ignored_log_groups("/aws/lambda/logalert-*"),
+    )
 }
 
 fn payload(group: &str, stream: &str, events: &[(&str, i64, &str)]) -> LogsPayload {
@@ -27,14 +30,26 @@ fn payload(group: &str, stream: &str, events: &[(&str, i64, &str)]) -> LogsPaylo
         policy_level: None,
         log_events: events
             .iter()
-            .map(|(id, ts, m)| LogEvent { id: id.to_string(), timestamp: *ts, message: m.to_string() })
+            .map(|(id, ts, m)| LogEvent {
+                id: id.to_string(),
+                timestamp: *ts,
+                message: m.to_string(),
+            })
             .collect(),
     }
 }
 
 /// Run one invocation against `store`, with the clock at the payloads' newest event.
-fn run(engine: &Engine, store: &MemoryStore, payloads: &[LogsPayload]) -> (Vec<Publication>, Outcome) {
-    let now = payloads.iter().flat_map(|p| p.log_events.iter().map(|e| e.timestamp)).max().unwrap_or(T0);
+fn run(
+    engine: &Engine,
+    store: &MemoryStore,
+    payloads: &[LogsPayload],
+) -> (Vec<Publication>, Outcome) {
+    let now = payloads
+        .iter()
+        .flat_map(|p| p.log_events.iter().map(|e| e.timestamp))
+        .max()
+        .unwrap_or(T0);
     store.set_clock(now / 1000);
     let sink = CollectingSink::default();
     let outcome = block_on(engine.process(payloads, store, &sink, now));
@@ -81,17 +96,26 @@ fn one_alert_per_rule_and_key_per_invocation() {
     let (published, outcome) = run(&e, &store, &[p]);
     assert_eq!(published.len(), 3, "{published:#?}");
     let a = &published[0].alert;
-    assert_eq!((a.rule.name.as_str(), a.count, a.suppressed), ("errors", 3, 0));
+    assert_eq!(
+        (a.rule.name.as_str(), a.count, a.suppressed),
+        ("errors", 3, 0)
+    );
     assert_eq!((a.first_timestamp, a.last_timestamp), (T0, T0 + 3000));
     assert_eq!(a.samples.len(), 2, "max_samples");
     assert_eq!(a.samples[0].message, "ERROR db down");
     assert_eq!(a.samples[0].id, "1");
     assert_eq!(a.samples[0].log_stream, "stream-1");
-    assert_eq!((a.account.as_str(), a.region.as_str(), a.log_group.as_str()), ("123456789012", "eu-west-1", "/app/api"));
+    assert_eq!(
+        (a.account.as_str(), a.region.as_str(), a.log_group.as_str()),
+        ("123456789012", "eu-west-1", "/app/api")
+    );
     assert_eq!(a.channel, "oncall");
     assert_eq!(a.query_key, None);
     assert_eq!(a.rule.filter_pattern.as_deref(), Some("ERROR"));
-    assert_eq!(published[0].subject, "[CRITICAL] errors: 3 matches in /app/api");
+    assert_eq!(
+        published[0].subject,
+        "[CRITICAL] errors: 3 matches in /app/api"
+    );
     assert_eq!(
         published[0].attributes,
         [
@@ -101,10 +125,15 @@ fn one_alert_per_rule_and_key_per_invocation() {
             ("channel".to_string(), "oncall".to_string()),
         ]
     );
-    let keys: Vec<(Option<&str>, u64)> =
-        published[1..].iter().map(|p| (p.alert.query_key.as_deref(), p.alert.count)).collect();
+    let keys: Vec<(Option<&str>, u64)> = published[1..]
+        .iter()
+        .map(|p| (p.alert.query_key.as_deref(), p.alert.count))
+        .collect();
     assert_eq!(keys, [(Some("alice"), 2), (Some("bob"), 1)]);
-    assert_eq!(published[1].subject, "[ERROR] per-user [alice]: 2 matches in /app/api");
+    assert_eq!(
+        published[1].subject,
+        "[ERROR] per-user [alice]: 2 matches in /app/api"
+    );
     assert_eq!(outcome.metrics.per_rule["errors"], (3, 1));
     assert_eq!(outcome.metrics.per_rule["per-user"], (3, 2));
     assert_eq!(outcome.metrics.events_processed, 7);
@@ -124,7 +153,13 @@ fn realert_suppresses_and_carries_the_count_into_the_next_alert() {
     assert!(run(&e, &store, &[inv("3", T0 + 4 * MIN)]).0.is_empty());
     // After: alert, carrying the 2 suppressed matches.
     let (p, _) = run(&e, &store, &[inv("4", T0 + 5 * MIN + 1)]);
-    assert_eq!(alerts(&p).iter().map(|a| (a.count, a.suppressed)).collect::<Vec<_>>(), [(1, 2)]);
+    assert_eq!(
+        alerts(&p)
+            .iter()
+            .map(|a| (a.count, a.suppressed))
+            .collect::<Vec<_>>(),
+        [(1, 2)]
+    );
     // The suppressed count was reset by that alert.
     let (p, _) = run(&e, &store, &[inv("5", T0 + 11 * MIN)]);
     assert_eq!((p[0].alert.count, p[0].alert.suppressed), (1, 0));
@@ -148,17 +183,47 @@ fn query_keys_suppress_independently() {
         "version: 1\nrules:\n  - name: r\n    filter_pattern: fail\n    query_key: $.user\n    realert: 10m\n",
     );
     let store = MemoryStore::default();
-    let ev = |id: &str, t: i64, user: &str| (id.to_string(), t, format!(r#"{{"msg":"fail","user":"{user}"}}"#));
+    let ev = |id: &str, t: i64, user: &str| {
+        (
+            id.to_string(),
+            t,
+            format!(r#"{{"msg":"fail","user":"{user}"}}"#),
+        )
+    };
     let mk = |evs: Vec<(String, i64, String)>| {
-        let v: Vec<(&str, i64, &str)> = evs.iter().map(|(a, b, c)| (a.as_str(), *b, c.as_str())).collect();
+        let v: Vec<(&str, i64, &str)> = evs
+            .iter()
+            .map(|(a, b, c)| (a.as_str(), *b, c.as_str()))
+            .collect();
         payload("/app", "s", &v)
     };
     let (p, _) = run(&e, &store, &[mk(vec![ev("1", T0, "alice")])]);
     assert_eq!(p.len(), 1);
-    let (p, _) = run(&e, &store, &[mk(vec![ev("2", T0 + MIN, "alice"), ev("3", T0 + MIN, "bob")])]);
-    assert_eq!(alerts(&p).iter().map(|a| a.query_key.clone().unwrap()).collect::<Vec<_>>(), ["bob"]);
+    let (p, _) = run(
+        &e,
+        &store,
+        &[mk(vec![
+            ev("2", T0 + MIN, "alice"),
+            ev("3", T0 + MIN, "bob"),
+        ])],
+    );
+    assert_eq!(
+        alerts(&p)
+            .iter()
+            .map(|a| a.query_key.clone().unwrap())
+            .collect::<Vec<_>>(),
+        ["bob"]
+    );
     // A missing key value groups under `<missing>`.
-    let (p, _) = run(&e, &store, &[payload("/app", "s", &[("4", T0 + 2 * MIN, "fail without json")])]);
+    let (p, _) = run(
+        &e,
+        &store,
+        &[payload(
+            "/app",
+            "s",
+            &[("4", T0 + 2 * MIN, "fail without json")],
+        )],
+    );
     assert_eq!(p[0].alert.query_key.as_deref(), Some("<missing>"));
 }
 
@@ -175,11 +240,18 @@ rules:
 "#;
 
 fn login(id: &str, t: i64, user: &str) -> (String, i64, String) {
-    (id.to_string(), t, format!(r#"{{"event":"login_failed","user":"{user}"}}"#))
+    (
+        id.to_string(),
+        t,
+        format!(r#"{{"event":"login_failed","user":"{user}"}}"#),
+    )
 }
 
 fn mk(evs: &[(String, i64, String)]) -> LogsPayload {
-    let v: Vec<(&str, i64, &str)> = evs.iter().map(|(a, b, c)| (a.as_str(), *b, c.as_str())).collect();
+    let v: Vec<(&str, i64, &str)> = evs
+        .iter()
+        .map(|(a, b, c)| (a.as_str(), *b, c.as_str()))
+        .collect();
     payload("/auth", "s", &v)
 }
 
@@ -187,14 +259,37 @@ fn mk(evs: &[(String, i64, String)]) -> LogsPayload {
 fn frequency_counts_across_invocations_by_event_time() {
     let e = engine(FREQ);
     let store = MemoryStore::default();
-    assert!(run(&e, &store, &[mk(&[login("1", T0, "alice"), login("2", T0 + 10_000, "alice")])]).0.is_empty());
-    assert!(run(&e, &store, &[mk(&[login("3", T0 + 5_000, "bob")])]).0.is_empty(), "bob has his own window");
+    assert!(
+        run(
+            &e,
+            &store,
+            &[mk(&[
+                login("1", T0, "alice"),
+                login("2", T0 + 10_000, "alice")
+            ])]
+        )
+        .0
+        .is_empty()
+    );
+    assert!(
+        run(&e, &store, &[mk(&[login("3", T0 + 5_000, "bob")])])
+            .0
+            .is_empty(),
+        "bob has his own window"
+    );
     let (p, outcome) = run(&e, &store, &[mk(&[login("4", T0 + 50_000, "alice")])]);
     assert_eq!(p.len(), 1);
     let a = &p[0].alert;
-    assert_eq!((a.rule.rule_type.as_str(), a.query_key.as_deref(), a.count), ("frequency", Some("alice"), 3));
+    assert_eq!(
+        (a.rule.rule_type.as_str(), a.query_key.as_deref(), a.count),
+        ("frequency", Some("alice"), 3)
+    );
     assert_eq!((a.first_timestamp, a.last_timestamp), (T0, T0 + 50_000));
-    assert_eq!(a.samples.len(), 1, "samples come from this invocation's events");
+    assert_eq!(
+        a.samples.len(),
+        1,
+        "samples come from this invocation's events"
+    );
     assert_eq!(outcome.metrics.per_rule["brute-force"], (1, 1));
 }
 
@@ -202,9 +297,28 @@ fn frequency_counts_across_invocations_by_event_time() {
 fn frequency_window_slides_old_matches_out() {
     let e = engine(FREQ);
     let store = MemoryStore::default();
-    assert!(run(&e, &store, &[mk(&[login("1", T0, "a"), login("2", T0 + 30_000, "a")])]).0.is_empty());
+    assert!(
+        run(
+            &e,
+            &store,
+            &[mk(&[login("1", T0, "a"), login("2", T0 + 30_000, "a")])]
+        )
+        .0
+        .is_empty()
+    );
     // 2 minutes later: the first two are outside the 1-minute window.
-    assert!(run(&e, &store, &[mk(&[login("3", T0 + 2 * MIN, "a"), login("4", T0 + 2 * MIN + 1, "a")])]).0.is_empty());
+    assert!(
+        run(
+            &e,
+            &store,
+            &[mk(&[
+                login("3", T0 + 2 * MIN, "a"),
+                login("4", T0 + 2 * MIN + 1, "a")
+            ])]
+        )
+        .0
+        .is_empty()
+    );
     let (p, _) = run(&e, &store, &[mk(&[login("5", T0 + 2 * MIN + 2, "a")])]);
     assert_eq!(p[0].alert.count, 3);
     assert_eq!(p[0].alert.first_timestamp, T0 + 2 * MIN);
@@ -214,15 +328,21 @@ fn frequency_window_slides_old_matches_out() {
 fn frequency_within_one_invocation_and_then_suppression() {
     let e = engine(FREQ);
     let store = MemoryStore::default();
-    let evs: Vec<_> = (0..7).map(|i| login(&format!("{i}"), T0 + i * 1000, "a")).collect();
+    let evs: Vec<_> = (0..7)
+        .map(|i| login(&format!("{i}"), T0 + i * 1000, "a"))
+        .collect();
     let (p, _) = run(&e, &store, &[mk(&evs)]);
     assert_eq!(p.len(), 1, "one alert per invocation");
     assert_eq!(p[0].alert.count, 7, "later matches ride along");
     // Three more within realert: the threshold is reached again but suppressed.
-    let evs: Vec<_> = (10..13).map(|i| login(&format!("{i}"), T0 + 20_000 + i, "a")).collect();
+    let evs: Vec<_> = (10..13)
+        .map(|i| login(&format!("{i}"), T0 + 20_000 + i, "a"))
+        .collect();
     assert!(run(&e, &store, &[mk(&evs)]).0.is_empty());
     // After realert, the next threshold crossing alerts with the suppressed count.
-    let evs: Vec<_> = (20..23).map(|i| login(&format!("{i}"), T0 + 11 * MIN + i, "a")).collect();
+    let evs: Vec<_> = (20..23)
+        .map(|i| login(&format!("{i}"), T0 + 11 * MIN + i, "a"))
+        .collect();
     let (p, _) = run(&e, &store, &[mk(&evs)]);
     assert_eq!((p[0].alert.count, p[0].alert.suppressed), (3, 3));
 }
@@ -251,7 +371,10 @@ fn the_same_payload_twice_in_one_kinesis_batch_counts_once() {
     let e = engine(FREQ);
     let store = MemoryStore::default();
     let p = mk(&[login("1", T0, "a"), login("2", T0 + 1, "a")]);
-    assert!(run(&e, &store, &[p.clone(), p]).0.is_empty(), "2 distinct events < 3");
+    assert!(
+        run(&e, &store, &[p.clone(), p]).0.is_empty(),
+        "2 distinct events < 3"
+    );
 }
 
 /// A sink that fails the first `fail` publishes.
@@ -284,8 +407,18 @@ fn a_failed_publish_is_retried_by_the_caller_and_alerts_exactly_once() {
     let store = MemoryStore::default();
     store.set_clock(T0 / 1000);
     let ok = payload("/ok", "s", &[("a", T0, "INFO fine")]);
-    let bad = payload("/app", "s", &[("1", T0, "ERROR x"), ("2", T0 + 1, r#"{"event":"login_failed","user":"u"}"#)]);
-    let sink = FlakySink { fail: AtomicUsize::new(1), ..Default::default() };
+    let bad = payload(
+        "/app",
+        "s",
+        &[
+            ("1", T0, "ERROR x"),
+            ("2", T0 + 1, r#"{"event":"login_failed","user":"u"}"#),
+        ],
+    );
+    let sink = FlakySink {
+        fail: AtomicUsize::new(1),
+        ..Default::default()
+    };
     let batch = [ok, bad];
     let o = block_on(e.process(&batch, &store, &sink, T0));
     assert_eq!(o.failed_payloads, [1]);
@@ -295,7 +428,13 @@ fn a_failed_publish_is_retried_by_the_caller_and_alerts_exactly_once() {
     // The retry (same batch) publishes the failed alert only.
     let o = block_on(e.process(&batch, &store, &sink, T0));
     assert!(o.failed_payloads.is_empty());
-    let names: Vec<String> = sink.ok.lock().unwrap().iter().map(|p| p.alert.rule.name.clone()).collect();
+    let names: Vec<String> = sink
+        .ok
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|p| p.alert.rule.name.clone())
+        .collect();
     assert_eq!(names, ["per-user", "errors"]);
     // A third delivery is a duplicate.
     let o = block_on(e.process(&batch, &store, &sink, T0));
@@ -325,7 +464,9 @@ fn state_failures_fail_open() {
     assert!(o.failed_payloads.is_empty());
     // A frequency rule judges the matches in hand.
     let e = engine(FREQ);
-    let evs: Vec<_> = (0..3).map(|i| login(&format!("{i}"), T0 + i, "a")).collect();
+    let evs: Vec<_> = (0..3)
+        .map(|i| login(&format!("{i}"), T0 + i, "a"))
+        .collect();
     block_on(e.process(&[mk(&evs)], &DownStore, &sink, T0));
     assert_eq!(sink.take().len(), 1);
     block_on(e.process(&[mk(&evs[..2])], &DownStore, &sink, T0));
@@ -342,13 +483,24 @@ impl StateStore for RacingStore {
     async fn get(&self, key: &str) -> Result<Option<StateRecord>, StateError> {
         self.inner.get(key).await
     }
-    async fn put(&self, key: &str, record: &StateRecord, expected: Option<u64>) -> Result<(), StateError> {
+    async fn put(
+        &self,
+        key: &str,
+        record: &StateRecord,
+        expected: Option<u64>,
+    ) -> Result<(), StateError> {
         if key.starts_with("supp#") && self.raced.fetch_add(1, Ordering::SeqCst) == 0 {
             // The other instance suppressed 4 matches meanwhile.
             let cur = self.inner.get(key).await?;
-            let mut body = cur.as_ref().map_or(serde_json::json!({}), |r| r.body.clone());
+            let mut body = cur
+                .as_ref()
+                .map_or(serde_json::json!({}), |r| r.body.clone());
             body["suppressed"] = serde_json::json!(body["suppressed"].as_u64().unwrap_or(0) + 4);
-            let rec = StateRecord { version: cur.as_ref().map_or(1, |r| r.version + 1), expires_at: record.expires_at, body };
+            let rec = StateRecord {
+                version: cur.as_ref().map_or(1, |r| r.version + 1),
+                expires_at: record.expires_at,
+                body,
+            };
             self.inner.put(key, &rec, cur.map(|r| r.version)).await?;
         }
         self.inner.put(key, record, expected).await
@@ -358,7 +510,10 @@ impl StateStore for RacingStore {
 #[test]
 fn concurrent_writes_are_merged_not_lost() {
     let e = engine(ANY_RULES);
-    let store = RacingStore { inner: MemoryStore::default(), raced: AtomicUsize::new(0) };
+    let store = RacingStore {
+        inner: MemoryStore::default(),
+        raced: AtomicUsize::new(0),
+    };
     store.inner.set_clock(T0 / 1000);
     let sink = CollectingSink::default();
     let p = payload("/app", "s", &[("1", T0, "ERROR x")]);
@@ -377,28 +532,58 @@ fn control_messages_ignored_groups_and_log_group_globs() {
         "version: 1\nrules:\n  - name: r\n    filter_pattern: ERROR\n    log_groups: ['/aws/lambda/pay-*']\n",
     );
     let store = MemoryStore::default();
-    let mut control = payload("", "", &[("", T0, "CWL CONTROL MESSAGE: Checking health of destination Kinesis stream.")]);
+    let mut control = payload(
+        "",
+        "",
+        &[(
+            "",
+            T0,
+            "CWL CONTROL MESSAGE: Checking health of destination Kinesis stream.",
+        )],
+    );
     control.message_type = MessageType::Control;
-    let own = payload("/aws/lambda/logalert-log-filter", "s", &[("1", T0, "ERROR in logalert itself")]);
+    let own = payload(
+        "/aws/lambda/logalert-log-filter",
+        "s",
+        &[("1", T0, "ERROR in logalert itself")],
+    );
     let other = payload("/aws/lambda/orders", "s", &[("2", T0, "ERROR elsewhere")]);
     let pay = payload("/aws/lambda/pay-api", "s", &[("3", T0, "ERROR here")]);
     let (p, o) = run(&e, &store, &[control, own, other, pay]);
-    assert_eq!(alerts(&p).iter().map(|a| a.log_group.as_str()).collect::<Vec<_>>(), ["/aws/lambda/pay-api"]);
-    assert_eq!(o.metrics.events_processed, 2, "control and ignored groups are not processed");
+    assert_eq!(
+        alerts(&p)
+            .iter()
+            .map(|a| a.log_group.as_str())
+            .collect::<Vec<_>>(),
+        ["/aws/lambda/pay-api"]
+    );
+    assert_eq!(
+        o.metrics.events_processed, 2,
+        "control and ignored groups are not processed"
+    );
 }
 
 #[test]
 fn huge_log_lines_never_break_the_size_limit() {
-    let e = engine("version: 1\nrules:\n  - name: r\n    filter_pattern: ERROR\n    max_samples: 100\n");
+    let e = engine(
+        "version: 1\nrules:\n  - name: r\n    filter_pattern: ERROR\n    max_samples: 100\n",
+    );
     let store = MemoryStore::default();
     let big = format!("ERROR {}", "é".repeat(600_000));
     let ids: Vec<String> = (0..100).map(|i| i.to_string()).collect();
-    let events: Vec<(&str, i64, &str)> = ids.iter().map(|id| (id.as_str(), T0, big.as_str())).collect();
+    let events: Vec<(&str, i64, &str)> = ids
+        .iter()
+        .map(|id| (id.as_str(), T0, big.as_str()))
+        .collect();
     let (p, _) = run(&e, &store, &[payload("/app", "s", &events)]);
     let publication = &p[0];
     let size = publication.body.len()
         + publication.subject.len()
-        + publication.attributes.iter().map(|(k, v)| k.len() + v.len() + 6).sum::<usize>();
+        + publication
+            .attributes
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 6)
+            .sum::<usize>();
     assert!(size < SNS_MAX_MESSAGE_BYTES, "{size}");
     let a = &publication.alert;
     assert!(a.truncated);
@@ -425,11 +610,17 @@ rules:
     let store = MemoryStore::default();
     let line = r#"{"level":"ERROR","service":"api","message":"boom"}"#;
     let (p, _) = run(&e, &store, &[payload("/app", "s", &[("1", T0, line)])]);
-    assert_eq!(p[0].subject, "api failed (1x): <missing: reason> second line ?");
+    assert_eq!(
+        p[0].subject,
+        "api failed (1x): <missing: reason> second line ?"
+    );
     assert_eq!(p[0].alert.subject.as_deref(), Some(p[0].subject.as_str()));
     assert_eq!(
         p[0].alert.text.as_deref(),
-        Some(format!("r/warning {line} user=<missing: user> qk=api at 2026-11-25T10:00:00.000Z").as_str())
+        Some(
+            format!("r/warning {line} user=<missing: user> qk=api at 2026-11-25T10:00:00.000Z")
+                .as_str()
+        )
     );
 }
 
@@ -442,8 +633,14 @@ fn subjects_are_sns_safe() {
     let line = format!("ERROR \u{7}\r\n인증실패 {}", "x".repeat(300));
     let (p, _) = run(&e, &store, &[payload("/app", "s", &[("1", T0, &line)])]);
     let s = &p[0].subject;
-    assert!(s.len() <= 99 && s.is_ascii() && !s.chars().any(|c| c.is_control()), "{s:?}");
-    assert!(s.starts_with("ERROR ???? xxx") && s.ends_with("..."), "{s:?}");
+    assert!(
+        s.len() <= 99 && s.is_ascii() && !s.chars().any(|c| c.is_control()),
+        "{s:?}"
+    );
+    assert!(
+        s.starts_with("ERROR ???? xxx") && s.ends_with("..."),
+        "{s:?}"
+    );
 }
 
 #[test]
@@ -481,7 +678,8 @@ fn rule_metrics_are_recorded_per_match() {
 
 #[test]
 fn disabled_rules_do_not_run() {
-    let e = engine("version: 1\nrules:\n  - name: r\n    filter_pattern: ERROR\n    enabled: false\n");
+    let e =
+        engine("version: 1\nrules:\n  - name: r\n    filter_pattern: ERROR\n    enabled: false\n");
     let store = MemoryStore::default();
     let (p, o) = run(&e, &store, &[payload("/app", "s", &[("1", T0, "ERROR")])]);
     assert!(p.is_empty());

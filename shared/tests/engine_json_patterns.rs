@@ -9,7 +9,9 @@ use logalert::payload::{LogEvent, LogsPayload, MessageType};
 const T0: i64 = 1_795_600_800_000;
 
 fn root(rel: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(rel)
 }
 
 fn engine(yaml: &str) -> Engine {
@@ -27,7 +29,11 @@ fn payload(group: &str, events: &[(&str, i64, &str)]) -> LogsPayload {
         policy_level: None,
         log_events: events
             .iter()
-            .map(|(id, ts, m)| LogEvent { id: id.to_string(), timestamp: *ts, message: m.to_string() })
+            .map(|(id, ts, m)| LogEvent {
+                id: id.to_string(),
+                timestamp: *ts,
+                message: m.to_string(),
+            })
             .collect(),
     }
 }
@@ -36,10 +42,16 @@ fn payload(group: &str, events: &[(&str, i64, &str)]) -> LogsPayload {
 #[test]
 fn the_shipped_examples_replay_to_meaningful_alerts() {
     let rules_path = root("examples/rules.yaml");
-    let rules = logalert::rules::load(&std::fs::read_to_string(&rules_path).unwrap(), "examples/rules.yaml")
-        .unwrap_or_else(|e| panic!("{e}"));
+    let rules = logalert::rules::load(
+        &std::fs::read_to_string(&rules_path).unwrap(),
+        "examples/rules.yaml",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let mut replay = Replay::new(Engine::new(rules, EngineConfig::new("us-east-1")));
-    let mut inputs: Vec<_> = std::fs::read_dir(root("examples/payloads")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut inputs: Vec<_> = std::fs::read_dir(root("examples/payloads"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     inputs.sort();
     let mut out: Vec<Publication> = Vec::new();
     for path in &inputs {
@@ -47,8 +59,16 @@ fn the_shipped_examples_replay_to_meaningful_alerts() {
             out.extend(replay.invoke(&inv));
         }
     }
-    let summary: Vec<(String, Option<String>, u64)> =
-        out.iter().map(|p| (p.alert.rule.name.clone(), p.alert.query_key.clone(), p.alert.count)).collect();
+    let summary: Vec<(String, Option<String>, u64)> = out
+        .iter()
+        .map(|p| {
+            (
+                p.alert.rule.name.clone(),
+                p.alert.query_key.clone(),
+                p.alert.count,
+            )
+        })
+        .collect();
     let s = |r: &str, k: Option<&str>, n: u64| (r.to_string(), k.map(str::to_string), n);
     assert_eq!(
         summary[..7],
@@ -69,13 +89,25 @@ fn the_shipped_examples_replay_to_meaningful_alerts() {
         .map(|p| (p.alert.query_key.clone().unwrap_or_default(), p.alert.count))
         .collect();
     assert_eq!(checkout.len(), 2, "{checkout:?}");
-    assert!(checkout[0].0.contains("POST /checkout") && checkout[0].1 == 2, "{checkout:?}");
-    assert!(checkout[1].0.contains("GET /cart") && checkout[1].1 == 1, "{checkout:?}");
+    assert!(
+        checkout[0].0.contains("POST /checkout") && checkout[0].1 == 2,
+        "{checkout:?}"
+    );
+    assert!(
+        checkout[1].0.contains("GET /cart") && checkout[1].1 == 1,
+        "{checkout:?}"
+    );
     assert_eq!(out[7].alert.samples[0].extracted["$status_code"], "502");
 
     let first = &out[0];
-    assert_eq!(first.subject, "payments CARD_DECLINED: 4 error(s) in /aws/lambda/payments-api");
-    assert_eq!(first.alert.text.as_deref(), Some("charge failed: card_declined (user u-102, request req-0002)"));
+    assert_eq!(
+        first.subject,
+        "payments CARD_DECLINED: 4 error(s) in /aws/lambda/payments-api"
+    );
+    assert_eq!(
+        first.alert.text.as_deref(),
+        Some("charge failed: card_declined (user u-102, request req-0002)")
+    );
     assert_eq!(first.alert.channel, "payments-oncall");
     assert_eq!(first.alert.samples.len(), 3, "max_samples from defaults");
     assert_eq!(out[3].subject, "6 failed logins for alice");
@@ -98,20 +130,47 @@ rules:
     let p = payload(
         "/app",
         &[
-            ("1", T0, r#"{"log":{"level":"ERROR"},"http":{"status":503,"route":"/pay"}}"#),
-            ("2", T0 + 1, r#"{"log":{"level":"ERROR"},"http":{"status":404,"route":"/pay"}}"#),
-            ("3", T0 + 2, r#"{"log":{"level":"INFO"},"http":{"status":500,"route":"/pay"}}"#),
-            ("4", T0 + 3, r#"{"log":{"level":"ERROR"},"http":{"status":500,"route":"/refund"}}"#),
+            (
+                "1",
+                T0,
+                r#"{"log":{"level":"ERROR"},"http":{"status":503,"route":"/pay"}}"#,
+            ),
+            (
+                "2",
+                T0 + 1,
+                r#"{"log":{"level":"ERROR"},"http":{"status":404,"route":"/pay"}}"#,
+            ),
+            (
+                "3",
+                T0 + 2,
+                r#"{"log":{"level":"INFO"},"http":{"status":500,"route":"/pay"}}"#,
+            ),
+            (
+                "4",
+                T0 + 3,
+                r#"{"log":{"level":"ERROR"},"http":{"status":500,"route":"/refund"}}"#,
+            ),
         ],
     );
     logalert::state::block_on(e.process(&[p], &store, &sink, T0));
-    let got: Vec<(Option<String>, u64, String)> =
-        sink.take().into_iter().map(|p| (p.alert.query_key, p.alert.count, p.subject)).collect();
+    let got: Vec<(Option<String>, u64, String)> = sink
+        .take()
+        .into_iter()
+        .map(|p| (p.alert.query_key, p.alert.count, p.subject))
+        .collect();
     assert_eq!(
         got,
         [
-            (Some("/pay".into()), 1, "/pay 503 <missing: event.nope>".into()),
-            (Some("/refund".into()), 1, "/refund 500 <missing: event.nope>".into()),
+            (
+                Some("/pay".into()),
+                1,
+                "/pay 503 <missing: event.nope>".into()
+            ),
+            (
+                Some("/refund".into()),
+                1,
+                "/refund 500 <missing: event.nope>".into()
+            ),
         ]
     );
 }
@@ -130,8 +189,14 @@ rules:
     );
     let store = logalert::state::MemoryStore::default();
     let sink = logalert::engine::CollectingSink::default();
-    let line = r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 1534"#;
-    let o = logalert::state::block_on(e.process(&[payload("/web", &[("1", T0, line)])], &store, &sink, T0));
+    let line =
+        r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 1534"#;
+    let o = logalert::state::block_on(e.process(
+        &[payload("/web", &[("1", T0, line)])],
+        &store,
+        &sink,
+        T0,
+    ));
     let p = sink.take();
     assert_eq!(p[0].alert.query_key.as_deref(), Some("404"));
     assert_eq!(p[0].alert.samples[0].extracted["$status_code"], "404");

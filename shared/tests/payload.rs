@@ -19,10 +19,19 @@ fn direct_delivery_decodes() {
     let p = payload::decode_awslogs_data(&payload::encode_awslogs_data(DATA.as_bytes())).unwrap();
     assert_eq!(p.message_type, MessageType::Data);
     assert_eq!(p.owner, "123456789012");
-    assert_eq!(p.log_stream, "2019/03/13/[$LATEST]94fa867e5374431291a7fc14e2f56ae7");
+    assert_eq!(
+        p.log_stream,
+        "2019/03/13/[$LATEST]94fa867e5374431291a7fc14e2f56ae7"
+    );
     assert_eq!(p.subscription_filters, ["LambdaStream_cloudwatchlogs-node"]);
-    assert_eq!(p.log_events[0].id, "34622316099697884706540976068822859012661220141643892546");
-    assert_eq!(p.log_events[0].message, "REPORT RequestId: 6234bffe\tDuration: 46.84 ms\t\n");
+    assert_eq!(
+        p.log_events[0].id,
+        "34622316099697884706540976068822859012661220141643892546"
+    );
+    assert_eq!(
+        p.log_events[0].message,
+        "REPORT RequestId: 6234bffe\tDuration: 46.84 ms\t\n"
+    );
     assert_eq!(p.policy_level, None);
 }
 
@@ -37,28 +46,44 @@ fn control_messages_are_recognised() {
 
 #[test]
 fn account_level_policy_payloads_decode() {
-    let json = DATA.replace(r#""owner""#, r#""policyLevel":"ACCOUNT_LEVEL_POLICY","owner""#);
+    let json = DATA.replace(
+        r#""owner""#,
+        r#""policyLevel":"ACCOUNT_LEVEL_POLICY","owner""#,
+    );
     let p = payload::parse_json(json.as_bytes()).unwrap();
     assert_eq!(p.policy_level.as_deref(), Some("ACCOUNT_LEVEL_POLICY"));
 }
 
 #[test]
 fn numeric_ids_from_emulators_are_accepted() {
-    let json = DATA.replace(r#""id":"34622316099697884706540976068822859012661220141643892546""#, r#""id":12"#);
-    assert_eq!(payload::parse_json(json.as_bytes()).unwrap().log_events[0].id, "12");
+    let json = DATA.replace(
+        r#""id":"34622316099697884706540976068822859012661220141643892546""#,
+        r#""id":12"#,
+    );
+    assert_eq!(
+        payload::parse_json(json.as_bytes()).unwrap().log_events[0].id,
+        "12"
+    );
 }
 
 #[test]
 fn corrupt_inputs_fail_with_the_stage_named() {
     let err = |data: &str| payload::decode_awslogs_data(data).unwrap_err().to_string();
-    assert!(err("not base64!!").starts_with("invalid base64 in payload data"), "{}", err("not base64!!"));
+    assert!(
+        err("not base64!!").starts_with("invalid base64 in payload data"),
+        "{}",
+        err("not base64!!")
+    );
     assert_eq!(
         err(&b64(b"plain text, not gzip")),
         "payload data is not gzip (it does not start with the gzip magic bytes 1f 8b)"
     );
     let gz = payload::gzip(DATA.as_bytes());
     let truncated = err(&b64(&gz[..gz.len() / 2]));
-    assert!(truncated.starts_with("corrupt or truncated gzip stream"), "{truncated}");
+    assert!(
+        truncated.starts_with("corrupt or truncated gzip stream"),
+        "{truncated}"
+    );
     let mut flipped = gz.clone();
     let mid = flipped.len() / 2;
     flipped[mid] ^= 0xff;
@@ -68,10 +93,17 @@ fn corrupt_inputs_fail_with_the_stage_named() {
     ));
     let not_json = err(&payload::encode_awslogs_data(b"hello"));
     assert!(not_json.starts_with("payload is not a CloudWatch Logs subscription message: expected value at line 1 column 1"), "{not_json}");
-    let missing = err(&payload::encode_awslogs_data(br#"{"messageType":"DATA_MESSAGE"}"#));
+    let missing = err(&payload::encode_awslogs_data(
+        br#"{"messageType":"DATA_MESSAGE"}"#,
+    ));
     assert!(missing.contains("missing field"), "{missing}");
-    let wrong_type = err(&payload::encode_awslogs_data(DATA.replace("DATA_MESSAGE", "OTHER").as_bytes()));
-    assert_eq!(wrong_type, "unknown messageType \"OTHER\" (expected DATA_MESSAGE or CONTROL_MESSAGE)");
+    let wrong_type = err(&payload::encode_awslogs_data(
+        DATA.replace("DATA_MESSAGE", "OTHER").as_bytes(),
+    ));
+    assert_eq!(
+        wrong_type,
+        "unknown messageType \"OTHER\" (expected DATA_MESSAGE or CONTROL_MESSAGE)"
+    );
     assert!(err("").contains("not gzip"), "empty data: {}", err(""));
 }
 
@@ -79,13 +111,19 @@ fn corrupt_inputs_fail_with_the_stage_named() {
 fn gzip_bombs_are_refused() {
     let zeros = vec![b' '; (payload::MAX_DECOMPRESSED_BYTES + 10) as usize];
     let gz = payload::gzip(&zeros);
-    assert!(matches!(payload::decode_gzip(&gz), Err(DecodeError::TooLarge)));
+    assert!(matches!(
+        payload::decode_gzip(&gz),
+        Err(DecodeError::TooLarge)
+    ));
 }
 
 #[test]
 fn event_shapes() {
     let direct = serde_json::json!({"awslogs": {"data": "abc"}});
-    assert_eq!(InvocationEvent::from_json(&direct).unwrap(), InvocationEvent::Direct("abc".into()));
+    assert_eq!(
+        InvocationEvent::from_json(&direct).unwrap(),
+        InvocationEvent::Direct("abc".into())
+    );
     let kinesis = serde_json::json!({"Records": [
         {"kinesis": {"data": "d1", "sequenceNumber": "1", "partitionKey": "p"}, "eventSource": "aws:kinesis"},
         {"kinesis": {"data": "d2", "sequenceNumber": "2"}}
@@ -93,16 +131,27 @@ fn event_shapes() {
     match InvocationEvent::from_json(&kinesis).unwrap() {
         InvocationEvent::Kinesis(r) => {
             assert_eq!(r.len(), 2);
-            assert_eq!((r[1].sequence_number.as_str(), r[1].data.as_str()), ("2", "d2"));
+            assert_eq!(
+                (r[1].sequence_number.as_str(), r[1].data.as_str()),
+                ("2", "d2")
+            );
         }
         other => panic!("{other:?}"),
     }
     let bad = |v: serde_json::Value| InvocationEvent::from_json(&v).unwrap_err().to_string();
     assert!(bad(serde_json::json!({"foo": 1})).ends_with("it has neither `awslogs` nor `Records`"));
-    assert!(bad(serde_json::json!({"awslogs": {"data": 5}})).ends_with("`awslogs.data` is missing or not a string"));
-    assert!(bad(serde_json::json!({"Records": [{"sns": {}}]})).ends_with("`Records[0]` has no `kinesis` object"));
-    assert!(bad(serde_json::json!({"Records": [{"kinesis": {"data": "x"}}]}))
-        .ends_with("`Records[0].kinesis.sequenceNumber` is missing or not a string"));
+    assert!(
+        bad(serde_json::json!({"awslogs": {"data": 5}}))
+            .ends_with("`awslogs.data` is missing or not a string")
+    );
+    assert!(
+        bad(serde_json::json!({"Records": [{"sns": {}}]}))
+            .ends_with("`Records[0]` has no `kinesis` object")
+    );
+    assert!(
+        bad(serde_json::json!({"Records": [{"kinesis": {"data": "x"}}]}))
+            .ends_with("`Records[0].kinesis.sequenceNumber` is missing or not a string")
+    );
 }
 
 proptest! {

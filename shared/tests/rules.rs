@@ -42,23 +42,50 @@ rules:
     let r = &set.rules[0];
     assert_eq!(r.name, "auth-failures");
     assert_eq!(r.description.as_deref(), Some("Repeated login failures"));
-    assert!(r.applies_to("/aws/lambda/auth-api") && r.applies_to("/ecs/auth") && !r.applies_to("/ecs/other"));
+    assert!(
+        r.applies_to("/aws/lambda/auth-api")
+            && r.applies_to("/ecs/auth")
+            && !r.applies_to("/ecs/other")
+    );
     assert_eq!(
         r.kind,
-        RuleKind::Frequency { num_events: 5, timeframe: std::time::Duration::from_secs(120) }
+        RuleKind::Frequency {
+            num_events: 5,
+            timeframe: std::time::Duration::from_secs(120)
+        }
     );
     assert_eq!(r.query_key.len(), 2);
-    assert_eq!(r.query_key[0].1, QueryKeyPart::Value(ValueRef::Json("user".into())));
+    assert_eq!(
+        r.query_key[0].1,
+        QueryKeyPart::Value(ValueRef::Json("user".into()))
+    );
     assert_eq!(r.query_key[1].1, QueryKeyPart::LogGroup);
-    assert_eq!(r.realert.as_secs(), 600, "from defaults, ElastAlert mapping form");
+    assert_eq!(
+        r.realert.as_secs(),
+        600,
+        "from defaults, ElastAlert mapping form"
+    );
     assert_eq!(r.channel, "ops");
     assert_eq!(r.severity, Severity::Warning);
-    assert_eq!(r.mention, vec![Mention::Here, Mention::Id("U024BE7LH".into()), Mention::Id("S0614TZR7".into())]);
+    assert_eq!(
+        r.mention,
+        vec![
+            Mention::Here,
+            Mention::Id("U024BE7LH".into()),
+            Mention::Id("S0614TZR7".into())
+        ]
+    );
     assert_eq!(r.max_samples, 2);
     let m = r.metric.as_ref().unwrap();
-    assert_eq!((m.name.as_str(), m.unit.as_str()), ("LoginFailures", "Count"));
+    assert_eq!(
+        (m.name.as_str(), m.unit.as_str()),
+        ("LoginFailures", "Count")
+    );
     assert_eq!(m.value, ValueRef::Number(1.0));
-    assert_eq!(m.dimensions, vec![("User".to_string(), ValueRef::Json("user".into()))]);
+    assert_eq!(
+        m.dimensions,
+        vec![("User".to_string(), ValueRef::Json("user".into()))]
+    );
     assert!(r.enabled);
 
     let s = &set.rules[1];
@@ -72,7 +99,11 @@ rules:
 
 #[test]
 fn default_realert_is_one_minute() {
-    let set = rules::load("version: 1\nrules:\n  - name: a\n    filter_pattern: x\n", "r").unwrap();
+    let set = rules::load(
+        "version: 1\nrules:\n  - name: a\n    filter_pattern: x\n",
+        "r",
+    )
+    .unwrap();
     assert_eq!(set.rules[0].realert.as_secs(), 60);
     assert_eq!(set.rules[0].channel, "default");
 }
@@ -109,17 +140,24 @@ rules:
 
 #[test]
 fn severity_typos_get_a_hint() {
-    let e = errors("version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    severity: critcal\n");
+    let e =
+        errors("version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    severity: critcal\n");
     assert_eq!(
         e,
-        ["r.yaml:5:15: unknown severity `critcal` (expected critical, error, warning or info) (did you mean `critical`?)"]
+        [
+            "r.yaml:5:15: unknown severity `critcal` (expected critical, error, warning or info) (did you mean `critical`?)"
+        ]
     );
 }
 
 #[test]
 fn bad_durations() {
-    let missing = errors("version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    type: frequency\n");
-    assert_eq!(missing, ["r.yaml:5:11: a frequency rule needs `num_events` and `timeframe`"]);
+    let missing =
+        errors("version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    type: frequency\n");
+    assert_eq!(
+        missing,
+        ["r.yaml:5:11: a frequency rule needs `num_events` and `timeframe`"]
+    );
     let yaml = "\
 version: 1
 rules:
@@ -174,7 +212,10 @@ rules:
 
 #[test]
 fn top_level_problems() {
-    assert_eq!(errors(""), ["r.yaml:1:1: the rules file is empty: expected `version: 1` and `rules:`"]);
+    assert_eq!(
+        errors(""),
+        ["r.yaml:1:1: the rules file is empty: expected `version: 1` and `rules:`"]
+    );
     assert_eq!(
         errors("verison: 1\nrules: []\n"),
         [
@@ -182,8 +223,14 @@ fn top_level_problems() {
             "r.yaml:1:1: missing `version: 1`",
         ]
     );
-    assert_eq!(errors("version: 1\n"), ["r.yaml:1:1: missing `rules:` (a list of rules)"]);
-    assert_eq!(errors("- a\n"), ["r.yaml:1:1: the rules file must be a mapping with `version` and `rules`, found a list"]);
+    assert_eq!(
+        errors("version: 1\n"),
+        ["r.yaml:1:1: missing `rules:` (a list of rules)"]
+    );
+    assert_eq!(
+        errors("- a\n"),
+        ["r.yaml:1:1: the rules file must be a mapping with `version` and `rules`, found a list"]
+    );
 }
 
 #[test]
@@ -193,22 +240,36 @@ fn yaml_syntax_errors_have_positions() {
     assert!(e[0].starts_with("r.yaml:"), "{e:?}");
     assert!(e[0].contains("invalid YAML"), "{e:?}");
     let dup = errors("version: 1\nversion: 1\nrules: []\n");
-    assert!(dup[0].starts_with("r.yaml:2:") && dup[0].contains("invalid YAML"), "{dup:?}");
+    assert!(
+        dup[0].starts_with("r.yaml:2:") && dup[0].contains("invalid YAML"),
+        "{dup:?}"
+    );
 }
 
 #[test]
 fn num_events_only_for_frequency_rules_but_defaults_may_hold_it() {
     let e = errors("version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    timeframe: 5m\n");
-    assert_eq!(e, ["r.yaml:5:5: `timeframe` is only used by `type: frequency` rules"]);
+    assert_eq!(
+        e,
+        ["r.yaml:5:5: `timeframe` is only used by `type: frequency` rules"]
+    );
     let ok = "version: 1\ndefaults:\n  timeframe: 5m\n  num_events: 3\nrules:\n  - name: a\n    filter_pattern: x\n  - name: b\n    filter_pattern: y\n    type: frequency\n";
     let set = rules::load(ok, "r").unwrap();
     assert_eq!(set.rules[0].kind, RuleKind::Any);
-    assert_eq!(set.rules[1].kind, RuleKind::Frequency { num_events: 3, timeframe: std::time::Duration::from_secs(300) });
+    assert_eq!(
+        set.rules[1].kind,
+        RuleKind::Frequency {
+            num_events: 3,
+            timeframe: std::time::Duration::from_secs(300)
+        }
+    );
 }
 
 #[test]
 fn defaults_cannot_name_rules_and_are_checked_once() {
-    let e = errors("version: 1\ndefaults:\n  name: x\n  severity: loud\nrules:\n  - name: a\n    filter_pattern: x\n  - name: b\n    filter_pattern: x\n");
+    let e = errors(
+        "version: 1\ndefaults:\n  name: x\n  severity: loud\nrules:\n  - name: a\n    filter_pattern: x\n  - name: b\n    filter_pattern: x\n",
+    );
     assert_eq!(
         e,
         [
@@ -247,7 +308,10 @@ fn template_syntax_errors_point_into_the_string() {
     let yaml = "version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    alert_subject: 'hello {{ oops'\n";
     let e = errors(yaml);
     assert_eq!(e.len(), 1, "{e:?}");
-    assert!(e[0].starts_with("r.yaml:5:") && e[0].contains("`alert_subject`: syntax error"), "{e:?}");
+    assert!(
+        e[0].starts_with("r.yaml:5:") && e[0].contains("`alert_subject`: syntax error"),
+        "{e:?}"
+    );
 }
 
 /// The placeholder pattern engine rejects `{`, `[` and `%` at position 0; the real one rejects
@@ -260,13 +324,23 @@ fn pattern_errors_point_at_the_character_in_the_yaml_string() {
     assert!(e[0].starts_with("r.yaml:4:"), "{e:?}");
     assert!(e[0].contains("invalid filter pattern"), "{e:?}");
     let col: usize = e[0].split(':').nth(2).unwrap().parse().unwrap();
-    assert!(col >= 21, "points inside the quoted string, not at the key: {e:?}");
+    assert!(
+        col >= 21,
+        "points inside the quoted string, not at the key: {e:?}"
+    );
 }
 
 #[test]
 fn errors_display_one_per_line() {
-    let e = rules::load("version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    a: 1\n    b: 2\n", "f").unwrap_err();
-    assert_eq!(e.to_string(), "f:5:5: unknown key `a` in a rule\nf:6:5: unknown key `b` in a rule");
+    let e = rules::load(
+        "version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    a: 1\n    b: 2\n",
+        "f",
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "f:5:5: unknown key `a` in a rule\nf:6:5: unknown key `b` in a rule"
+    );
 }
 
 #[test]

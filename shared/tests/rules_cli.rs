@@ -3,7 +3,10 @@
 use std::process::Command;
 
 fn logalert(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_logalert")).args(args).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_logalert"))
+        .args(args)
+        .output()
+        .unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8(out.stdout).unwrap(),
@@ -26,9 +29,15 @@ fn validate_prints_a_summary_or_every_error() {
     let good = temp("good.yaml", RULES);
     let (code, out, err) = logalert(&["validate", &good]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out, format!("{good}: OK, 2 rules (2 enabled: 1 any, 1 frequency)\n"));
+    assert_eq!(
+        out,
+        format!("{good}: OK, 2 rules (2 enabled: 1 any, 1 frequency)\n")
+    );
 
-    let bad = temp("bad.yaml", "version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    severty: error\n    realert: 5\n");
+    let bad = temp(
+        "bad.yaml",
+        "version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    severty: error\n    realert: 5\n",
+    );
     let (code, out, err) = logalert(&["validate", &bad]);
     assert_eq!(code, 2);
     assert_eq!(out, "");
@@ -40,7 +49,10 @@ fn validate_prints_a_summary_or_every_error() {
     );
     let (code, _, err) = logalert(&["validate", "/nonexistent/rules.yaml"]);
     assert_eq!(code, 2);
-    assert!(err.starts_with("/nonexistent/rules.yaml: cannot read:"), "{err}");
+    assert!(
+        err.starts_with("/nonexistent/rules.yaml: cannot read:"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -50,9 +62,13 @@ fn replay_prints_one_json_line_per_publish() {
         "app.log",
         "2026-11-25T10:00:00Z ERROR one\n2026-11-25T10:00:10Z ERROR two\n{\"time\":\"2026-11-25T10:00:20Z\",\"msg\":\"declined\",\"user\":\"ann\"}\n{\"time\":\"2026-11-25T10:00:30Z\",\"msg\":\"declined\",\"user\":\"ann\"}\n2026-11-25T10:01:05Z ERROR three (suppressed)\n2026-11-25T10:02:30Z ERROR four\n",
     );
-    let (code, out, err) = logalert(&["replay", "--rules", &rules, "--log-group", "/app/web", &log]);
+    let (code, out, err) =
+        logalert(&["replay", "--rules", &rules, "--log-group", "/app/web", &log]);
     assert_eq!(code, 0, "{err}");
-    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let summary: Vec<(String, u64, u64)> = lines
         .iter()
         .map(|l| {
@@ -65,7 +81,11 @@ fn replay_prints_one_json_line_per_publish() {
         .collect();
     assert_eq!(
         summary,
-        [("errors".to_string(), 2, 0), ("payments".to_string(), 2, 0), ("errors".to_string(), 1, 1)],
+        [
+            ("errors".to_string(), 2, 0),
+            ("payments".to_string(), 2, 0),
+            ("errors".to_string(), 1, 1)
+        ],
         "{out}"
     );
     assert_eq!(lines[0]["subject"], "[ERROR] errors: 2 matches in /app/web");
@@ -82,16 +102,32 @@ fn replay_reads_encoded_and_kinesis_payloads_and_reports_bad_inputs() {
     let rules = temp("replay-rules2.yaml", RULES);
     let json = r#"{"messageType":"DATA_MESSAGE","owner":"111122223333","logGroup":"/g","logStream":"s","subscriptionFilters":[],"logEvents":[{"id":"1","timestamp":1795600800000,"message":"ERROR x"}]}"#;
     let data = logalert::payload::encode_awslogs_data(json.as_bytes());
-    let direct = temp("direct.json", &serde_json::json!({"awslogs": {"data": data}}).to_string());
+    let direct = temp(
+        "direct.json",
+        &serde_json::json!({"awslogs": {"data": data}}).to_string(),
+    );
     let kinesis = temp(
         "kinesis.json",
-        &serde_json::json!({"Records": [{"kinesis": {"data": data, "sequenceNumber": "1"}}]}).to_string(),
+        &serde_json::json!({"Records": [{"kinesis": {"data": data, "sequenceNumber": "1"}}]})
+            .to_string(),
     );
     let broken = temp("broken.json", r#"{"awslogs": {"data": "bm90IGd6aXA="}}"#);
     let (code, out, err) = logalert(&["replay", "--rules", &rules, &direct, &broken, &kinesis]);
     assert_eq!(code, 2, "a bad input is an error, the others still replay");
-    assert_eq!(err, format!("{broken}: payload data is not gzip (it does not start with the gzip magic bytes 1f 8b)\n"));
-    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 1, "the Kinesis copy is the same batch: not alerted twice\n{out}");
+    assert_eq!(
+        err,
+        format!(
+            "{broken}: payload data is not gzip (it does not start with the gzip magic bytes 1f 8b)\n"
+        )
+    );
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "the Kinesis copy is the same batch: not alerted twice\n{out}"
+    );
     assert_eq!(lines[0]["message"]["account"], "111122223333");
 }

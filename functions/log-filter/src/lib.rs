@@ -108,7 +108,11 @@ impl<S: StateStore, P: AlertSink> Handler<S, P> {
             Err(e) => {
                 metrics.decode_failures += 1;
                 tracing::error!(error = %e, "unrecognised invocation event");
-                return Invocation { response: Err(e.to_string()), metrics, outcome: None };
+                return Invocation {
+                    response: Err(e.to_string()),
+                    metrics,
+                    outcome: None,
+                };
             }
         };
         match decoded {
@@ -123,7 +127,10 @@ impl<S: StateStore, P: AlertSink> Handler<S, P> {
             }
             Decoded::Direct(Ok(payload)) => {
                 let payloads = [payload];
-                let outcome = self.engine.process(&payloads, &self.store, &self.sink, now_ms).await;
+                let outcome = self
+                    .engine
+                    .process(&payloads, &self.store, &self.sink, now_ms)
+                    .await;
                 metrics.merge(outcome.metrics.clone());
                 log_outcome(&outcome);
                 let response = if outcome.failed_payloads.is_empty() {
@@ -135,7 +142,11 @@ impl<S: StateStore, P: AlertSink> Handler<S, P> {
                         outcome.errors.join("; ")
                     ))
                 };
-                Invocation { response, metrics, outcome: Some(outcome) }
+                Invocation {
+                    response,
+                    metrics,
+                    outcome: Some(outcome),
+                }
             }
             Decoded::Kinesis(records) => {
                 let mut failures: Vec<String> = Vec::new();
@@ -154,12 +165,22 @@ impl<S: StateStore, P: AlertSink> Handler<S, P> {
                         }
                     }
                 }
-                let outcome = self.engine.process(&payloads, &self.store, &self.sink, now_ms).await;
+                let outcome = self
+                    .engine
+                    .process(&payloads, &self.store, &self.sink, now_ms)
+                    .await;
                 metrics.merge(outcome.metrics.clone());
                 log_outcome(&outcome);
-                failures.extend(outcome.failed_payloads.iter().map(|&i| sequence_of[i].clone()));
-                let items: Vec<Value> =
-                    failures.iter().map(|s| json!({"itemIdentifier": s})).collect();
+                failures.extend(
+                    outcome
+                        .failed_payloads
+                        .iter()
+                        .map(|&i| sequence_of[i].clone()),
+                );
+                let items: Vec<Value> = failures
+                    .iter()
+                    .map(|s| json!({"itemIdentifier": s}))
+                    .collect();
                 Invocation {
                     response: Ok(json!({"batchItemFailures": items})),
                     metrics,

@@ -25,7 +25,11 @@ pub struct SnsSink {
 
 impl SnsSink {
     pub fn new(client: aws_sdk_sns::Client, topic_arn: impl Into<String>) -> SnsSink {
-        SnsSink { client, topic_arn: topic_arn.into(), backoff: Duration::from_millis(200) }
+        SnsSink {
+            client,
+            topic_arn: topic_arn.into(),
+            backoff: Duration::from_millis(200),
+        }
     }
 
     /// Back-off before the second attempt (doubled before each later one).
@@ -71,7 +75,9 @@ impl SnsSink {
                 }
             }
         }
-        Err(format!("SNS Publish failed after {PUBLISH_ATTEMPTS} attempts: {last}"))
+        Err(format!(
+            "SNS Publish failed after {PUBLISH_ATTEMPTS} attempts: {last}"
+        ))
     }
 }
 

@@ -47,14 +47,19 @@ pub async fn load(
                     name: name.to_string(),
                     message: aws_sdk_ssm::error::DisplayErrorContext(&e).to_string(),
                 })?;
-            let value = out.parameter.and_then(|p| p.value).ok_or_else(|| RulesSourceError::Ssm {
-                name: name.to_string(),
-                message: "the parameter has no value".to_string(),
-            })?;
+            let value =
+                out.parameter
+                    .and_then(|p| p.value)
+                    .ok_or_else(|| RulesSourceError::Ssm {
+                        name: name.to_string(),
+                        message: "the parameter has no value".to_string(),
+                    })?;
             (value, format!("ssm:{name}"))
         }
     };
-    let rules = rules::load(&source, &origin)
-        .map_err(|errors| RulesSourceError::Invalid { origin: origin.clone(), errors })?;
+    let rules = rules::load(&source, &origin).map_err(|errors| RulesSourceError::Invalid {
+        origin: origin.clone(),
+        errors,
+    })?;
     Ok(LoadedRules { rules, origin })
 }

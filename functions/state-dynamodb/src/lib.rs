@@ -29,7 +29,10 @@ pub struct DynamoStateStore {
 
 impl DynamoStateStore {
     pub fn new(client: Client, table: impl Into<String>) -> DynamoStateStore {
-        DynamoStateStore { client, table: table.into() }
+        DynamoStateStore {
+            client,
+            table: table.into(),
+        }
     }
 
     pub fn table(&self) -> &str {
@@ -63,7 +66,9 @@ impl StateStore for DynamoStateStore {
             .send()
             .await
             .map_err(|e| unavailable("GetItem", e))?;
-        let Some(item) = out.item else { return Ok(None) };
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
         let number = |name: &str| -> Result<i64, StateError> {
             item.get(name)
                 .and_then(|v| v.as_n().ok())
@@ -80,7 +85,11 @@ impl StateStore for DynamoStateStore {
             .and_then(|v| v.as_s().ok())
             .and_then(|s| serde_json::from_str(s).ok())
             .ok_or_else(|| StateError::Unavailable(format!("item {key:?}: bad `body`")))?;
-        Ok(Some(StateRecord { version, expires_at, body }))
+        Ok(Some(StateRecord {
+            version,
+            expires_at,
+            body,
+        }))
     }
 
     async fn put(
@@ -95,7 +104,10 @@ impl StateStore for DynamoStateStore {
             .table_name(&self.table)
             .item("pk", AttributeValue::S(key.to_string()))
             .item("version", AttributeValue::N(record.version.to_string()))
-            .item("expires_at", AttributeValue::N(record.expires_at.to_string()))
+            .item(
+                "expires_at",
+                AttributeValue::N(record.expires_at.to_string()),
+            )
             .item("body", AttributeValue::S(record.body.to_string()))
             .expression_attribute_values(":now", AttributeValue::N(now_secs().to_string()));
         req = match expected_version {

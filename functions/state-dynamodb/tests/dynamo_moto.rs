@@ -2,14 +2,18 @@
 //! conditional get/put contract of `logalert::state::StateStore`, TTL handling and failures.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
 };
 use logalert::state::{StateError, StateRecord, StateStore};
 use logalert_dynamodb::DynamoStateStore;
 use serde_json::json;
 
 fn now_secs() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 async fn client() -> aws_sdk_dynamodb::Client {
@@ -33,7 +37,13 @@ async fn table(name: &str) -> (aws_sdk_dynamodb::Client, DynamoStateStore) {
                 .build()
                 .unwrap(),
         )
-        .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();
@@ -41,7 +51,11 @@ async fn table(name: &str) -> (aws_sdk_dynamodb::Client, DynamoStateStore) {
 }
 
 fn rec(version: u64, ttl: i64, n: i64) -> StateRecord {
-    StateRecord { version, expires_at: ttl, body: json!({"n": n, "text": "héllo"}) }
+    StateRecord {
+        version,
+        expires_at: ttl,
+        body: json!({"n": n, "text": "héllo"}),
+    }
 }
 
 #[tokio::test]
@@ -50,11 +64,29 @@ async fn versioned_puts_succeed_only_from_the_version_read() {
     let ttl = now_secs() + 3600;
     assert_eq!(store.get("k").await.unwrap(), None);
     store.put("k", &rec(1, ttl, 1), None).await.unwrap();
-    assert!(matches!(store.put("k", &rec(1, ttl, 9), None).await, Err(StateError::Conflict)), "create over an existing item");
+    assert!(
+        matches!(
+            store.put("k", &rec(1, ttl, 9), None).await,
+            Err(StateError::Conflict)
+        ),
+        "create over an existing item"
+    );
     assert_eq!(store.get("k").await.unwrap(), Some(rec(1, ttl, 1)));
     store.put("k", &rec(2, ttl, 2), Some(1)).await.unwrap();
-    assert!(matches!(store.put("k", &rec(2, ttl, 3), Some(1)).await, Err(StateError::Conflict)), "stale version");
-    assert!(matches!(store.put("other", &rec(2, ttl, 3), Some(1)).await, Err(StateError::Conflict)), "expected an item that does not exist");
+    assert!(
+        matches!(
+            store.put("k", &rec(2, ttl, 3), Some(1)).await,
+            Err(StateError::Conflict)
+        ),
+        "stale version"
+    );
+    assert!(
+        matches!(
+            store.put("other", &rec(2, ttl, 3), Some(1)).await,
+            Err(StateError::Conflict)
+        ),
+        "expected an item that does not exist"
+    );
     assert_eq!(store.get("k").await.unwrap().unwrap().body["n"], 2);
 }
 
@@ -72,16 +104,40 @@ async fn two_writers_racing_one_wins() {
 #[tokio::test]
 async fn expired_items_read_as_absent_and_can_be_recreated() {
     let (c, store) = table("state-ttl").await;
-    store.put("k", &rec(1, now_secs() - 10, 1), None).await.unwrap();
-    assert_eq!(store.get("k").await.unwrap(), None, "expired before DynamoDB deleted it");
-    store.put("k", &rec(1, now_secs() + 60, 2), None).await.unwrap();
+    store
+        .put("k", &rec(1, now_secs() - 10, 1), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get("k").await.unwrap(),
+        None,
+        "expired before DynamoDB deleted it"
+    );
+    store
+        .put("k", &rec(1, now_secs() + 60, 2), None)
+        .await
+        .unwrap();
     assert_eq!(store.get("k").await.unwrap().unwrap().body["n"], 2);
     // The item carries the TTL attribute DynamoDB expires on.
-    let item = c.get_item().table_name(store.table()).key("pk", AttributeValue::S("k".into())).send().await.unwrap().item.unwrap();
+    let item = c
+        .get_item()
+        .table_name(store.table())
+        .key("pk", AttributeValue::S("k".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
     assert!(item["expires_at"].as_n().unwrap().parse::<i64>().unwrap() > now_secs());
     // An expired item cannot be updated by version either.
-    store.put("e", &rec(1, now_secs() - 1, 1), None).await.unwrap();
-    assert!(matches!(store.put("e", &rec(2, now_secs() + 60, 2), Some(1)).await, Err(StateError::Conflict)));
+    store
+        .put("e", &rec(1, now_secs() - 1, 1), None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.put("e", &rec(2, now_secs() + 60, 2), Some(1)).await,
+        Err(StateError::Conflict)
+    ));
 }
 
 #[tokio::test]
@@ -92,7 +148,10 @@ async fn a_missing_table_is_unavailable_not_a_conflict() {
         Err(StateError::Unavailable(msg)) => assert!(msg.starts_with("GetItem:"), "{msg}"),
         other => panic!("{other:?}"),
     }
-    assert!(matches!(store.put("k", &rec(1, now_secs() + 60, 1), None).await, Err(StateError::Unavailable(_))));
+    assert!(matches!(
+        store.put("k", &rec(1, now_secs() + 60, 1), None).await,
+        Err(StateError::Unavailable(_))
+    ));
 }
 
 #[tokio::test]
@@ -102,7 +161,10 @@ async fn a_corrupt_item_is_reported() {
         .table_name(store.table())
         .item("pk", AttributeValue::S("k".into()))
         .item("version", AttributeValue::N("1".into()))
-        .item("expires_at", AttributeValue::N((now_secs() + 60).to_string()))
+        .item(
+            "expires_at",
+            AttributeValue::N((now_secs() + 60).to_string()),
+        )
         .item("body", AttributeValue::S("{not json".into()))
         .send()
         .await

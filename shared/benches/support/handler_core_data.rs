@@ -68,13 +68,20 @@ pub fn payload_json() -> String {
             // Lambda platform and runtime text lines.
             5 => format!("START RequestId: 6234bffe-149a-b642-81ff-{i:012} Version: $LATEST"),
             6 => format!(
-                "REPORT RequestId: 6234bffe-149a-b642-81ff-{i:012}\tDuration: {}.84 ms\tBilled Duration: 47 ms\tMemory Size: 192 MB\tMax Memory Used: 72 MB\t"
-            , i % 900),
+                "REPORT RequestId: 6234bffe-149a-b642-81ff-{i:012}\tDuration: {}.84 ms\tBilled Duration: 47 ms\tMemory Size: 192 MB\tMax Memory Used: 72 MB\t",
+                i % 900
+            ),
             // Text logs from a worker, with an occasional problem.
             7 => match i % 331 {
-                7 => format!("2026-11-25 10:00:01 ERROR job {i} failed: connection reset by peer (db=orders)"),
+                7 => format!(
+                    "2026-11-25 10:00:01 ERROR job {i} failed: connection reset by peer (db=orders)"
+                ),
                 17 => "Task timed out after 6.00 seconds".to_string(),
-                _ => format!("2026-11-25 10:00:01 INFO job {i} done in {} ms; queue depth {}", i % 500, i % 40),
+                _ => format!(
+                    "2026-11-25 10:00:01 INFO job {i} done in {} ms; queue depth {}",
+                    i % 500,
+                    i % 40
+                ),
             },
             // Access log lines.
             8 => format!(
@@ -84,7 +91,12 @@ pub fn payload_json() -> String {
                 if i % 257 == 8 { 503 } else { 200 },
                 512 + i % 4096
             ),
-            _ => format!("{{\"level\":\"DEBUG\",\"service\":\"{svc}\",\"cache\":{{\"hits\":{},\"misses\":{}}},\"note\":\"cache stats for shard {}\"}}", i % 1000, i % 17, i % 64),
+            _ => format!(
+                "{{\"level\":\"DEBUG\",\"service\":\"{svc}\",\"cache\":{{\"hits\":{},\"misses\":{}}},\"note\":\"cache stats for shard {}\"}}",
+                i % 1000,
+                i % 17,
+                i % 64
+            ),
         };
         events.push(serde_json::json!({
             "id": format!("{:056}", 36_000_000_000u64 + i as u64),

@@ -94,7 +94,12 @@ pub fn run(args: Args) -> ExitCode {
     let mut status = ExitCode::SUCCESS;
     let stdout = std::io::stdout();
     for path in &args.inputs {
-        let invocations = match read_input(path, &args.log_group, args.log_stream.as_deref(), &args.account) {
+        let invocations = match read_input(
+            path,
+            &args.log_group,
+            args.log_stream.as_deref(),
+            &args.account,
+        ) {
             Ok(i) => i,
             Err(e) => {
                 eprintln!("{}: {e}", path.display());
@@ -124,16 +129,27 @@ pub struct Replay {
 
 impl Replay {
     pub fn new(engine: Engine) -> Replay {
-        Replay { engine, store: MemoryStore::default(), clock_ms: i64::MIN }
+        Replay {
+            engine,
+            store: MemoryStore::default(),
+            clock_ms: i64::MIN,
+        }
     }
 
     /// Run one invocation; returns what would be published.
     pub fn invoke(&mut self, payloads: &[LogsPayload]) -> Vec<Publication> {
-        let latest = payloads.iter().flat_map(|p| p.log_events.iter().map(|e| e.timestamp)).max();
+        let latest = payloads
+            .iter()
+            .flat_map(|p| p.log_events.iter().map(|e| e.timestamp))
+            .max();
         if let Some(t) = latest {
             self.clock_ms = self.clock_ms.max(t);
         }
-        let now = if self.clock_ms == i64::MIN { 0 } else { self.clock_ms };
+        let now = if self.clock_ms == i64::MIN {
+            0
+        } else {
+            self.clock_ms
+        };
         self.store.set_clock(now.div_euclid(1000));
         let sink = CollectingSink::default();
         block_on(self.engine.process(payloads, &self.store, &sink, now));
@@ -150,9 +166,18 @@ pub fn read_input(
 ) -> Result<Vec<Vec<LogsPayload>>, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
     let stream = log_stream.map(str::to_string).unwrap_or_else(|| {
-        path.file_name().map_or_else(|| "replay".to_string(), |n| n.to_string_lossy().into_owned())
+        path.file_name().map_or_else(
+            || "replay".to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
     });
-    parse_input(&bytes, log_group, &stream, account, &path.display().to_string())
+    parse_input(
+        &bytes,
+        log_group,
+        &stream,
+        account,
+        &path.display().to_string(),
+    )
 }
 
 /// [`read_input`] on bytes; `origin` makes plain-log event ids unique.
@@ -164,7 +189,9 @@ pub fn parse_input(
     origin: &str,
 ) -> Result<Vec<Vec<LogsPayload>>, String> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
-        return Ok(vec![vec![payload::decode_gzip(bytes).map_err(|e| e.to_string())?]]);
+        return Ok(vec![vec![
+            payload::decode_gzip(bytes).map_err(|e| e.to_string())?,
+        ]]);
     }
     let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))?;
     if let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
@@ -175,7 +202,11 @@ pub fn parse_input(
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     if serde_json::from_str::<serde_json::Value>(first).is_ok_and(|v| is_invocation(&v)) {
         let mut out = Vec::new();
-        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        for (n, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
             let value: serde_json::Value =
                 serde_json::from_str(line).map_err(|e| format!("line {}: {e}", n + 1))?;
             out.push(invocation(value).map_err(|e| format!("line {}: {e}", n + 1))?);
@@ -191,12 +222,14 @@ fn is_invocation(v: &serde_json::Value) -> bool {
 
 fn invocation(value: serde_json::Value) -> Result<Vec<LogsPayload>, String> {
     if value.get("messageType").is_some() {
-        return payload::from_value(value).map(|p| vec![p]).map_err(|e| e.to_string());
+        return payload::from_value(value)
+            .map(|p| vec![p])
+            .map_err(|e| e.to_string());
     }
     match InvocationEvent::from_json(&value).map_err(|e| e.to_string())? {
-        InvocationEvent::Direct(data) => {
-            Ok(vec![payload::decode_awslogs_data(&data).map_err(|e| e.to_string())?])
-        }
+        InvocationEvent::Direct(data) => Ok(vec![
+            payload::decode_awslogs_data(&data).map_err(|e| e.to_string())?,
+        ]),
         InvocationEvent::Kinesis(records) => records
             .iter()
             .map(|r| {
@@ -232,10 +265,20 @@ pub fn line_timestamp(line: &str) -> Option<i64> {
         return None;
     }
     let token = trimmed.split([' ', '\t']).next()?;
-    token.trim_matches(['[', ']']).parse::<jiff::Timestamp>().ok().map(|t| t.as_millisecond())
+    token
+        .trim_matches(['[', ']'])
+        .parse::<jiff::Timestamp>()
+        .ok()
+        .map(|t| t.as_millisecond())
 }
 
-fn plain_log(text: &str, log_group: &str, log_stream: &str, account: &str, origin: &str) -> Vec<Vec<LogsPayload>> {
+fn plain_log(
+    text: &str,
+    log_group: &str,
+    log_stream: &str,
+    account: &str,
+    origin: &str,
+) -> Vec<Vec<LogsPayload>> {
     let new_payload = || LogsPayload {
         message_type: MessageType::Data,
         owner: account.to_string(),
@@ -245,7 +288,10 @@ fn plain_log(text: &str, log_group: &str, log_stream: &str, account: &str, origi
         policy_level: None,
         log_events: Vec::new(),
     };
-    let fallback = text.lines().find_map(line_timestamp).unwrap_or_else(|| jiff::Timestamp::now().as_millisecond());
+    let fallback = text
+        .lines()
+        .find_map(line_timestamp)
+        .unwrap_or_else(|| jiff::Timestamp::now().as_millisecond());
     let mut out = Vec::new();
     let mut current = new_payload();
     let mut batch_start = fallback;
@@ -284,17 +330,33 @@ mod tests {
 
     #[test]
     fn timestamps_of_lines() {
-        assert_eq!(line_timestamp("2024-01-01T00:00:01Z ERROR x"), Some(1_704_067_201_000));
-        assert_eq!(line_timestamp("[2024-01-01T00:00:01.5Z] x"), Some(1_704_067_201_500));
-        assert_eq!(line_timestamp(r#"{"time":"2024-01-01T00:00:01Z"}"#), Some(1_704_067_201_000));
-        assert_eq!(line_timestamp(r#"{"ts":1704067201}"#), Some(1_704_067_201_000));
-        assert_eq!(line_timestamp(r#"{"timestamp":1704067201000}"#), Some(1_704_067_201_000));
+        assert_eq!(
+            line_timestamp("2024-01-01T00:00:01Z ERROR x"),
+            Some(1_704_067_201_000)
+        );
+        assert_eq!(
+            line_timestamp("[2024-01-01T00:00:01.5Z] x"),
+            Some(1_704_067_201_500)
+        );
+        assert_eq!(
+            line_timestamp(r#"{"time":"2024-01-01T00:00:01Z"}"#),
+            Some(1_704_067_201_000)
+        );
+        assert_eq!(
+            line_timestamp(r#"{"ts":1704067201}"#),
+            Some(1_704_067_201_000)
+        );
+        assert_eq!(
+            line_timestamp(r#"{"timestamp":1704067201000}"#),
+            Some(1_704_067_201_000)
+        );
         assert_eq!(line_timestamp("ERROR no time"), None);
     }
 
     #[test]
     fn plain_logs_are_batched_by_minute() {
-        let text = "2024-01-01T00:00:00Z a\nno time\n2024-01-01T00:00:59Z b\n2024-01-01T00:01:01Z c\n";
+        let text =
+            "2024-01-01T00:00:00Z a\nno time\n2024-01-01T00:00:59Z b\n2024-01-01T00:01:01Z c\n";
         let inv = parse_input(text.as_bytes(), "/g", "s", "1", "f").unwrap();
         assert_eq!(inv.len(), 2);
         assert_eq!(inv[0][0].log_events.len(), 3);
