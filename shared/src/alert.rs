@@ -141,3 +141,71 @@ pub struct AlertMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
 }
+
+/// SNS's `Subject` limit: fewer than 100 characters.
+pub const SNS_MAX_SUBJECT_CHARS: usize = 99;
+
+/// Make `subject` acceptable to SNS `Publish`: ASCII only (other characters become `?`), control
+/// characters and line breaks become spaces, runs of spaces collapse, at most
+/// [`SNS_MAX_SUBJECT_CHARS`] characters (cut with `...`), never empty, and starting with a letter,
+/// digit or punctuation (older SNS documentation requires it).
+///
+/// ```
+/// use logalert::alert::sanitize_subject;
+/// assert_eq!(sanitize_subject("  [ERROR]\tdb\ndown  "), "[ERROR] db down");
+/// assert_eq!(sanitize_subject("인증실패 x"), "???? x");
+/// assert_eq!(sanitize_subject(&"a".repeat(300)).len(), 99);
+/// assert_eq!(sanitize_subject("\n"), "logalert alert");
+/// ```
+pub fn sanitize_subject(subject: &str) -> String {
+    let mut out = String::with_capacity(subject.len().min(SNS_MAX_SUBJECT_CHARS + 4));
+    let mut pending_space = false;
+    for c in subject.chars() {
+        let c = if c.is_whitespace() || c.is_control() {
+            ' '
+        } else if c.is_ascii() {
+            c
+        } else {
+            '?'
+        };
+        if c == ' ' {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c);
+        if out.len() > SNS_MAX_SUBJECT_CHARS {
+            break;
+        }
+    }
+    if out.len() > SNS_MAX_SUBJECT_CHARS {
+        out.truncate(SNS_MAX_SUBJECT_CHARS - 3);
+        out.truncate(out.trim_end().len());
+        out.push_str("...");
+    }
+    if out.is_empty() {
+        return "logalert alert".to_string();
+    }
+    out
+}
+
+/// Cut `s` to at most `max_bytes` bytes on a character boundary, ending with `…` when cut.
+/// Returns whether it was cut.
+pub fn truncate_utf8(s: &mut String, max_bytes: usize) -> bool {
+    if s.len() <= max_bytes {
+        return false;
+    }
+    const ELLIPSIS: &str = "…";
+    let mut cut = max_bytes.saturating_sub(ELLIPSIS.len());
+    while cut > 0 && !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    s.truncate(cut);
+    if max_bytes >= ELLIPSIS.len() {
+        s.push_str(ELLIPSIS);
+    }
+    true
+}

@@ -1,0 +1,559 @@
+//! The handler in-process against a real moto server (run through `scripts/with-moto`):
+//! SNS topic → SQS queue to read back exactly what was published, DynamoDB for state, SSM for rules.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use lambda_runtime::{Context, LambdaEvent};
+use log_filter::publish::SnsSink;
+use log_filter::{Config, Handler, handle, rules_source};
+use logalert::alert::AlertMessage;
+use logalert::engine::{Engine, EngineConfig};
+use logalert_dynamodb::DynamoStateStore;
+use serde_json::{Value, json};
+
+const T0: i64 = 1_795_600_800_000;
+
+const RULES: &str = r#"
+version: 1
+rules:
+  - name: errors
+    filter_pattern: ERROR
+    severity: critical
+    channel: oncall
+    realert: 5m
+  - name: brute-force
+    filter_pattern: login_failed
+    type: frequency
+    num_events: 3
+    timeframe: 1m
+    query_key: $.user
+    severity: warning
+"#;
+
+fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{prefix}-{}-{nanos}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+async fn aws() -> aws_config::SdkConfig {
+    assert!(
+        std::env::var("AWS_ENDPOINT_URL").is_ok(),
+        "AWS_ENDPOINT_URL is not set: run through scripts/with-moto or scripts/test"
+    );
+    aws_config::load_from_env().await
+}
+
+struct Stack {
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+    topic_arn: String,
+    table: String,
+    aws: aws_config::SdkConfig,
+}
+
+async fn create_table(aws: &aws_config::SdkConfig, name: &str) {
+    use aws_sdk_dynamodb::types::*;
+    let ddb = aws_sdk_dynamodb::Client::new(aws);
+    ddb.create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    ddb.update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name("expires_at")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn stack() -> Stack {
+    let aws = aws().await;
+    let sns = aws_sdk_sns::Client::new(&aws);
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let topic_arn = sns
+        .create_topic()
+        .name(unique("alerts"))
+        .send()
+        .await
+        .unwrap()
+        .topic_arn
+        .unwrap();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(unique("alerts-q"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    sns.subscribe()
+        .topic_arn(&topic_arn)
+        .protocol("sqs")
+        .endpoint(queue_arn)
+        .send()
+        .await
+        .unwrap();
+    let table = unique("state");
+    create_table(&aws, &table).await;
+    Stack {
+        sqs,
+        queue_url,
+        topic_arn,
+        table,
+        aws,
+    }
+}
+
+fn handler(stack: &Stack, topic_arn: &str, table: &str) -> Handler<DynamoStateStore, SnsSink> {
+    let rules = logalert::rules::load(RULES, "rules.yaml").unwrap();
+    Handler {
+        engine: Engine::new(
+            rules,
+            EngineConfig::new("us-east-1").with_ignored_log_groups("/aws/lambda/logalert-*"),
+        ),
+        store: DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&stack.aws), table),
+        sink: SnsSink::new(aws_sdk_sns::Client::new(&stack.aws), topic_arn)
+            .with_backoff(Duration::from_millis(10)),
+        metrics_namespace: "logalert".into(),
+    }
+}
+
+/// What arrived in the queue: (Subject, attributes name → value, alert).
+async fn received(
+    stack: &Stack,
+    expect: usize,
+) -> Vec<(String, Vec<(String, String)>, AlertMessage)> {
+    let mut out = Vec::new();
+    for _ in 0..20 {
+        if out.len() >= expect && expect > 0 {
+            break;
+        }
+        let msgs = stack
+            .sqs
+            .receive_message()
+            .queue_url(&stack.queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap()
+            .messages
+            .unwrap_or_default();
+        for m in &msgs {
+            let envelope: Value = serde_json::from_str(m.body().unwrap()).unwrap();
+            let mut attrs: Vec<(String, String)> = envelope["MessageAttributes"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| {
+                    assert_eq!(v["Type"], "String");
+                    (k.clone(), v["Value"].as_str().unwrap().to_string())
+                })
+                .collect();
+            attrs.sort();
+            let alert: AlertMessage =
+                serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
+            out.push((
+                envelope["Subject"].as_str().unwrap().to_string(),
+                attrs,
+                alert,
+            ));
+            stack
+                .sqs
+                .delete_message()
+                .queue_url(&stack.queue_url)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+        if expect == 0 && msgs.is_empty() {
+            break;
+        }
+    }
+    out
+}
+
+fn payload_json(group: &str, events: &[(&str, i64, &str)]) -> Vec<u8> {
+    let events: Vec<Value> = events
+        .iter()
+        .map(|(id, ts, m)| json!({"id": id, "timestamp": ts, "message": m}))
+        .collect();
+    json!({"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":group,"logStream":"stream-1",
+           "subscriptionFilters":["logalert"],"logEvents":events})
+    .to_string()
+    .into_bytes()
+}
+
+/// Gzip + standard padded base64, built by hand (never through aws_lambda_events' serialiser).
+fn encode(json: &[u8]) -> String {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(json).unwrap();
+    base64::engine::general_purpose::STANDARD.encode(enc.finish().unwrap())
+}
+
+fn direct(json: &[u8]) -> Value {
+    json!({"awslogs": {"data": encode(json)}})
+}
+
+fn kinesis(records: &[(&str, String)]) -> Value {
+    let records: Vec<Value> = records
+        .iter()
+        .map(|(seq, data)| json!({"kinesis": {"kinesisSchemaVersion":"1.0","partitionKey":"p","sequenceNumber": seq,
+            "data": data, "approximateArrivalTimestamp": 1.7e9}, "eventSource":"aws:kinesis","eventVersion":"1.0",
+            "eventID": format!("shardId-000000000000:{seq}"), "eventName":"aws:kinesis:record","awsRegion":"us-east-1",
+            "eventSourceARN":"arn:aws:kinesis:us-east-1:123456789012:stream/logs"}))
+        .collect();
+    json!({"Records": records})
+}
+
+#[tokio::test]
+async fn a_direct_delivery_publishes_the_alert_to_sns() {
+    let s = stack().await;
+    let h = handler(&s, &s.topic_arn, &s.table);
+    let event = direct(&payload_json(
+        "/app/api",
+        &[
+            ("1", T0, "ERROR db down"),
+            ("2", T0 + 5, "INFO ok"),
+            ("3", T0 + 9, "ERROR again"),
+        ],
+    ));
+    let response = handle(&h, LambdaEvent::new(event, Context::default()))
+        .await
+        .unwrap();
+    assert_eq!(response, json!({"events": 3, "alerts": 1}));
+    let got = received(&s, 1).await;
+    assert_eq!(got.len(), 1);
+    let (subject, attrs, alert) = &got[0];
+    assert_eq!(subject, "[CRITICAL] errors: 2 matches in /app/api");
+    assert_eq!(
+        attrs,
+        &[
+            ("channel".to_string(), "oncall".to_string()),
+            ("log_group".to_string(), "/app/api".to_string()),
+            ("rule".to_string(), "errors".to_string()),
+            ("severity".to_string(), "critical".to_string()),
+        ]
+    );
+    assert_eq!(
+        (alert.version, alert.kind.as_str(), alert.count),
+        (1, "log-match", 2)
+    );
+    assert_eq!(
+        alert
+            .samples
+            .iter()
+            .map(|s| s.message.as_str())
+            .collect::<Vec<_>>(),
+        ["ERROR db down", "ERROR again"]
+    );
+    assert_eq!(alert.samples[0].log_stream, "stream-1");
+
+    // The same delivery again (at-least-once): no second message.
+    let event = direct(&payload_json(
+        "/app/api",
+        &[
+            ("1", T0, "ERROR db down"),
+            ("2", T0 + 5, "INFO ok"),
+            ("3", T0 + 9, "ERROR again"),
+        ],
+    ));
+    let response = handle(&h, LambdaEvent::new(event, Context::default()))
+        .await
+        .unwrap();
+    assert_eq!(response, json!({"events": 3, "alerts": 0}));
+    assert!(received(&s, 0).await.is_empty());
+}
+
+#[tokio::test]
+async fn frequency_state_lives_in_dynamodb_across_invocations() {
+    let s = stack().await;
+    let h = handler(&s, &s.topic_arn, &s.table);
+    let line = r#"{"event":"login_failed","user":"alice"}"#;
+    for (i, id) in ["a", "b"].iter().enumerate() {
+        let ev = direct(&payload_json("/auth", &[(id, T0 + i as i64 * 1000, line)]));
+        handle(&h, LambdaEvent::new(ev, Context::default()))
+            .await
+            .unwrap();
+    }
+    assert!(received(&s, 0).await.is_empty(), "2 < num_events");
+    // A second handler (another container) sees the same window.
+    let h2 = handler(&s, &s.topic_arn, &s.table);
+    let ev = direct(&payload_json("/auth", &[("c", T0 + 2000, line)]));
+    handle(&h2, LambdaEvent::new(ev, Context::default()))
+        .await
+        .unwrap();
+    let got = received(&s, 1).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        (got[0].2.count, got[0].2.query_key.as_deref()),
+        (3, Some("alice"))
+    );
+    assert_eq!(
+        got[0].0,
+        "[WARNING] brute-force [alice]: 3 matches in /auth"
+    );
+}
+
+#[tokio::test]
+async fn kinesis_batches_report_undecodable_records_as_item_failures() {
+    let s = stack().await;
+    let h = handler(&s, &s.topic_arn, &s.table);
+    let good = encode(&payload_json("/svc", &[("k1", T0, "ERROR from kinesis")]));
+    let truncated = {
+        let full = base64::engine::general_purpose::STANDARD
+            .decode(encode(&payload_json("/svc", &[("k2", T0, "x")])))
+            .unwrap();
+        base64::engine::general_purpose::STANDARD.encode(&full[..full.len() / 2])
+    };
+    let control = encode(br#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Kinesis stream."}]}"#);
+    let ev = kinesis(&[
+        ("100", good),
+        ("101", truncated),
+        ("102", "%%%".into()),
+        ("103", control),
+    ]);
+    let inv = h.process(&ev, T0).await;
+    assert_eq!(
+        inv.response.unwrap(),
+        json!({"batchItemFailures": [{"itemIdentifier": "101"}, {"itemIdentifier": "102"}]})
+    );
+    assert_eq!(inv.metrics.decode_failures, 2);
+    let got = received(&s, 1).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].2.samples[0].message, "ERROR from kinesis");
+}
+
+#[tokio::test]
+async fn an_undecodable_direct_payload_fails_the_invocation() {
+    let s = stack().await;
+    let h = handler(&s, &s.topic_arn, &s.table);
+    let ev =
+        json!({"awslogs": {"data": base64::engine::general_purpose::STANDARD.encode(b"not gzip")}});
+    let err = handle(&h, LambdaEvent::new(ev.clone(), Context::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "undecodable CloudWatch Logs payload: payload data is not gzip (it does not start with the gzip magic bytes 1f 8b)"
+    );
+    let inv = h.process(&ev, T0).await;
+    assert_eq!(inv.metrics.decode_failures, 1);
+    let lines = inv.metrics.to_emf_lines("logalert", T0);
+    let v: Value = serde_json::from_str(&lines[0]).unwrap();
+    assert_eq!(v["DecodeFailures"], 1.0);
+    let err = handle(
+        &h,
+        LambdaEvent::new(json!({"hello": "world"}), Context::default()),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().starts_with("unrecognised invocation event"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn publish_failures_fail_the_invocation_and_the_retry_alerts() {
+    let s = stack().await;
+    let missing_topic = "arn:aws:sns:us-east-1:123456789012:does-not-exist";
+    let broken = handler(&s, missing_topic, &s.table);
+    let json = payload_json("/app", &[("p1", T0, "ERROR lost?")]);
+    let err = handle(&broken, LambdaEvent::new(direct(&json), Context::default()))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "1 alert(s) could not be published: rule errors: SNS Publish failed after 3 attempts"
+        ),
+        "{err}"
+    );
+    let inv = broken
+        .process(&kinesis(&[("200", encode(&json))]), T0)
+        .await;
+    assert_eq!(
+        inv.response.unwrap(),
+        json!({"batchItemFailures": [{"itemIdentifier": "200"}]})
+    );
+    assert_eq!(inv.metrics.publish_failures, 1);
+    // Lambda's retry reaches a working topic: the alert goes out once.
+    let h = handler(&s, &s.topic_arn, &s.table);
+    handle(&h, LambdaEvent::new(direct(&json), Context::default()))
+        .await
+        .unwrap();
+    handle(&h, LambdaEvent::new(direct(&json), Context::default()))
+        .await
+        .unwrap();
+    let got = received(&s, 1).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].2.samples[0].message, "ERROR lost?");
+}
+
+#[tokio::test]
+async fn a_missing_state_table_fails_open() {
+    let s = stack().await;
+    let h = handler(&s, &s.topic_arn, "no-such-table");
+    let inv = h
+        .process(&direct(&payload_json("/app", &[("f1", T0, "ERROR x")])), T0)
+        .await;
+    assert!(inv.response.is_ok());
+    assert!(inv.metrics.state_failures >= 2, "{:?}", inv.metrics);
+    assert_eq!(received(&s, 1).await.len(), 1);
+}
+
+#[tokio::test]
+async fn own_log_groups_are_skipped() {
+    let s = stack().await;
+    let h = handler(&s, &s.topic_arn, &s.table);
+    let ev = direct(&payload_json(
+        "/aws/lambda/logalert-log-filter",
+        &[("o1", T0, "ERROR about an ERROR")],
+    ));
+    let inv = h.process(&ev, T0).await;
+    assert_eq!(inv.response.unwrap(), json!({"events": 1, "alerts": 0}));
+    assert_eq!(inv.metrics.events_processed, 0);
+    assert!(received(&s, 0).await.is_empty());
+}
+
+#[tokio::test]
+async fn rules_come_from_ssm_when_configured() {
+    let aws = aws().await;
+    let ssm = aws_sdk_ssm::Client::new(&aws);
+    // Bundled.
+    let bundled = rules_source::load(&ssm, None).await.unwrap();
+    assert_eq!(bundled.origin, "bundled rules.yaml");
+    assert!(!bundled.rules.rules.is_empty());
+    // Override.
+    let name = format!("/{}", unique("logalert/rules"));
+    ssm.put_parameter()
+        .name(&name)
+        .value(RULES)
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    let loaded = rules_source::load(&ssm, Some(&name)).await.unwrap();
+    assert_eq!(loaded.origin, format!("ssm:{name}"));
+    assert_eq!(
+        loaded
+            .rules
+            .rules
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>(),
+        ["errors", "brute-force"]
+    );
+    // Invalid rules fail the cold start with every error.
+    let bad = format!("/{}", unique("logalert/bad"));
+    ssm.put_parameter()
+        .name(&bad)
+        .value("version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    severity: loud\n    realert: 5\n")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    let err = rules_source::load(&ssm, Some(&bad))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        format!(
+            "invalid rules in ssm:{bad}:\nssm:{bad}:5:15: unknown severity `loud` (expected critical, error, warning or info)\nssm:{bad}:6:14: `realert`: duration `5` has no unit: write `5s`, `5m`, `5h` or `5d`"
+        )
+    );
+    // A parameter that does not exist is an error, not a silent fallback.
+    let err = rules_source::load(&ssm, Some("/logalert/none"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("cannot read rules from SSM parameter \"/logalert/none\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn config_comes_from_the_environment() {
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |k: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    };
+    let c = Config::from_lookup(env(&[
+        ("ALERTS_TOPIC_ARN", "arn:t"),
+        ("STATE_TABLE", "tbl"),
+        ("AWS_REGION", "eu-west-1"),
+    ]))
+    .unwrap();
+    assert_eq!(c.metrics_namespace, "logalert");
+    assert_eq!(c.rules_ssm_parameter, None);
+    assert_eq!(c.region, "eu-west-1");
+    assert_eq!(
+        Config::from_lookup(env(&[("STATE_TABLE", "tbl")])).unwrap_err(),
+        "environment variable ALERTS_TOPIC_ARN is required"
+    );
+    let c = Config::from_lookup(env(&[
+        ("ALERTS_TOPIC_ARN", "a"),
+        ("STATE_TABLE", "t"),
+        ("RULES_SSM_PARAMETER", "/p"),
+        ("IGNORE_LOG_GROUPS", "/aws/lambda/x,/aws/lambda/y"),
+        ("METRICS_NAMESPACE", "ns"),
+    ]))
+    .unwrap();
+    assert_eq!(
+        (
+            c.rules_ssm_parameter.as_deref(),
+            c.metrics_namespace.as_str()
+        ),
+        (Some("/p"), "ns")
+    );
+}

@@ -1,0 +1,21 @@
+//! The rules loader never panics, whatever the YAML; every error it reports has a position inside
+//! the file.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Err(errors) = logalert::rules::load(text, "fuzz.yaml") {
+        let lines = text.lines().count().max(1);
+        for e in &errors.0 {
+            assert!(
+                e.line >= 1 && e.line <= lines + 1,
+                "{e} (file has {lines} lines)"
+            );
+            assert!(e.column >= 1, "{e}");
+        }
+    }
+});

@@ -1,1 +1,0 @@
-//! (owned by a work stream; see lib.rs for the role of this module)

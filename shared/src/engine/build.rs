@@ -1,0 +1,309 @@
+//! Building the alert message and its SNS publication, within SNS's limits.
+
+use super::{Engine, MatchRef, Publication};
+use crate::alert::{
+    ALERT_VERSION, AlertMessage, AlertRule, KIND_LOG_MATCH, MAX_SAMPLE_MESSAGE_BYTES,
+    SNS_MAX_MESSAGE_BYTES, Sample, sanitize_subject, truncate_utf8,
+};
+use crate::metrics::InvocationMetrics;
+use crate::pattern::Match;
+use crate::payload::LogsPayload;
+use crate::rules::template::{self, TemplateVars};
+use crate::rules::{MetricSpec, Rule};
+
+/// Stands for an absent query-key part or metric dimension value.
+pub const MISSING_VALUE: &str = "<missing>";
+
+/// Room left under SNS's limit for the SNS request's own overhead.
+const SIZE_MARGIN: usize = 1024;
+
+/// Longest rendered `alert_text` carried in the message.
+pub const MAX_TEXT_BYTES: usize = 16 * 1024;
+
+pub(crate) struct Counts {
+    pub count: u64,
+    pub suppressed: u64,
+    pub first: i64,
+    pub last: i64,
+}
+
+pub(crate) fn record_rule_metric(
+    metrics: &mut InvocationMetrics,
+    spec: &MetricSpec,
+    message: &str,
+    m: &Match,
+    timestamp: i64,
+) {
+    let Some(value) = spec
+        .value
+        .resolve(message, m)
+        .and_then(|v| v.trim().parse::<f64>().ok())
+    else {
+        return;
+    };
+    if !value.is_finite() {
+        return;
+    }
+    let dims = spec
+        .dimensions
+        .iter()
+        .map(|(name, r)| {
+            let mut v = r
+                .resolve(message, m)
+                .unwrap_or_else(|| MISSING_VALUE.to_string());
+            truncate_utf8(&mut v, 255);
+            (name.clone(), v)
+        })
+        .collect();
+    metrics.add_rule_metric(&spec.name, &spec.unit, dims, timestamp, value);
+}
+
+fn default_subject(rule: &Rule, c: &Counts, log_group: &str, query_key: Option<&str>) -> String {
+    let plural = if c.count == 1 { "match" } else { "matches" };
+    let key = query_key.map(|k| format!(" [{k}]")).unwrap_or_default();
+    format!(
+        "[{}] {}{key}: {} {plural} in {log_group}",
+        rule.severity.as_str().to_uppercase(),
+        rule.name,
+        c.count
+    )
+}
+
+pub(crate) fn publication(
+    engine: &Engine,
+    payloads: &[LogsPayload],
+    rule: &Rule,
+    query_key: Option<&str>,
+    matches: &[&MatchRef],
+    c: Counts,
+) -> Publication {
+    let first = matches.first().copied();
+    let first_payload = first.map(|m| &payloads[m.payload]);
+    let log_group = first_payload.map_or("", |p| p.log_group.as_str());
+    let mut truncated = false;
+    let samples: Vec<Sample> = matches
+        .iter()
+        .take(rule.max_samples)
+        .map(|m| {
+            let p = &payloads[m.payload];
+            let ev = &p.log_events[m.event];
+            let mut message = ev.message.clone();
+            truncated |= truncate_utf8(&mut message, MAX_SAMPLE_MESSAGE_BYTES);
+            Sample {
+                id: ev.id.clone(),
+                timestamp: ev.timestamp,
+                log_stream: p.log_stream.clone(),
+                message,
+                extracted: m
+                    .extracted
+                    .iter()
+                    .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
+                    .collect(),
+            }
+        })
+        .collect();
+
+    let (subject_tpl, mut text) = match (first, first_payload) {
+        (Some(m), Some(p)) => {
+            let ev = &p.log_events[m.event];
+            let links = engine.config.links.map_or_else(Vec::new, |f| {
+                f(
+                    &engine.config.region,
+                    &p.log_group,
+                    &p.log_stream,
+                    c.first,
+                    c.last,
+                    rule.filter_pattern.source(),
+                )
+            });
+            let vars = TemplateVars {
+                rule_name: &rule.name,
+                rule_type: rule.kind.as_str(),
+                severity: rule.severity,
+                description: rule.description.as_deref(),
+                count: c.count,
+                suppressed: c.suppressed,
+                log_group: &p.log_group,
+                log_stream: &p.log_stream,
+                timestamp_ms: ev.timestamp,
+                message: &ev.message,
+                query_key,
+                links,
+            };
+            (
+                rule.alert_subject
+                    .as_deref()
+                    .map(|t| template::render(t, &vars)),
+                rule.alert_text
+                    .as_deref()
+                    .map(|t| template::render(t, &vars)),
+            )
+        }
+        _ => (None, None),
+    };
+    if let Some(t) = &mut text {
+        truncated |= truncate_utf8(t, MAX_TEXT_BYTES);
+    }
+    let subject = sanitize_subject(
+        &subject_tpl
+            .clone()
+            .unwrap_or_else(|| default_subject(rule, &c, log_group, query_key)),
+    );
+
+    let alert = AlertMessage {
+        version: ALERT_VERSION,
+        kind: KIND_LOG_MATCH.to_string(),
+        rule: AlertRule {
+            name: rule.name.clone(),
+            rule_type: rule.kind.as_str().to_string(),
+            severity: rule.severity,
+            description: rule.description.clone(),
+            filter_pattern: Some(rule.filter_pattern.source().to_string()),
+        },
+        account: first_payload.map_or_else(String::new, |p| p.owner.clone()),
+        region: engine.config.region.clone(),
+        log_group: log_group.to_string(),
+        query_key: query_key.map(str::to_string),
+        count: c.count,
+        suppressed: c.suppressed,
+        first_timestamp: c.first,
+        last_timestamp: c.last,
+        samples,
+        truncated,
+        channel: rule.channel.clone(),
+        mention: rule.mention.clone(),
+        subject: subject_tpl.map(|_| subject.clone()),
+        text,
+    };
+    let attributes = vec![
+        ("severity".to_string(), rule.severity.as_str().to_string()),
+        ("rule".to_string(), rule.name.clone()),
+        ("log_group".to_string(), log_group.to_string()),
+        ("channel".to_string(), rule.channel.clone()),
+    ];
+    let overhead = subject.len()
+        + attributes
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + "String".len())
+            .sum::<usize>()
+        + SIZE_MARGIN;
+    let (alert, body) = fit(alert, SNS_MAX_MESSAGE_BYTES.saturating_sub(overhead));
+    Publication {
+        subject,
+        alert,
+        body,
+        attributes,
+    }
+}
+
+/// Serialise `alert`, shrinking it until the body is at most `budget` bytes: first by cutting
+/// sample messages shorter (halving down to 256 bytes), then by dropping samples from the end,
+/// then by cutting the rendered text. Sets `truncated` when anything was cut.
+pub(crate) fn fit(mut alert: AlertMessage, budget: usize) -> (AlertMessage, String) {
+    let mut body = serde_json::to_string(&alert).expect("alert serialises");
+    if body.len() <= budget {
+        return (alert, body);
+    }
+    alert.truncated = true;
+    let mut cap = MAX_SAMPLE_MESSAGE_BYTES / 2;
+    loop {
+        for s in &mut alert.samples {
+            truncate_utf8(&mut s.message, cap);
+            for v in s.extracted.values_mut() {
+                if let serde_json::Value::String(x) = v {
+                    truncate_utf8(x, cap);
+                }
+            }
+        }
+        body = serde_json::to_string(&alert).expect("alert serialises");
+        if body.len() <= budget || cap <= 256 {
+            break;
+        }
+        cap /= 2;
+    }
+    while body.len() > budget && !alert.samples.is_empty() {
+        alert.samples.pop();
+        body = serde_json::to_string(&alert).expect("alert serialises");
+    }
+    if body.len() > budget {
+        if let Some(t) = &mut alert.text {
+            truncate_utf8(t, 1024);
+        }
+        if let Some(d) = &mut alert.rule.description {
+            truncate_utf8(d, 1024);
+        }
+        if let Some(q) = &mut alert.query_key {
+            truncate_utf8(q, 1024);
+        }
+        body = serde_json::to_string(&alert).expect("alert serialises");
+    }
+    (alert, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::{Mention, Severity};
+
+    fn alert_with(samples: usize, bytes: usize) -> AlertMessage {
+        AlertMessage {
+            version: 1,
+            kind: "log-match".into(),
+            rule: AlertRule {
+                name: "r".into(),
+                rule_type: "any".into(),
+                severity: Severity::Error,
+                description: None,
+                filter_pattern: None,
+            },
+            account: "1".into(),
+            region: "us-east-1".into(),
+            log_group: "/g".into(),
+            query_key: None,
+            count: samples as u64,
+            suppressed: 0,
+            first_timestamp: 0,
+            last_timestamp: 0,
+            samples: (0..samples)
+                .map(|i| Sample {
+                    id: i.to_string(),
+                    timestamp: 0,
+                    log_stream: "s".into(),
+                    message: "é".repeat(bytes / 2),
+                    extracted: Default::default(),
+                })
+                .collect(),
+            truncated: false,
+            channel: "default".into(),
+            mention: vec![Mention::Here],
+            subject: None,
+            text: Some("t".repeat(100_000)),
+        }
+    }
+
+    #[test]
+    fn fits_under_budget_by_cutting_messages_then_samples() {
+        let (a, body) = fit(alert_with(3, 100), 200_000);
+        assert!(!a.truncated, "small alerts are untouched");
+        assert_eq!(a.samples[0].message.len(), 100);
+        assert!(body.len() > 100_000);
+
+        let (a, body) = fit(alert_with(1, 100), 10_000);
+        assert!(
+            a.truncated && body.len() <= 10_000,
+            "a huge text is cut last"
+        );
+        assert_eq!(a.samples.len(), 0);
+
+        let (a, body) = fit(alert_with(100, 8000), 200_000);
+        assert!(a.truncated);
+        assert!(body.len() <= 200_000, "{}", body.len());
+        assert_eq!(a.samples.len(), 100, "cutting messages was enough");
+        assert!(a.samples[0].message.len() < 8000);
+
+        let (a, body) = fit(alert_with(100, 8000), 110_000);
+        assert!(body.len() <= 110_000, "{}", body.len());
+        assert!(a.samples.len() < 100);
+        assert_eq!(serde_json::from_str::<AlertMessage>(&body).unwrap(), a);
+    }
+}

@@ -1,0 +1,133 @@
+//! The `logalert validate` and `logalert replay` commands, run as the built binary.
+
+use std::process::Command;
+
+fn logalert(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_logalert"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn temp(name: &str, content: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("logalert-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+const RULES: &str = "version: 1\nrules:\n  - name: errors\n    filter_pattern: ERROR\n    realert: 1m\n  - name: payments\n    filter_pattern: declined\n    type: frequency\n    num_events: 2\n    timeframe: 1m\n    query_key: $.user\n";
+
+#[test]
+fn validate_prints_a_summary_or_every_error() {
+    let good = temp("good.yaml", RULES);
+    let (code, out, err) = logalert(&["validate", &good]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        format!("{good}: OK, 2 rules (2 enabled: 1 any, 1 frequency)\n")
+    );
+
+    let bad = temp(
+        "bad.yaml",
+        "version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    severty: error\n    realert: 5\n",
+    );
+    let (code, out, err) = logalert(&["validate", &bad]);
+    assert_eq!(code, 2);
+    assert_eq!(out, "");
+    assert_eq!(
+        err,
+        format!(
+            "{bad}:5:5: unknown key `severty` in a rule (did you mean `severity`?)\n{bad}:6:14: `realert`: duration `5` has no unit: write `5s`, `5m`, `5h` or `5d`\n"
+        )
+    );
+    let (code, _, err) = logalert(&["validate", "/nonexistent/rules.yaml"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("/nonexistent/rules.yaml: cannot read:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn replay_prints_one_json_line_per_publish() {
+    let rules = temp("replay-rules.yaml", RULES);
+    let log = temp(
+        "app.log",
+        "2026-11-25T10:00:00Z ERROR one\n2026-11-25T10:00:10Z ERROR two\n{\"time\":\"2026-11-25T10:00:20Z\",\"msg\":\"declined\",\"user\":\"ann\"}\n{\"time\":\"2026-11-25T10:00:30Z\",\"msg\":\"declined\",\"user\":\"ann\"}\n2026-11-25T10:01:05Z ERROR three (suppressed)\n2026-11-25T10:02:30Z ERROR four\n",
+    );
+    let (code, out, err) =
+        logalert(&["replay", "--rules", &rules, "--log-group", "/app/web", &log]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary: Vec<(String, u64, u64)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["message"]["rule"]["name"].as_str().unwrap().to_string(),
+                l["message"]["count"].as_u64().unwrap(),
+                l["message"]["suppressed"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("errors".to_string(), 2, 0),
+            ("payments".to_string(), 2, 0),
+            ("errors".to_string(), 1, 1)
+        ],
+        "{out}"
+    );
+    assert_eq!(lines[0]["subject"], "[ERROR] errors: 2 matches in /app/web");
+    assert_eq!(
+        lines[0]["attributes"],
+        serde_json::json!({"severity": "error", "rule": "errors", "log_group": "/app/web", "channel": "default"})
+    );
+    assert_eq!(lines[0]["message"]["samples"][0]["log_stream"], "app.log");
+    assert_eq!(lines[1]["message"]["query_key"], "ann");
+}
+
+#[test]
+fn replay_reads_encoded_and_kinesis_payloads_and_reports_bad_inputs() {
+    let rules = temp("replay-rules2.yaml", RULES);
+    let json = r#"{"messageType":"DATA_MESSAGE","owner":"111122223333","logGroup":"/g","logStream":"s","subscriptionFilters":[],"logEvents":[{"id":"1","timestamp":1795600800000,"message":"ERROR x"}]}"#;
+    let data = logalert::payload::encode_awslogs_data(json.as_bytes());
+    let direct = temp(
+        "direct.json",
+        &serde_json::json!({"awslogs": {"data": data}}).to_string(),
+    );
+    let kinesis = temp(
+        "kinesis.json",
+        &serde_json::json!({"Records": [{"kinesis": {"data": data, "sequenceNumber": "1"}}]})
+            .to_string(),
+    );
+    let broken = temp("broken.json", r#"{"awslogs": {"data": "bm90IGd6aXA="}}"#);
+    let (code, out, err) = logalert(&["replay", "--rules", &rules, &direct, &broken, &kinesis]);
+    assert_eq!(code, 2, "a bad input is an error, the others still replay");
+    assert_eq!(
+        err,
+        format!(
+            "{broken}: payload data is not gzip (it does not start with the gzip magic bytes 1f 8b)\n"
+        )
+    );
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "the Kinesis copy is the same batch: not alerted twice\n{out}"
+    );
+    assert_eq!(lines[0]["message"]["account"], "111122223333");
+}
