@@ -16,9 +16,17 @@ fn logalert(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
         .unwrap();
     // The child may exit (e.g. on a usage error) before reading stdin: a broken pipe here is fine,
     // the exit status and stderr below are what the tests judge.
-    let written = child.stdin.take().unwrap().write_all(stdin.unwrap_or("").as_bytes());
+    let written = child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.unwrap_or("").as_bytes());
     if let Err(e) = written {
-        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "writing stdin: {e}");
+        assert_eq!(
+            e.kind(),
+            std::io::ErrorKind::BrokenPipe,
+            "writing stdin: {e}"
+        );
     }
     let out = child.wait_with_output().unwrap();
     (

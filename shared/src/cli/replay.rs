@@ -16,6 +16,8 @@
 //! State lives in memory with event time as the clock, so frequency windows and `realert` behave as
 //! in the deployed function. Every SNS publish the function would make is printed as one JSON line:
 //! `{"subject":"…","message":{…alert v1…},"attributes":{"severity":"…","rule":"…",…}}`.
+//! With `--slack`, each line is instead what slack-notifier would post for that alert:
+//! `{"channel":"…","payload":{…Slack webhook payload…}}` (`--format blocks` for Block Kit).
 //!
 //! Exit status: 0, or 2 when the rules file is invalid or an input cannot be read or decoded (the
 //! other inputs are still replayed).
@@ -26,6 +28,7 @@ use std::process::ExitCode;
 
 use crate::engine::{CollectingSink, Engine, EngineConfig, Publication};
 use crate::payload::{self, InvocationEvent, LogEvent, LogsPayload, MessageType};
+use crate::slack::{RenderOptions, SlackFormat};
 use crate::state::{MemoryStore, block_on};
 
 /// Longest stretch of event time one plain-log invocation covers.
@@ -56,18 +59,37 @@ pub struct Args {
     /// Log groups to skip, comma-separated (like the function's IGNORE_LOG_GROUPS).
     #[arg(long, default_value = "")]
     pub ignore_log_groups: String,
+    /// Print the Slack payload each alert would produce (as slack-notifier renders it) instead of
+    /// the SNS publish.
+    #[arg(long)]
+    pub slack: bool,
+    /// With `--slack`: `attachments` (default) or `blocks` (Block Kit).
+    #[arg(long, default_value = "attachments", value_parser = parse_format, requires = "slack")]
+    pub format: SlackFormat,
 }
 
-/// How a publication is printed. (`--slack` will add a variant that renders the Slack payload.)
-#[derive(Debug, Clone, Copy)]
+fn parse_format(s: &str) -> Result<SlackFormat, String> {
+    SlackFormat::parse(s).ok_or_else(|| format!("unknown format {s:?}: use attachments or blocks"))
+}
+
+/// How a publication is printed.
+#[derive(Debug)]
 enum Output {
+    /// The SNS publish log-filter would make.
     Sns,
+    /// The Slack payload slack-notifier would post for it.
+    Slack(RenderOptions),
 }
 
 impl Output {
-    fn line(self, p: &Publication) -> String {
+    fn line(&self, p: &Publication) -> String {
         match self {
             Output::Sns => p.to_replay_json().to_string(),
+            Output::Slack(opts) => serde_json::json!({
+                "channel": p.alert.channel,
+                "payload": crate::slack::render_alert(&p.alert, opts),
+            })
+            .to_string(),
         }
     }
 }
@@ -90,7 +112,14 @@ pub fn run(args: Args) -> ExitCode {
     let config = EngineConfig::new(&args.region).with_ignored_log_groups(&args.ignore_log_groups);
     let engine = Engine::new(rules, config);
     let mut replay = Replay::new(engine);
-    let output = Output::Sns;
+    let output = if args.slack {
+        Output::Slack(RenderOptions {
+            format: args.format,
+            ..RenderOptions::default()
+        })
+    } else {
+        Output::Sns
+    };
     let mut status = ExitCode::SUCCESS;
     let stdout = std::io::stdout();
     for path in &args.inputs {
