@@ -53,7 +53,7 @@ fn text_lines() -> Vec<String> {
     ];
     (0..LINES)
         .map(|i| {
-            let level = if r.next() % 50 == 0 { "ERROR" } else { r.pick(&["INFO", "DEBUG", "WARN", "INFO"]) };
+            let level = if r.next().is_multiple_of(50) { "ERROR" } else { r.pick(&["INFO", "DEBUG", "WARN", "INFO"]) };
             format!(
                 "2024-05-01T12:{:02}:{:02}.{:03}Z {level} [pool-{}-thread-{}] c.example.{} - {} requestId={:08x}-{:04x} durationMs={}",
                 (i / 60) % 60,
@@ -76,7 +76,7 @@ fn json_lines() -> Vec<String> {
     let mut r = Lcg(2);
     (0..LINES)
         .map(|i| {
-            let level = if r.next() % 50 == 0 { "ERROR" } else { r.pick(&["INFO", "DEBUG", "WARN", "INFO"]) };
+            let level = if r.next().is_multiple_of(50) { "ERROR" } else { r.pick(&["INFO", "DEBUG", "WARN", "INFO"]) };
             format!(
                 r#"{{"timestamp":"2024-05-01T12:{:02}:{:02}.{:03}Z","level":"{level}","service":"{}","requestId":"{:08x}-{:04x}-4{:03x}","latency":{},"user":{{"id":"u-{}","email":"user{}@example.com","roles":["reader","writer"]}},"http":{{"method":"{}","path":"/api/v1/orders/{}","status":{}}},"message":"{}","tags":["{}","{}"]}}"#,
                 (i / 60) % 60,
@@ -164,7 +164,7 @@ fn terms(c: &mut Criterion) {
     }
     bench_pattern(c, "terms", "ERROR", &lines);
     bench_pattern(c, "terms", "ERROR -healthcheck ?x", &lines);
-    bench_pattern(c, "terms", "\"Payment\" \"declined\" -healthcheck", &lines);
+    bench_pattern(c, "terms", "\"Retrying request\" -healthcheck", &lines);
     bench_pattern(c, "terms", "?ERROR ?WARN", &lines);
 }
 
