@@ -164,7 +164,7 @@ fn terms(c: &mut Criterion) {
     }
     bench_pattern(c, "terms", "ERROR", &lines);
     bench_pattern(c, "terms", "ERROR -healthcheck ?x", &lines);
-    bench_pattern(c, "terms", "\"Payment\" \"declined\" -healthcheck", &lines);
+    bench_pattern(c, "terms", "\"Retrying request\" -healthcheck", &lines);
     bench_pattern(c, "terms", "?ERROR ?WARN", &lines);
 }
 

@@ -44,8 +44,13 @@ impl TermMatcher {
         self.include.is_empty() && self.exclude.is_empty() && self.optional.is_empty()
     }
 
+    #[inline]
     pub(crate) fn is_match(&self, message: &str) -> bool {
         let hay = message.as_bytes();
+        // The common case, one term: a single memmem search.
+        if let ([one], [], []) = (&self.include[..], &self.exclude[..], &self.optional[..]) {
+            return one.find(hay).is_some();
+        }
         self.include.iter().all(|f| f.find(hay).is_some())
             && !self.exclude.iter().any(|f| f.find(hay).is_some())
             && (self.optional.is_empty() || self.optional.iter().any(|f| f.find(hay).is_some()))
