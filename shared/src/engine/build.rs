@@ -177,7 +177,13 @@ pub(crate) fn publication(
     };
     // SNS rejects empty attribute values; every value here is non-empty by construction except a
     // log group name from a malformed payload.
-    let non_empty = |v: &str| if v.is_empty() { "-".to_string() } else { v.to_string() };
+    let non_empty = |v: &str| {
+        if v.is_empty() {
+            "-".to_string()
+        } else {
+            v.to_string()
+        }
+    };
     let attributes = vec![
         ("severity".to_string(), rule.severity.as_str().to_string()),
         ("rule".to_string(), rule.name.clone()),
