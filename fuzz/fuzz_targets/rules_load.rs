@@ -9,7 +9,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Err(errors) = logalert::rules::load(text, "fuzz.yaml") {
-        let lines = text.lines().count().max(1);
+        // Line breaks as YAML counts them: `\n`, `\r\n` and a lone `\r`.
+        let lines =
+            text.matches('\n').count() + text.replace("\r\n", "\n").matches('\r').count() + 1;
         for e in &errors.0 {
             assert!(
                 e.line >= 1 && e.line <= lines + 1,

@@ -55,6 +55,25 @@ fn handler_core(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    // The same batch with JSON/delimited/regex rules (only with the real pattern engine).
+    match logalert::rules::load(data::RULES_JSON, "bench-rules-json.yaml") {
+        Ok(rules) => {
+            let engine = Engine::new(rules, EngineConfig::new("us-east-1"));
+            g.bench_function("core_json_rules", |b| {
+                b.iter_batched(
+                    MemoryStore::default,
+                    |store| {
+                        let p = payload::decode_awslogs_data(black_box(&encoded)).unwrap();
+                        let sink = CollectingSink::default();
+                        block_on(engine.process(std::slice::from_ref(&p), &store, &sink, data::T0));
+                        sink.take()
+                    },
+                    BatchSize::LargeInput,
+                )
+            });
+        }
+        Err(e) => eprintln!("skipping core_json_rules (pattern engine cannot load them):\n{e}"),
+    }
     g.finish();
 }
 

@@ -2,7 +2,8 @@
 //!
 //! `cargo run --release -p logalert --example handler_core_rss` prints the process's resident set
 //! before and after, and its peak (Linux `VmHWM`); `/usr/bin/time -v` gives the same peak.
-//! With `floor` as argument it runs only the decode (base64 + gunzip + parse) for comparison.
+//! With `floor` as argument it runs only the decode (base64 + gunzip + parse) for comparison; with
+//! `json`, the JSON-pattern variant of the rules (needs the real pattern engine).
 
 use logalert::engine::{CollectingSink, Engine, EngineConfig};
 use logalert::payload;
@@ -23,9 +24,18 @@ fn status_kib(field: &str) -> u64 {
 }
 
 fn main() {
-    let floor_only = std::env::args().nth(1).as_deref() == Some("floor");
+    let mode = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "core".to_string());
+    let floor_only = mode == "floor";
     let encoded = payload::encode_awslogs_data(data::payload_json().as_bytes());
-    let rules = logalert::rules::load(data::RULES, "bench-rules.yaml").unwrap();
+    let rules_text = if mode == "json" {
+        data::RULES_JSON
+    } else {
+        data::RULES
+    };
+    let rules =
+        logalert::rules::load(rules_text, "bench-rules.yaml").unwrap_or_else(|e| panic!("{e}"));
     let engine = Engine::new(rules, EngineConfig::new("us-east-1"));
     let before = status_kib("VmRSS:");
     let mut alerts = 0;
@@ -41,7 +51,7 @@ fn main() {
     }
     println!(
         "{{\"mode\":\"{}\",\"events\":{},\"encoded_bytes\":{},\"alerts\":{alerts},\"rss_before_kib\":{before},\"rss_after_kib\":{},\"peak_rss_kib\":{}}}",
-        if floor_only { "floor" } else { "core" },
+        mode,
         data::EVENTS,
         encoded.len(),
         status_kib("VmRSS:"),

@@ -696,3 +696,63 @@ fn every_state_item_has_a_ttl_after_the_event_time() {
     store.set_clock(T0 / 1000 + 3 * 86_400);
     assert_eq!(store.len(), 0, "everything expired");
 }
+
+/// The published JSON Schema and the messages the engine builds agree: every property written is
+/// declared, every required property is written, enums hold.
+#[test]
+fn alert_messages_match_the_published_json_schema() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/alert-message.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let e = engine(
+        "version: 1\nrules:\n  - name: r\n    description: d\n    filter_pattern: ERROR\n    query_key: $.svc\n    mention: [here, U024BE7LH]\n    alert_subject: s\n    alert_text: t\n",
+    );
+    let store = MemoryStore::default();
+    let (p, _) = run(
+        &e,
+        &store,
+        &[payload(
+            "/app",
+            "s",
+            &[("1", T0, r#"{"m":"ERROR","svc":"api"}"#)],
+        )],
+    );
+    let body: serde_json::Value = serde_json::from_str(&p[0].body).unwrap();
+
+    fn check(value: &serde_json::Value, schema: &serde_json::Value, path: &str) {
+        let props = schema["properties"].as_object().unwrap();
+        let obj = value
+            .as_object()
+            .unwrap_or_else(|| panic!("{path} is not an object"));
+        for key in obj.keys() {
+            assert!(props.contains_key(key), "{path}.{key} is not in the schema");
+        }
+        for req in schema["required"].as_array().unwrap() {
+            assert!(
+                obj.contains_key(req.as_str().unwrap()),
+                "{path}.{req} is required but missing"
+            );
+        }
+    }
+    check(&body, &schema, "alert");
+    check(&body["rule"], &schema["properties"]["rule"], "alert.rule");
+    check(
+        &body["samples"][0],
+        &schema["properties"]["samples"]["items"],
+        "alert.samples[0]",
+    );
+    assert_eq!(body["version"], schema["properties"]["version"]["const"]);
+    assert_eq!(body["kind"], schema["properties"]["kind"]["const"]);
+    let severities = schema["$defs"]["severity"]["enum"].as_array().unwrap();
+    assert!(severities.contains(&body["rule"]["severity"]));
+    assert_eq!(body["mention"], serde_json::json!(["here", "U024BE7LH"]));
+    assert_eq!(
+        (body["subject"].as_str(), body["text"].as_str()),
+        (Some("s"), Some("t"))
+    );
+}

@@ -36,6 +36,35 @@ rules:
   - {name: warnings, filter_pattern: WARN, severity: info, log_groups: ["/other/*"]}
 "#;
 
+/// The same 20 rules with the JSON-log rules written as JSON patterns, as users would (needs the
+/// real pattern engine; the benchmark skips this variant while the placeholder engine is in place).
+pub const RULES_JSON: &str = r#"
+version: 1
+defaults:
+  realert: 5m
+rules:
+  - {name: errors, filter_pattern: '{ $.level = "ERROR" }', query_key: $.service}
+  - {name: fatal, filter_pattern: '{ $.level = "FATAL" }', severity: critical}
+  - {name: timeouts, filter_pattern: '"Task timed out"'}
+  - {name: oom, filter_pattern: OutOfMemoryError, severity: critical}
+  - {name: panics, filter_pattern: panicked}
+  - {name: db-reset, filter_pattern: '"connection reset"', query_key: $.db}
+  - {name: http-5xx, filter_pattern: '[ip, id, user, ts, request, status = 5*, bytes]'}
+  - {name: auth-failed, filter_pattern: '{ $.event = "login_failed" }', type: frequency, num_events: 5, timeframe: 1m, query_key: $.user}
+  - {name: slow, filter_pattern: '{ $.event = "slow_query" && $.ms > 1000 }', metric: {name: SlowQueryMs, value: $.ms, unit: Milliseconds, dimensions: {Db: $.db}}}
+  - {name: throttled, filter_pattern: ThrottlingException}
+  - {name: denied, filter_pattern: '{ $.errorCode = "AccessDenied*" }', severity: warning}
+  - {name: segfault, filter_pattern: SIGSEGV, severity: critical}
+  - {name: disk-full, filter_pattern: '"No space left"'}
+  - {name: cert, filter_pattern: certificate expired}
+  - {name: deadlock, filter_pattern: '%[Dd]eadlock%'}
+  - {name: retries-exhausted, filter_pattern: '?"retries exhausted" ?"giving up"'}
+  - {name: payment-declined, filter_pattern: '{ $.error = "CARD_DECLINED" }', query_key: $.user, alert_subject: "declined for {{ user }}"}
+  - {name: queue-full, filter_pattern: QueueFull}
+  - {name: killed, filter_pattern: '"signal: killed"'}
+  - {name: warnings, filter_pattern: '{ $.level = "WARN" }', severity: info, log_groups: ["/other/*"]}
+"#;
+
 /// The decoded payload JSON of the batch.
 pub fn payload_json() -> String {
     let services = ["api", "worker", "billing", "search", "auth"];

@@ -175,10 +175,19 @@ pub(crate) fn publication(
         subject: subject_tpl.map(|_| subject.clone()),
         text,
     };
+    // SNS rejects empty attribute values; every value here is non-empty by construction except a
+    // log group name from a malformed payload.
+    let non_empty = |v: &str| {
+        if v.is_empty() {
+            "-".to_string()
+        } else {
+            v.to_string()
+        }
+    };
     let attributes = vec![
         ("severity".to_string(), rule.severity.as_str().to_string()),
         ("rule".to_string(), rule.name.clone()),
-        ("log_group".to_string(), log_group.to_string()),
+        ("log_group".to_string(), non_empty(log_group)),
         ("channel".to_string(), rule.channel.clone()),
     ];
     let overhead = subject.len()

@@ -856,14 +856,17 @@ fn is_slack_id(s: &str) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
-/// 1-based (line, column) of char index `idx`.
+/// 1-based (line, column) of char index `idx`. Line breaks as YAML counts them: `\n`, `\r\n`,
+/// and a lone `\r`.
 fn line_col(chars: &[char], idx: usize) -> (usize, usize) {
     let idx = idx.min(chars.len());
-    let line_start = chars[..idx]
-        .iter()
-        .rposition(|&c| c == '\n')
-        .map_or(0, |p| p + 1);
-    let line = chars[..idx].iter().filter(|&&c| c == '\n').count() + 1;
+    let (mut line, mut line_start) = (1, 0);
+    for (i, &c) in chars[..idx].iter().enumerate() {
+        if c == '\n' || (c == '\r' && chars.get(i + 1) != Some(&'\n')) {
+            line += 1;
+            line_start = i + 1;
+        }
+    }
     (line, idx - line_start + 1)
 }
 
