@@ -1,0 +1,102 @@
+//! The notifier's CloudWatch metrics as embedded-metric-format (EMF) lines on stdout: no API call, no
+//! IAM permission; CloudWatch extracts them from the function's log.
+//!
+//! Names and dimensions are fixed by the project's runtime contract: `SlackDelivered`,
+//! `SlackRetries`, `EnrichmentFailures`, `DuplicatesSkipped` (no dimensions) and
+//! `SlackPermanentFailures` (dimension-less and per `Channel`). Unit `Count`.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+/// What one invocation counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub delivered: u64,
+    pub retries: u64,
+    pub enrichment_failures: u64,
+    pub duplicates_skipped: u64,
+    /// Permanent Slack failures per channel name.
+    pub permanent_failures: BTreeMap<String, u64>,
+}
+
+impl Counters {
+    pub fn permanent_failures_total(&self) -> u64 {
+        self.permanent_failures.values().sum()
+    }
+
+    /// EMF lines: one with every dimension-less metric, one per channel with a permanent failure.
+    pub fn emf_lines(&self, namespace: &str, timestamp_ms: i64) -> Vec<String> {
+        let metric = |name: &str| json!({"Name": name, "Unit": "Count"});
+        let mut lines = vec![json!({
+            "_aws": {
+                "Timestamp": timestamp_ms,
+                "CloudWatchMetrics": [{
+                    "Namespace": namespace,
+                    "Dimensions": [[]],
+                    "Metrics": [
+                        metric("SlackDelivered"),
+                        metric("SlackRetries"),
+                        metric("SlackPermanentFailures"),
+                        metric("EnrichmentFailures"),
+                        metric("DuplicatesSkipped"),
+                    ],
+                }],
+            },
+            "SlackDelivered": self.delivered,
+            "SlackRetries": self.retries,
+            "SlackPermanentFailures": self.permanent_failures_total(),
+            "EnrichmentFailures": self.enrichment_failures,
+            "DuplicatesSkipped": self.duplicates_skipped,
+        })];
+        for (channel, n) in &self.permanent_failures {
+            lines.push(json!({
+                "_aws": {
+                    "Timestamp": timestamp_ms,
+                    "CloudWatchMetrics": [{
+                        "Namespace": namespace,
+                        "Dimensions": [["Channel"]],
+                        "Metrics": [metric("SlackPermanentFailures")],
+                    }],
+                },
+                "Channel": channel,
+                "SlackPermanentFailures": n,
+            }));
+        }
+        lines.iter().map(Value::to_string).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emf_shape() {
+        let mut c = Counters {
+            delivered: 2,
+            retries: 1,
+            ..Default::default()
+        };
+        c.permanent_failures.insert("payments".into(), 1);
+        let lines = c.emf_lines("logalert", 1_700_000_000_000);
+        assert_eq!(lines.len(), 2);
+        let first: Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(
+            first["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "logalert"
+        );
+        assert_eq!(
+            first["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([[]])
+        );
+        assert_eq!(first["SlackDelivered"], 2);
+        assert_eq!(first["SlackPermanentFailures"], 1);
+        let second: Value = serde_json::from_str(&lines[1]).unwrap();
+        assert_eq!(
+            second["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Channel"]])
+        );
+        assert_eq!(second["Channel"], "payments");
+    }
+}
