@@ -63,7 +63,9 @@ def bridge_message(body: str, args, dlq) -> dict:
         log=lambda m: print(m, file=sys.stderr, flush=True))
     return {"message_id": envelope.get("MessageId"), "subject": envelope.get("Subject"),
             "ok": result.ok, "handled": handled, "dead_lettered": bool(dead),
-            "status": result.status, "error": result.function_error}
+            "status": result.status, "error": result.function_error,
+            # The published body, so tests can compare what reached Slack with what was published.
+            "message": envelope.get("Message")}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -143,10 +143,7 @@ fn last_bridged_alert(stack: &Stack, rule: &str) -> Result<Value, Failed> {
         .rev()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter_map(|entry| {
-            let message = entry
-                .pointer("/sns/Message")
-                .or_else(|| entry.get("message"))?;
-            let message = message.as_str()?;
+            let message = entry.get("message")?.as_str()?;
             serde_json::from_str::<Value>(message).ok()
         })
         .find(|alert| alert["rule"]["name"] == rule)

@@ -104,7 +104,17 @@ fn now_ms() -> i64 {
 /// The invocation deadline as an `Instant` and as epoch ms.
 fn deadline_of(ctx: &lambda_runtime::Context) -> (Instant, i64) {
     let now = now_ms();
-    let deadline_ms = if ctx.deadline == 0 {
+    // Real Lambda never starts an invocation whose deadline has passed; a deadline at or before now
+    // (0 in `Context::default()`, or an emulator's unusable value) means "unknown": use the default
+    // budget rather than refusing to deliver at all.
+    let deadline_ms = if (ctx.deadline as i64) <= now {
+        if ctx.deadline != 0 {
+            tracing::warn!(
+                deadline_ms = ctx.deadline,
+                now_ms = now,
+                "context deadline already passed; using the default time budget"
+            );
+        }
         now + DEFAULT_BUDGET.as_millis() as i64
     } else {
         ctx.deadline as i64
