@@ -756,3 +756,33 @@ fn alert_messages_match_the_published_json_schema() {
         (Some("s"), Some("t"))
     );
 }
+
+#[test]
+fn templates_get_console_and_insights_links() {
+    let e = engine(
+        "version: 1\nrules:\n  - name: r\n    filter_pattern: ERROR\n    alert_text: \"{{ links.console }}\\n{{ links.insights }}\"\n",
+    );
+    let store = MemoryStore::default();
+    let (p, _) = run(
+        &e,
+        &store,
+        &[payload(
+            "/aws/lambda/pay",
+            "2026/11/25/[$LATEST]ab",
+            &[("1", T0, "ERROR x")],
+        )],
+    );
+    let text = p[0].alert.text.clone().unwrap();
+    let (console, insights) = text.split_once('\n').unwrap();
+    let expected = logalert::links::log_events_url(&logalert::links::LogEventsLink {
+        region: "eu-west-1",
+        log_group: "/aws/lambda/pay",
+        log_stream: Some("2026/11/25/[$LATEST]ab"),
+        start_ms: T0 - 60_000,
+        end_ms: T0 + 60_000,
+        filter_pattern: Some("ERROR"),
+    });
+    assert_eq!(console, expected);
+    assert!(console.starts_with("https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/$252Faws$252Flambda$252Fpay/log-events/"), "{console}");
+    assert!(insights.contains("#logsV2:logs-insights"), "{insights}");
+}

@@ -88,7 +88,8 @@ pub struct EngineConfig {
     pub region: String,
     /// Log groups never evaluated (logalert's own: no feedback loop). Globs.
     pub ignore_log_groups: Vec<LogGroupGlob>,
-    /// Fills the templates' `links` variable; `None` leaves `links.*` missing.
+    /// Fills the templates' `links` variable ([`alert_links`] by default); `None` leaves
+    /// `links.*` missing.
     pub links: Option<LinkBuilder>,
 }
 
@@ -97,7 +98,7 @@ impl EngineConfig {
         EngineConfig {
             region: region.into(),
             ignore_log_groups: Vec::new(),
-            links: None,
+            links: Some(alert_links),
         }
     }
 
@@ -111,6 +112,41 @@ impl EngineConfig {
             .collect();
         self
     }
+}
+
+/// Margin around the matches in the console link (CloudWatch's view of the log stream).
+pub const CONSOLE_LINK_MARGIN_MS: i64 = 60_000;
+/// Margin around the matches in the Logs Insights link.
+pub const INSIGHTS_LINK_MARGIN_MS: i64 = 5 * 60_000;
+
+/// The default [`LinkBuilder`]: `console` — the log stream from a minute before the first match to
+/// a minute after the last, filtered by the rule's pattern; `insights` — a Logs Insights query over
+/// the log group five minutes either side.
+pub fn alert_links(
+    region: &str,
+    log_group: &str,
+    log_stream: &str,
+    first_ms: i64,
+    last_ms: i64,
+    filter_pattern: &str,
+) -> Vec<(&'static str, String)> {
+    use crate::links::{DEFAULT_INSIGHTS_QUERY, LogEventsLink, insights_url, log_events_url};
+    let console = log_events_url(&LogEventsLink {
+        region,
+        log_group,
+        log_stream: Some(log_stream),
+        start_ms: first_ms.saturating_sub(CONSOLE_LINK_MARGIN_MS),
+        end_ms: last_ms.saturating_add(CONSOLE_LINK_MARGIN_MS),
+        filter_pattern: Some(filter_pattern),
+    });
+    let insights = insights_url(
+        region,
+        &[log_group],
+        first_ms.saturating_sub(INSIGHTS_LINK_MARGIN_MS),
+        last_ms.saturating_add(INSIGHTS_LINK_MARGIN_MS),
+        DEFAULT_INSIGHTS_QUERY,
+    );
+    vec![("console", console), ("insights", insights)]
 }
 
 /// One SNS publish: what log-filter sends and `logalert replay` prints.

@@ -18,7 +18,9 @@
 //! * `message` — its raw text; `log_group`, `log_stream`; `timestamp` (RFC 3339, UTC) and
 //!   `timestamp_ms` (epoch ms) of the first match;
 //! * `rule` — `name`, `type`, `severity`, `description`; `count`, `suppressed`, `query_key`;
-//! * `links` — `console` (the log stream around the match) and `insights` when known.
+//! * `links` — `console` (the log stream from a minute before the first match to a minute after
+//!   the last, filtered by the rule's pattern) and `insights` (a Logs Insights query over the log
+//!   group, five minutes either side).
 //!
 //! Where a name is both a reserved variable and an event field (`message`, `timestamp`, …) the
 //! reserved one wins; the field stays reachable as `event.message`.
