@@ -105,7 +105,7 @@ fn now_ms() -> i64 {
 fn deadline_of(ctx: &lambda_runtime::Context) -> (Instant, i64) {
     let now = now_ms();
     // Real Lambda never starts an invocation whose deadline has passed; a deadline at or before now
-    // (0 in `Context::default()`, or an emulator's unusable value) means "unknown": use the default
+    // (0 in `Context::default()`; `cargo lambda watch` sends 600000, a duration) means "unknown": use the default
     // budget rather than refusing to deliver at all.
     let deadline_ms = if (ctx.deadline as i64) <= now {
         if ctx.deadline != 0 {
