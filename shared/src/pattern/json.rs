@@ -236,7 +236,7 @@ impl JsonMatcher {
 ///   `%regex%`, `IS NULL`, `IS TRUE`, `IS FALSE`): the quoted last key name of its selector
 ///   (`"level"` for `$.a.level`, `"tags"` for `$.tags[*]`); nothing for `$.*` or `$.[0]`;
 /// * `!=` and `NOT EXISTS`: nothing (conservatively, for `!=`: decision 1 would allow the key);
-/// * `a && b`: the best set among the operands; `a || b`: the union of every operand's set, or
+/// * `a && b`: the best set among the operands (value literals first); `a || b`: the union of every operand's set, or
 ///   nothing when one operand has none.
 #[derive(Debug, Clone)]
 struct Prefilter {
@@ -267,9 +267,12 @@ impl Prefilter {
 fn required(expr: &JsonExpr) -> Option<Vec<Vec<u8>>> {
     match expr {
         JsonExpr::Cond(c) => cond_literal(c).map(|l| vec![l]),
+        // Prefer value literals: a key (`"latency"`) tends to be in every message of a stream,
+        // a value (`ERROR`) in few. Then the longest shortest literal, then fewer alternatives.
         JsonExpr::And(v) => v.iter().filter_map(required).max_by_key(|set| {
+            let all_values = set.iter().all(|l| l.first() != Some(&b'"'));
             let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
-            (shortest, std::cmp::Reverse(set.len()))
+            (all_values, shortest, std::cmp::Reverse(set.len()))
         }),
         JsonExpr::Or(v) => {
             let mut all = Vec::new();
@@ -727,6 +730,14 @@ mod tests {
         assert_eq!(
             literals(r#"{ $.level != "x" && $.event = "slow_query" && $.ms > 1000 }"#),
             one("slow_query")
+        );
+        assert_eq!(
+            literals(r#"{ $.level = "ERROR" && $.latency > 100 }"#),
+            one("ERROR")
+        );
+        assert_eq!(
+            literals(r#"{ $.level = "E*" && $.latency > 100 }"#),
+            one("\"latency\"")
         );
         assert_eq!(literals(r#"{ $.a NOT EXISTS && $.b != "x" }"#), None);
         assert_eq!(
