@@ -272,3 +272,187 @@ proptest! {
         prop_assert_eq!(p.is_match(&msg), reference(&path, op, &literal, &msg), "{} on {}", pattern, msg);
     }
 }
+
+// ---- the literal prefilter (json.rs `Prefilter`): messages where the pattern's literal is
+// present, absent, or spelled with escapes (`\u0045RROR`, `lev\u0065l`, `\/`) must get the same
+// answer as a reference evaluation over `serde_json::Value`.
+
+#[derive(Debug, Clone)]
+enum RTest {
+    /// `=`/`!=` a string pattern with optional leading/trailing `*`.
+    Str {
+        pat: &'static str,
+        negate: bool,
+    },
+    /// `> n`
+    Gt(f64),
+    IsNull,
+    NotExists,
+}
+
+#[derive(Debug, Clone)]
+enum RExpr {
+    Cond(&'static str, RTest),
+    And(Box<RExpr>, Box<RExpr>),
+    Or(Box<RExpr>, Box<RExpr>),
+}
+
+impl RExpr {
+    fn pattern(&self) -> String {
+        match self {
+            RExpr::Cond(key, test) => match test {
+                RTest::Str { pat, negate } => {
+                    format!("$.{key} {} \"{pat}\"", if *negate { "!=" } else { "=" })
+                }
+                RTest::Gt(n) => format!("$.{key} > {n}"),
+                RTest::IsNull => format!("$.{key} IS NULL"),
+                RTest::NotExists => format!("$.{key} NOT EXISTS"),
+            },
+            RExpr::And(a, b) => format!("({} && {})", a.pattern(), b.pattern()),
+            RExpr::Or(a, b) => format!("({} || {})", a.pattern(), b.pattern()),
+        }
+    }
+
+    fn eval(&self, root: &serde_json::Map<String, serde_json::Value>) -> bool {
+        use serde_json::Value;
+        match self {
+            RExpr::And(a, b) => a.eval(root) && b.eval(root),
+            RExpr::Or(a, b) => a.eval(root) || b.eval(root),
+            RExpr::Cond(key, test) => {
+                let Some(v) = root.get(*key) else {
+                    return matches!(test, RTest::NotExists);
+                };
+                if matches!(v, Value::Array(_) | Value::Object(_)) {
+                    return false;
+                }
+                match test {
+                    RTest::NotExists => false,
+                    RTest::IsNull => v.is_null(),
+                    RTest::Gt(n) => v.as_f64().is_some_and(|x| x > *n),
+                    RTest::Str { pat, negate } => {
+                        let text = match v {
+                            Value::String(s) => s.clone(),
+                            Value::Number(n) => n.to_string(),
+                            Value::Bool(b) => b.to_string(),
+                            // null: `= *` holds, any other `=` fails, `!=` holds.
+                            _ => return (*pat == "*") != *negate,
+                        };
+                        let core = pat.trim_start_matches('*').trim_end_matches('*');
+                        let hit = match (pat.starts_with('*'), pat.ends_with('*')) {
+                            (true, true) => text.contains(core),
+                            (true, false) => text.ends_with(core),
+                            (false, true) => text.starts_with(core),
+                            (false, false) => text == core,
+                        };
+                        hit != *negate
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn prefilter_cond() -> impl Strategy<Value = RExpr> {
+    let key = prop_oneof![Just("level"), Just("code")];
+    let test = prop_oneof![
+        Just(RTest::Str {
+            pat: "ERROR",
+            negate: false
+        }),
+        Just(RTest::Str {
+            pat: "ERROR*",
+            negate: false
+        }),
+        Just(RTest::Str {
+            pat: "*ERROR",
+            negate: false
+        }),
+        Just(RTest::Str {
+            pat: "*ERROR*",
+            negate: false
+        }),
+        Just(RTest::Str {
+            pat: "ERROR",
+            negate: true
+        }),
+        Just(RTest::Str {
+            pat: "/ERROR",
+            negate: false
+        }),
+        Just(RTest::Str {
+            pat: "400",
+            negate: false
+        }),
+        Just(RTest::Str {
+            pat: "*",
+            negate: false
+        }),
+        Just(RTest::Gt(450.0)),
+        Just(RTest::IsNull),
+        Just(RTest::NotExists),
+    ];
+    (key, test).prop_map(|(k, t)| RExpr::Cond(k, t))
+}
+
+fn prefilter_expr() -> impl Strategy<Value = RExpr> {
+    prefilter_cond().prop_recursive(2, 4, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| RExpr::And(Box::new(a), Box::new(b))),
+            (inner.clone(), inner).prop_map(|(a, b)| RExpr::Or(Box::new(a), Box::new(b))),
+        ]
+    })
+}
+
+/// JSON objects whose keys and values spell the pattern's literals plainly, with escapes, or
+/// not at all.
+fn prefilter_message() -> impl Strategy<Value = String> {
+    let key = prop_oneof![
+        Just(r#""level""#),
+        Just(r#""lev\u0065l""#),
+        Just(r#""code""#),
+        Just(r#""c\u006fde""#),
+        Just(r#""ERROR""#),
+        Just(r#""other""#),
+    ];
+    let value = prop_oneof![
+        Just(r#""ERROR""#),
+        Just(r#""\u0045RROR""#),
+        Just(r#""\u0045RR\u004fR""#),
+        Just(r#""x\/ERROR""#),
+        Just(r#""/ERROR""#),
+        Just(r#""\/ERROR""#),
+        Just(r#""xERRORx""#),
+        Just(r#""ERRORS""#),
+        Just(r#""WARN""#),
+        Just(r#""a\\b""#),
+        Just(r#""400""#),
+        Just("400"),
+        Just("500"),
+        Just("null"),
+        Just("true"),
+        Just(r#"["ERROR"]"#),
+        Just(r#"{"level":"ERROR"}"#),
+    ];
+    prop::collection::vec((key, value), 0..4).prop_map(|kv| {
+        let body: Vec<String> = kv.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
+        format!("{{{}}}", body.join(","))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn json_prefilter_agrees_with_a_value_reference(
+        expr in prefilter_expr(),
+        msg in prefilter_message(),
+    ) {
+        let pattern = format!("{{ {} }}", expr.pattern());
+        let p = FilterPattern::parse(&pattern).unwrap();
+        let root = match serde_json::from_str::<serde_json::Value>(&msg) {
+            Ok(serde_json::Value::Object(root)) => root,
+            other => return Err(TestCaseError::fail(format!("generated {msg}: {other:?}"))),
+        };
+        prop_assert_eq!(p.is_match(&msg), expr.eval(&root), "{} on {}", pattern, msg);
+    }
+}

@@ -43,6 +43,18 @@ impl StrPattern {
         }
     }
 
+    /// The text every matching value contains (`None` for `*` alone): the exact value, the
+    /// prefix, the suffix or the infix.
+    pub(crate) fn literal(&self) -> Option<&[u8]> {
+        match self {
+            StrPattern::Any => None,
+            StrPattern::Exact(s) | StrPattern::Prefix(s) | StrPattern::Suffix(s) => {
+                Some(s.as_bytes())
+            }
+            StrPattern::Contains(f) => Some(f.needle()),
+        }
+    }
+
     pub(crate) fn is_match(&self, s: &str) -> bool {
         match self {
             StrPattern::Any => true,

@@ -15,17 +15,19 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use memchr::memmem::Finder;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::ast::{JsonExpr, JsonTest, Segment, Selector};
-use super::compare::{Test, compare_num, parse_number};
+use super::ast::{CmpOp, JsonCond, JsonExpr, JsonTest, Segment, Selector, Value};
+use super::compare::{StrPattern, Test, compare_num, parse_number};
 
 /// A compiled JSON pattern (or a lone selector, for value references).
 #[derive(Debug, Clone)]
 pub(crate) struct JsonMatcher {
     expr: CExpr,
     nodes: Vec<Node>,
+    prefilter: Option<Prefilter>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +107,7 @@ impl JsonMatcher {
         let mut m = JsonMatcher {
             expr: CExpr::True,
             nodes: vec![Node::default()],
+            prefilter: Prefilter::new(expr),
         };
         let mut slots: Vec<Vec<Key>> = Vec::new();
         m.expr = m.compile(expr, &mut slots);
@@ -116,6 +119,7 @@ impl JsonMatcher {
         let mut m = JsonMatcher {
             expr: CExpr::True,
             nodes: vec![Node::default()],
+            prefilter: None,
         };
         m.slot(selector, &mut Vec::new());
         m
@@ -170,6 +174,9 @@ impl JsonMatcher {
 
     /// Does `msg` (one JSON object) satisfy the pattern?
     pub(crate) fn is_match(&self, msg: &str) -> bool {
+        if self.prefilter.as_ref().is_some_and(|p| p.rejects(msg)) {
+            return false;
+        }
         let mut found = Vec::with_capacity(4);
         if !self.walk(msg, &mut found) {
             return false;
@@ -206,6 +213,117 @@ impl JsonMatcher {
         }
         de.end().is_ok()
     }
+}
+
+// ---------------------------------------------------------------- the literal prefilter
+
+/// Byte strings at least one of which appears verbatim in every message the pattern matches,
+/// provided the message contains no backslash. Most rules match few events; a `memmem` search
+/// rejects the others without walking the JSON.
+///
+/// Why it is exact. Every value a condition looks at is a slice of the message (strings
+/// without escapes are borrowed between their quotes, numbers and `true`/`false` are compared
+/// as written), and every object key on a selector's path is a quoted key in the message. Both
+/// hold only when the text is not spelled with escapes (`\u0045RROR` is `ERROR`, `\/` is `/`),
+/// and every JSON escape starts with a backslash: so a message without a backslash that lacks
+/// every literal cannot match, and a message with one is always walked in full. A literal
+/// that JSON cannot carry verbatim (`"`, `\`, control characters) is never used.
+///
+/// What is derived (see [`required`]):
+/// * `$.sel = "text"` (also `"text*"`, `"*text"`, `"*text*"`): the literal part `text` —
+///   whatever JSON type the value has, its text as written contains it;
+/// * any other condition that needs the property to exist (`=` a number, `<`, `>=`, `= *`,
+///   `%regex%`, `IS NULL`, `IS TRUE`, `IS FALSE`): the quoted last key name of its selector
+///   (`"level"` for `$.a.level`, `"tags"` for `$.tags[*]`); nothing for `$.*` or `$.[0]`;
+/// * `!=` and `NOT EXISTS`: nothing (conservatively, for `!=`: decision 1 would allow the key);
+/// * `a && b`: the best set among the operands (value literals first); `a || b`: the union of every operand's set, or
+///   nothing when one operand has none.
+#[derive(Debug, Clone)]
+struct Prefilter {
+    needles: Vec<Finder<'static>>,
+}
+
+impl Prefilter {
+    fn new(expr: &JsonExpr) -> Option<Prefilter> {
+        let literals = required(expr)?;
+        Some(Prefilter {
+            needles: literals
+                .iter()
+                .map(|l| Finder::new(l).into_owned())
+                .collect(),
+        })
+    }
+
+    /// True when `msg` certainly does not match: no literal occurs and there is no escape.
+    fn rejects(&self, msg: &str) -> bool {
+        let bytes = msg.as_bytes();
+        !self.needles.iter().any(|f| f.find(bytes).is_some())
+            && memchr::memchr(b'\\', bytes).is_none()
+    }
+}
+
+/// Alternatives, at least one of which appears verbatim in any (backslash-free) message that
+/// satisfies `expr`; `None` when no such set can be proven.
+fn required(expr: &JsonExpr) -> Option<Vec<Vec<u8>>> {
+    match expr {
+        JsonExpr::Cond(c) => cond_literal(c).map(|l| vec![l]),
+        // Prefer value literals: a key (`"latency"`) tends to be in every message of a stream,
+        // a value (`ERROR`) in few. Then the longest shortest literal, then fewer alternatives.
+        JsonExpr::And(v) => v.iter().filter_map(required).max_by_key(|set| {
+            let all_values = set.iter().all(|l| l.first() != Some(&b'"'));
+            let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
+            (all_values, shortest, std::cmp::Reverse(set.len()))
+        }),
+        JsonExpr::Or(v) => {
+            let mut all = Vec::new();
+            for e in v {
+                all.extend(required(e)?);
+            }
+            all.sort();
+            all.dedup();
+            Some(all)
+        }
+    }
+}
+
+/// The literal one condition needs (see [`Prefilter`]).
+fn cond_literal(c: &JsonCond) -> Option<Vec<u8>> {
+    let key = c
+        .selector
+        .segments
+        .iter()
+        .rev()
+        .find_map(|s| match s {
+            Segment::Key { name, .. } => Some(name.as_bytes()),
+            _ => None,
+        })
+        .filter(|name| json_verbatim(name))
+        .map(|name| [&b"\""[..], name, &b"\""[..]].concat());
+    match &c.test {
+        JsonTest::NotExists | JsonTest::Compare { op: CmpOp::Ne, .. } => None,
+        JsonTest::Compare {
+            op: CmpOp::Eq,
+            value: Value::Str { text, .. },
+        } => {
+            let pat = StrPattern::new(text);
+            let value = pat
+                .literal()
+                .filter(|l| !l.is_empty() && json_verbatim(l))
+                .map(<[u8]>::to_vec);
+            // A very short value (`"E*"`) is likely in every message; the key may do better.
+            match (value, key) {
+                (Some(v), Some(k)) if v.len() < 3 => Some(k),
+                (Some(v), _) => Some(v),
+                (None, k) => k,
+            }
+        }
+        _ => key,
+    }
+}
+
+/// Can `text` appear in a JSON string as is? Not when JSON requires it to be escaped.
+fn json_verbatim(text: &[u8]) -> bool {
+    !text.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20)
 }
 
 impl CExpr {
@@ -522,5 +640,144 @@ impl<'a> Visitor<'a> for KeyVisitor {
 
     fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
         Ok(Cow::Owned(v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{FilterPattern, ast::Ast, parse::parse};
+    use super::required;
+
+    /// The prefilter literals derived for a JSON pattern, sorted.
+    fn literals(pattern: &str) -> Option<Vec<String>> {
+        let Ast::Json(expr) = parse(pattern).unwrap() else {
+            panic!("{pattern} is not a JSON pattern");
+        };
+        required(&expr).map(|set| {
+            let mut v: Vec<String> = set
+                .into_iter()
+                .map(|l| String::from_utf8(l).unwrap())
+                .collect();
+            v.sort();
+            v
+        })
+    }
+
+    fn one(l: &str) -> Option<Vec<String>> {
+        Some(vec![l.to_string()])
+    }
+
+    #[test]
+    fn string_equality_needs_its_literal_part() {
+        assert_eq!(literals(r#"{ $.a.level = "ERROR" }"#), one("ERROR"));
+        assert_eq!(literals("{ $.level = ERROR }"), one("ERROR"));
+        assert_eq!(
+            literals(r#"{ $.e = "AccessDenied*" }"#),
+            one("AccessDenied")
+        );
+        assert_eq!(literals(r#"{ $.e = "*Denied" }"#), one("Denied"));
+        assert_eq!(literals(r#"{ $.m = "*declined*" }"#), one("declined"));
+        // A `*` in the middle is a literal character.
+        assert_eq!(literals(r#"{ $.m = "Ev*ent" }"#), one("Ev*ent"));
+        // A numeric string is compared with numbers as written: `400` appears either way.
+        assert_eq!(literals(r#"{ $.code = "400" }"#), one("400"));
+        // Non-ASCII text appears as UTF-8 in a JSON message without escapes.
+        assert_eq!(literals(r#"{ $.m = "café" }"#), one("café"));
+    }
+
+    #[test]
+    fn conditions_without_a_value_literal_need_the_key() {
+        assert_eq!(literals("{ $.a.level = * }"), one("\"level\""));
+        assert_eq!(literals("{ $.latency > 100 }"), one("\"latency\""));
+        assert_eq!(literals("{ $.status = 400 }"), one("\"status\""));
+        assert_eq!(literals("{ $.status <= 4e2 }"), one("\"status\""));
+        assert_eq!(literals("{ $.user.name = %^ad% }"), one("\"name\""));
+        assert_eq!(literals("{ $.user IS NULL }"), one("\"user\""));
+        assert_eq!(literals("{ $.ok IS TRUE }"), one("\"ok\""));
+        assert_eq!(literals("{ $.ok IS FALSE }"), one("\"ok\""));
+        // A very short value is a weaker filter than the key.
+        assert_eq!(literals(r#"{ $.level = "E*" }"#), one("\"level\""));
+    }
+
+    #[test]
+    fn selectors_with_indices_and_wildcards_use_their_last_key() {
+        assert_eq!(literals("{ $.tags[*] > 1 }"), one("\"tags\""));
+        assert_eq!(literals("{ $.a[0] IS TRUE }"), one("\"a\""));
+        assert_eq!(literals("{ $.a.*.b > 1 }"), one("\"b\""));
+        assert_eq!(literals("{ $.a.* > 1 }"), one("\"a\""));
+        assert_eq!(literals("{ $.['k.d'] > 1 }"), one("\"k.d\""));
+        assert_eq!(literals("{ $.* > 1 }"), None);
+        assert_eq!(literals(r#"{ $.* = "ERROR" }"#), one("ERROR"));
+    }
+
+    #[test]
+    fn negative_conditions_need_nothing() {
+        assert_eq!(literals(r#"{ $.level != "ERROR" }"#), None);
+        assert_eq!(literals("{ $.level != 5 }"), None);
+        assert_eq!(literals("{ $.level NOT EXISTS }"), None);
+        assert_eq!(literals("{ $.level = \"\" }"), one("\"level\""));
+    }
+
+    #[test]
+    fn literals_json_must_escape_are_not_used() {
+        assert_eq!(literals(r#"{ $.m = "say \"hi\"" }"#), one("\"m\""));
+        assert_eq!(literals(r#"{ $.m = "a\\b" }"#), one("\"m\""));
+        assert_eq!(literals(r#"{ $.['a"b'] > 1 }"#), None);
+    }
+
+    #[test]
+    fn and_takes_one_operand_or_needs_every_branch() {
+        assert_eq!(
+            literals(r#"{ $.level != "x" && $.event = "slow_query" && $.ms > 1000 }"#),
+            one("slow_query")
+        );
+        assert_eq!(
+            literals(r#"{ $.level = "ERROR" && $.latency > 100 }"#),
+            one("ERROR")
+        );
+        assert_eq!(
+            literals(r#"{ $.level = "E*" && $.latency > 100 }"#),
+            one("\"latency\"")
+        );
+        assert_eq!(literals(r#"{ $.a NOT EXISTS && $.b != "x" }"#), None);
+        assert_eq!(
+            literals(r#"{ $.level = "ERROR" || $.level = "FATAL" }"#),
+            Some(vec!["ERROR".to_string(), "FATAL".to_string()])
+        );
+        assert_eq!(
+            literals(r#"{ $.level = "ERROR" || ($.code > 500 && $.x != 1) }"#),
+            Some(vec!["\"code\"".to_string(), "ERROR".to_string()])
+        );
+        assert_eq!(literals(r#"{ $.level = "ERROR" || $.x != 1 }"#), None);
+        assert_eq!(literals(r#"{ $.level = "ERROR" || $.x NOT EXISTS }"#), None);
+    }
+
+    #[test]
+    fn escaped_messages_are_walked_in_full() {
+        let p = FilterPattern::parse(r#"{ $.level = "ERROR" }"#).unwrap();
+        assert!(p.is_match(r#"{"level":"ERROR"}"#));
+        assert!(!p.is_match(r#"{"level":"WARN"}"#));
+        assert!(p.is_match(r#"{"level":"\u0045RROR"}"#));
+        assert!(p.is_match(r#"{"lev\u0065l":"ERR\u004fR"}"#));
+        assert!(!p.is_match(r#"{"level":"\u0057ARN"}"#));
+        // Present but not matching: the literal alone does not decide.
+        assert!(!p.is_match(r#"{"level":"WARN","msg":"ERROR"}"#));
+
+        let p = FilterPattern::parse(r#"{ $.path = "/a*" }"#).unwrap();
+        assert!(p.is_match(r#"{"path":"\/a\/b"}"#));
+        assert!(p.is_match(r#"{"path":"/a/b"}"#));
+
+        let p = FilterPattern::parse("{ $.level = * }").unwrap();
+        assert!(p.is_match(r#"{"lev\u0065l":null}"#));
+        assert!(!p.is_match(r#"{"lvl":null}"#));
+
+        let p = FilterPattern::parse(r#"{ $.code = "400" }"#).unwrap();
+        assert!(p.is_match(r#"{"code":400}"#));
+        assert!(!p.is_match(r#"{"code":401}"#));
+
+        let p = FilterPattern::parse(r#"{ $.level = "ERROR" || $.level = "FATAL" }"#).unwrap();
+        assert!(p.is_match(r#"{"level":"FATAL"}"#));
+        assert!(p.is_match(r#"{"level":"F\u0041TAL"}"#));
+        assert!(!p.is_match(r#"{"level":"INFO"}"#));
     }
 }
