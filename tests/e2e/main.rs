@@ -229,20 +229,28 @@ fn redelivered_sns_message_posts_once(stack: &Stack) -> Result<(), Failed> {
     })
 }
 
-/// Slack answers 500 once, then 200: the notifier retries within the invocation; one message.
-fn slack_500_then_recovers(stack: &Stack) -> Result<(), Failed> {
-    let path = "/flaky/1/500/rollup_error";
-    let payload = subscription_payload(
-        "/e2e/flaky",
-        "flaky/1",
-        &[(&event_id(), now_ms(), "FLAKY dependency")],
-    );
+/// Feed one matching event for the rule on `log_group`, wait for delivery, and return the Slack
+/// sink's requests on `path` with their statuses.
+fn alert_and_attempts(
+    stack: &Stack,
+    log_group: &str,
+    message: &str,
+    path: &str,
+) -> Result<(Vec<Value>, Vec<Value>), Failed> {
+    let payload = subscription_payload(log_group, "stream/1", &[(&event_id(), now_ms(), message)]);
     check(stack.invoke("log-filter", &payload)?.ok, || {
         "log-filter failed".into()
     })?;
     stack.wait_delivered()?;
     let reqs = stack.slack_requests_to(path);
-    let statuses: Vec<_> = reqs.iter().map(|r| r["status"].clone()).collect();
+    let statuses = reqs.iter().map(|r| r["status"].clone()).collect();
+    Ok((reqs, statuses))
+}
+
+/// Slack answers 500 once, then 200: the notifier retries within the invocation; one message.
+fn slack_500_then_recovers(stack: &Stack) -> Result<(), Failed> {
+    let path = "/flaky/1/500/rollup_error";
+    let (_, statuses) = alert_and_attempts(stack, "/e2e/flaky", "FLAKY dependency", path)?;
     check(statuses == vec![json!(500), json!(200)], || {
         format!("attempts: {statuses:?}")
     })
@@ -251,17 +259,8 @@ fn slack_500_then_recovers(stack: &Stack) -> Result<(), Failed> {
 /// Slack answers 429 with Retry-After: 1 once: the notifier waits and succeeds.
 fn slack_429_retry_after_then_recovers(stack: &Stack) -> Result<(), Failed> {
     let path = "/ratelimit/1/ratelimited";
-    let payload = subscription_payload(
-        "/e2e/ratelimited",
-        "rl/1",
-        &[(&event_id(), now_ms(), "RATELIMITED burst")],
-    );
-    check(stack.invoke("log-filter", &payload)?.ok, || {
-        "log-filter failed".into()
-    })?;
-    stack.wait_delivered()?;
-    let reqs = stack.slack_requests_to(path);
-    let statuses: Vec<_> = reqs.iter().map(|r| r["status"].clone()).collect();
+    let (reqs, statuses) =
+        alert_and_attempts(stack, "/e2e/ratelimited", "RATELIMITED burst", path)?;
     check(statuses == vec![json!(429), json!(200)], || {
         format!("attempts: {statuses:?}")
     })?;

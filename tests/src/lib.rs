@@ -12,7 +12,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -133,18 +133,6 @@ impl Stack {
             .into_iter()
             .filter(|r| r["path"] == path)
             .collect()
-    }
-
-    /// Poll until `pred` holds for the sink's requests, or `timeout` passes.
-    pub fn wait_for_slack(&self, timeout: Duration, pred: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-        let start = Instant::now();
-        loop {
-            let reqs = self.slack_requests();
-            if pred(&reqs) || start.elapsed() > timeout {
-                return reqs;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
     }
 
     /// Receive (and delete) every message currently in an SQS queue, through moto's JSON protocol.
