@@ -46,34 +46,19 @@ pub fn parse(source: &str) -> Result<Ast, PatternError> {
     };
     match chars[first] {
         '{' => {
-            if last == first || chars[last] != '}' {
-                return Err(p.err(
-                    last + 1,
-                    "If a filter pattern starts with '{' it must end with '}'",
-                ));
-            }
+            require_closing(&p, &chars, first, last, '}')?;
             p.pos = first + 1;
             p.end = last;
             p.json()
         }
         '[' => {
-            if last == first || chars[last] != ']' {
-                return Err(p.err(
-                    last + 1,
-                    "If a filter pattern starts with '[' it must end with ']'",
-                ));
-            }
+            require_closing(&p, &chars, first, last, ']')?;
             p.pos = first + 1;
             p.end = last;
             p.delimited()
         }
         '%' => {
-            if last == first || chars[last] != '%' {
-                return Err(p.err(
-                    last + 1,
-                    "If a filter pattern starts with '%' it must end with '%'",
-                ));
-            }
+            require_closing(&p, &chars, first, last, '%')?;
             let body: String = chars[first + 1..last].iter().collect();
             aws_regex::translate(&body, first + 1).map_err(|(at, msg)| p.err(at, msg))?;
             Ok(Ast::Regex(RegexLit {
@@ -83,6 +68,24 @@ pub fn parse(source: &str) -> Result<Ast, PatternError> {
         }
         _ => p.terms(),
     }
+}
+
+/// A pattern that opens with `chars[first]` must close with `close` at `last` (AWS's wording).
+fn require_closing(
+    p: &Parser,
+    chars: &[char],
+    first: usize,
+    last: usize,
+    close: char,
+) -> Result<(), PatternError> {
+    if last == first || chars[last] != close {
+        let open = chars[first];
+        return Err(p.err(
+            last + 1,
+            format!("If a filter pattern starts with '{open}' it must end with '{close}'"),
+        ));
+    }
+    Ok(())
 }
 
 /// Parse a JSON property selector on its own (`$.a.b[0]`), e.g. for a metric value reference.
