@@ -214,6 +214,23 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
+    /// After a parenthesised group opened at `open_at`: skip spaces and consume its `)`.
+    fn close_paren(&mut self, open_at: usize) -> Result<(), PatternError> {
+        self.skip_ws();
+        if self.peek() != Some(')') {
+            return Err(self.err(
+                self.pos,
+                format!(
+                    "{GENERIC}: expected ')' to close the '(' at character {}, found {}",
+                    open_at + 1,
+                    self.describe(self.pos)
+                ),
+            ));
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
     fn err(&self, at: usize, msg: impl Into<String>) -> PatternError {
         PatternError::new(self.src, at, msg)
     }
@@ -442,18 +459,7 @@ impl Parser<'_> {
             Some('(') => {
                 self.pos += 1;
                 let inner = self.json_or()?;
-                self.skip_ws();
-                if self.peek() != Some(')') {
-                    return Err(self.err(
-                        self.pos,
-                        format!(
-                            "{GENERIC}: expected ')' to close the '(' at character {}, found {}",
-                            at + 1,
-                            self.describe(self.pos)
-                        ),
-                    ));
-                }
-                self.pos += 1;
+                self.close_paren(at)?;
                 Ok(inner)
             }
             Some('$') => Ok(JsonExpr::Cond(self.json_cond()?)),
@@ -1003,18 +1009,7 @@ impl Parser<'_> {
             Some('(') => {
                 self.pos += 1;
                 let inner = self.field_or(name)?;
-                self.skip_ws();
-                if self.peek() != Some(')') {
-                    return Err(self.err(
-                        self.pos,
-                        format!(
-                            "{GENERIC}: expected ')' to close the '(' at character {}, found {}",
-                            at + 1,
-                            self.describe(self.pos)
-                        ),
-                    ));
-                }
-                self.pos += 1;
+                self.close_paren(at)?;
                 Ok(inner)
             }
             Some(c) if is_field_name_char(c) => {
