@@ -19,6 +19,10 @@ pub const ALERT_VERSION: u32 = 1;
 
 /// The `kind` of a log-match alert.
 pub const KIND_LOG_MATCH: &str = "log-match";
+/// The `kind` of the report of a realert window's suppressed matches, sent when the window closes.
+pub const KIND_SUMMARY: &str = "summary";
+/// The `kind` of the end of an incident (quiet for `resolve_after`).
+pub const KIND_RESOLVED: &str = "resolved";
 
 /// Longest sample `message` carried in an alert, in bytes (cut on a UTF-8 boundary, `truncated` set).
 pub const MAX_SAMPLE_MESSAGE_BYTES: usize = 8 * 1024;
@@ -109,12 +113,39 @@ pub struct Sample {
     pub extracted: serde_json::Map<String, serde_json::Value>,
 }
 
-/// The SNS body of a log-match alert (version 1).
+/// What a decision saw, in words a person understands, for every rule type: the line the
+/// renderers show under the title ("60 in 1 min, 12× the previous 5 min"), an optional per-minute
+/// sparkline of the window's counts (`▁▂▅█`), and the figures behind it for other subscribers.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Observation {
+    /// One line of plain text (log-derived parts still get each destination's escaping).
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sparkline: Option<String>,
+    /// The figures (type specific: `current`, `reference`, `threshold`, `old`, `new`, …).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The SNS body of an alert (version 1): a log match, the summary of a realert window, or the
+/// resolution of an incident (see `kind`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertMessage {
     pub version: u32,
-    /// Always `log-match` for this struct.
+    /// [`KIND_LOG_MATCH`], [`KIND_SUMMARY`] or [`KIND_RESOLVED`].
     pub kind: String,
+    /// Deterministic and unique per publication: the same decision always gives the same id, so a
+    /// republished alert is recognised. Subscribers de-duplicate on it. Empty in messages written
+    /// before engine v2.
+    #[serde(default)]
+    pub alert_id: String,
+    /// Shared by every publication of one (rule, key) episode, from its first alert to its
+    /// `resolved`. Empty in messages written before engine v2.
+    #[serde(default)]
+    pub incident_id: String,
+    /// The engine's clock when it decided (epoch ms; event time in `logalert replay`).
+    #[serde(default)]
+    pub decided_at: i64,
     pub rule: AlertRule,
     pub account: String,
     pub region: String,
@@ -140,6 +171,15 @@ pub struct AlertMessage {
     /// Rendered `alert_text` template, when the rule has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// What the decision saw (rule types beyond `any`; summaries and resolutions say what they close).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observation: Option<Observation>,
+    /// Epoch ms when the incident opened (its first alert); set on every publication of an incident.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_opened_at: Option<i64>,
+    /// Matches (alerted + suppressed) over the whole incident so far; on `resolved`, the total.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_total: Option<u64>,
 }
 
 /// SNS's `Subject` limit: fewer than 100 characters.

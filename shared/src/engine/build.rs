@@ -174,6 +174,12 @@ pub(crate) fn publication(
         mention: rule.mention.clone(),
         subject: subject_tpl.map(|_| subject.clone()),
         text,
+        alert_id: String::new(),
+        incident_id: String::new(),
+        decided_at: 0,
+        observation: None,
+        incident_opened_at: None,
+        incident_total: None,
     };
     // SNS rejects empty attribute values; every value here is non-empty by construction except a
     // log group name from a malformed payload.
@@ -287,6 +293,12 @@ mod tests {
             mention: vec![Mention::Here],
             subject: None,
             text: Some("t".repeat(100_000)),
+            alert_id: String::new(),
+            incident_id: String::new(),
+            decided_at: 0,
+            observation: None,
+            incident_opened_at: None,
+            incident_total: None,
         }
     }
 

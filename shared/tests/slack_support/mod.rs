@@ -46,6 +46,12 @@ pub fn alert(severity: Severity, samples: Vec<Sample>) -> AlertMessage {
         mention: vec![],
         subject: None,
         text: None,
+        alert_id: String::new(),
+        incident_id: String::new(),
+        decided_at: 0,
+        observation: None,
+        incident_opened_at: None,
+        incident_total: None,
     }
 }
 
