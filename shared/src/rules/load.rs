@@ -27,6 +27,7 @@ const RULE_KEYS: &[&str] = &[
     "timeframe",
     "query_key",
     "realert",
+    "resolve_after",
     "severity",
     "channel",
     "mention",
@@ -144,6 +145,7 @@ struct Fields<'a> {
     timeframe: Option<(Duration, &'a Node<'a>)>,
     query_key: Option<Vec<(String, QueryKeyPart)>>,
     realert: Option<Duration>,
+    resolve_after: Option<Duration>,
     severity: Option<Severity>,
     channel: Option<String>,
     mention: Option<Vec<Mention>>,
@@ -491,6 +493,7 @@ impl<'s> Cx<'s> {
                 }
                 "query_key" => f.query_key = self.query_key(v),
                 "realert" => f.realert = self.duration(v, &field),
+                "resolve_after" => f.resolve_after = self.duration(v, &field),
                 "severity" => {
                     if let Some(s) = self.str(v, &field) {
                         match Severity::parse(s) {
@@ -831,6 +834,7 @@ impl<'s> Cx<'s> {
                 .or_else(|| d.query_key.clone())
                 .unwrap_or_default(),
             realert: f.realert.or(d.realert).unwrap_or(DEFAULT_REALERT),
+            resolve_after: f.resolve_after.or(d.resolve_after).filter(|d| !d.is_zero()),
             severity: f.severity.or(d.severity).unwrap_or_default(),
             channel: f
                 .channel
