@@ -170,7 +170,7 @@ impl DelimitedMatcher {
     fn run_ok(&self, fields: (usize, usize), toks: &[Token], msg: &str, at: usize) -> bool {
         (fields.0..fields.1)
             .enumerate()
-            .all(|(k, f)| self.field_ok(f, &toks[at + k].value(msg)))
+            .all(|(k, f)| self.field_ok(f, toks[at + k].value(msg)))
     }
 
     /// Match `msg`; with `extract`, also report the values (`$name`, or `$N` by position).
