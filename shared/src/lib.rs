@@ -22,6 +22,7 @@ pub mod alarm;
 pub mod alert;
 pub mod cli;
 pub mod engine;
+pub mod fingerprint;
 pub mod links;
 pub mod metrics;
 pub mod pattern;

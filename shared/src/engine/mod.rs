@@ -58,6 +58,7 @@
 
 mod build;
 mod decide;
+pub mod types;
 
 use std::collections::HashMap;
 use std::future::Future;
