@@ -8,9 +8,9 @@
 // pub mod cardinality;
 // pub mod change;
 pub mod common;
-// pub mod flatline;
+pub mod flatline;
 // pub mod metric_aggregation;
-// pub mod new_term;
+pub mod new_term;
 // pub mod percentage_match;
 pub mod select;
 // pub mod spike;
