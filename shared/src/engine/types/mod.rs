@@ -13,7 +13,7 @@ pub mod flatline;
 pub mod new_term;
 // pub mod percentage_match;
 pub mod select;
-// pub mod spike;
+pub mod spike;
 // pub mod spike_aggregation;
 // pub mod whitelist;
 
