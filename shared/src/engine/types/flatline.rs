@@ -30,6 +30,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::common::{Counts, fmt_count, fmt_duration, plural};
+use super::select::Selectors;
 use super::{MatchView, RuleType, Trigger};
 use crate::alert::Observation;
 
@@ -38,6 +39,8 @@ pub const MAX_THRESHOLD: u64 = 1_000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
+    /// The rule's `query_key` (for the sentence: "from service b").
+    pub query_key: Selectors,
     /// `threshold`: fewer events than this alert (≥ 1).
     pub threshold: u64,
     /// `timeframe`, ms.
@@ -67,14 +70,6 @@ pub struct State {
 pub struct Flatline;
 
 impl Flatline {
-    /// The key as it reads in the observation (`service b`); the driver sets it from the group's
-    /// query key selectors and values (see [`super::select::Selectors::describe`]).
-    pub fn set_key_label(st: &mut State, label: Option<String>) {
-        if st.key.is_none() {
-            st.key = label;
-        }
-    }
-
     fn count_in_window(cfg: &Config, st: &State, now: i64) -> u64 {
         st.recent
             .iter()
@@ -92,6 +87,9 @@ impl RuleType for Flatline {
             st.counts = Counts::for_timeframe(cfg.timeframe_ms);
         }
         for ev in m {
+            if st.key.is_none() {
+                st.key = cfg.query_key.describe(ev);
+            }
             let since = st.watching_since.get_or_insert(ev.timestamp);
             *since = (*since).min(ev.timestamp);
             let pos = st.recent.partition_point(|&t| t <= ev.timestamp);
@@ -203,6 +201,7 @@ mod tests {
 
     fn cfg(threshold: u64, tf_min: i64) -> Config {
         Config {
+            query_key: Selectors::default(),
             threshold,
             timeframe_ms: tf_min * MIN,
             forget_keys: false,
@@ -213,7 +212,7 @@ mod tests {
         let evs: Vec<_> = times
             .iter()
             .enumerate()
-            .map(|(i, t)| ev(i, *t, "x"))
+            .map(|(i, t)| ev(i, *t, r#"{"service":"b"}"#))
             .collect();
         assert!(Flatline::on_matches(c, st, &views(&evs), 0).is_empty());
     }
@@ -221,8 +220,11 @@ mod tests {
     #[test]
     fn alerts_when_the_window_empties_and_says_so() {
         let c = cfg(1, 5);
+        let mut c = c;
+        c.query_key = Selectors(vec![
+            super::super::select::Selector::parse("$.service").unwrap(),
+        ]);
         let mut st = State::default();
-        Flatline::set_key_label(&mut st, Some("service b".into()));
         feed(&c, &mut st, &[T0, T0 + MIN]);
         let due = Flatline::next_due(&c, &st).unwrap();
         assert_eq!(due, T0 + 6 * MIN, "last event + timeframe");

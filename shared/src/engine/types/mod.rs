@@ -4,9 +4,9 @@
 //! Each module holds a `Config` (parsed from the rule's keys), a `State` (serde, bounded, stored in
 //! the (rule, key) item's `type_state`) and the [`RuleType`] functions, with its tests beside it.
 
-// pub mod blacklist;
+pub mod blacklist;
 // pub mod cardinality;
-// pub mod change;
+pub mod change;
 pub mod common;
 pub mod flatline;
 // pub mod metric_aggregation;
@@ -15,7 +15,7 @@ pub mod new_term;
 pub mod select;
 pub mod spike;
 // pub mod spike_aggregation;
-// pub mod whitelist;
+pub mod whitelist;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -30,6 +30,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::common::{Counts, fmt_count, fmt_duration, fmt_num, sample_ids};
+use super::select::Selectors;
 use super::{MatchView, RuleType, Trigger};
 use crate::alert::Observation;
 
@@ -91,6 +92,8 @@ pub fn spike_direction(
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
+    /// The rule's `query_key` (for the sentence: "from service b").
+    pub query_key: Selectors,
     /// `timeframe`, ms.
     pub timeframe_ms: i64,
     /// `spike_height` (> 0; usually > 1).
@@ -118,7 +121,7 @@ pub struct State {
     /// End of the window of the last tick alert (down-spikes alert once per timeframe).
     #[serde(default)]
     pub last_tick_alert: Option<i64>,
-    /// The key as a sentence part (`service b`), set by the driver.
+    /// The key as a sentence part (`service b`), from the first event.
     #[serde(default)]
     pub key: Option<String>,
 }
@@ -215,6 +218,9 @@ impl RuleType for Spike {
             let bucket = m[i].timestamp.div_euclid(w);
             let mut j = i;
             while j < m.len() && m[j].timestamp.div_euclid(w) == bucket {
+                if st.key.is_none() {
+                    st.key = cfg.query_key.describe(&m[j]);
+                }
                 let ts = m[j].timestamp;
                 st.counts.add(ts, 1);
                 st.first_seen = Some(st.first_seen.map_or(ts, |f| f.min(ts)));
@@ -301,6 +307,7 @@ mod tests {
 
     fn cfg(kind: SpikeType) -> Config {
         Config {
+            query_key: Selectors::default(),
             timeframe_ms: MIN,
             spike_height: 3.0,
             spike_type: kind,
