@@ -5,7 +5,7 @@
 //! the (rule, key) item's `type_state`) and the [`RuleType`] functions, with its tests beside it.
 
 pub mod blacklist;
-// pub mod cardinality;
+pub mod cardinality;
 pub mod change;
 pub mod common;
 pub mod flatline;
@@ -13,6 +13,7 @@ pub mod flatline;
 pub mod new_term;
 // pub mod percentage_match;
 pub mod select;
+pub mod sketch;
 pub mod spike;
 // pub mod spike_aggregation;
 pub mod whitelist;
