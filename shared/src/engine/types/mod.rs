@@ -9,7 +9,7 @@ pub mod cardinality;
 pub mod change;
 pub mod common;
 pub mod flatline;
-// pub mod metric_aggregation;
+pub mod metric_aggregation;
 pub mod new_term;
 // pub mod percentage_match;
 pub mod select;
