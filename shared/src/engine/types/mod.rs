@@ -11,11 +11,11 @@ pub mod common;
 pub mod flatline;
 pub mod metric_aggregation;
 pub mod new_term;
-// pub mod percentage_match;
+pub mod percentage_match;
 pub mod select;
 pub mod sketch;
 pub mod spike;
-// pub mod spike_aggregation;
+pub mod spike_aggregation;
 pub mod whitelist;
 
 use serde::Serialize;
