@@ -14,8 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::MatchView;
 
-/// Sample ids a type puts in one trigger (the engine cuts to the rule's `max_samples`).
-pub const MAX_TRIGGER_SAMPLES: usize = crate::rules::MAX_MAX_SAMPLES;
+pub use super::MAX_TRIGGER_SAMPLES;
 
 /// Buckets per timeframe: windows are quantised to 1/60 of the timeframe (at least 1 s).
 pub const BUCKETS_PER_TIMEFRAME: i64 = 60;
@@ -238,7 +237,6 @@ pub(crate) mod test_support {
             .map(|e| MatchView {
                 id: &e.id,
                 timestamp: e.ts,
-                log_group: "/app",
                 log_stream: "s1",
                 message: &e.message,
                 extracted: &e.extracted,

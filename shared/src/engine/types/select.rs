@@ -72,7 +72,9 @@ impl Selector {
             Selector::Value(v) => m.field(v),
             Selector::Fingerprint => Some(fingerprint(m.message)),
             Selector::Message => Some(m.message.to_string()),
-            Selector::LogGroup => Some(m.log_group.to_string()),
+            // MatchView does not carry the log group yet (asked of engine-core on BOARD.md);
+            // `query_key: "@logGroup"` works (the engine computes the group key).
+            Selector::LogGroup => None,
             Selector::LogStream => Some(m.log_stream.to_string()),
         }
     }
@@ -150,7 +152,6 @@ mod tests {
         MatchView {
             id: "1",
             timestamp: 0,
-            log_group: "/app",
             log_stream: "s1",
             message,
             extracted,
@@ -171,7 +172,7 @@ mod tests {
             get("@fingerprint").as_deref(),
             Some(r#"{"a":{"b":"x <num>"},"n":<num>}"#)
         );
-        assert_eq!(get("@logGroup").as_deref(), Some("/app"));
+        assert_eq!(get("@logGroup"), None, "not in MatchView yet");
         assert_eq!(get("@logStream").as_deref(), Some("s1"));
         assert_eq!(get("@message").as_deref(), Some(m.message));
     }
