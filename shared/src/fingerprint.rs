@@ -197,8 +197,7 @@ impl Scanner<'_, '_> {
                 self.pending_space = self.out.len() > self.start;
                 continue;
             }
-            if let Some(n) = self.special(end) {
-                let _ = n;
+            if self.special(end).is_some() {
                 continue;
             }
             if is_word(c) {
@@ -331,17 +330,17 @@ impl Scanner<'_, '_> {
 
     fn form_at(&self, i: usize, end: usize, c: u8) -> Option<(usize, &'static str)> {
         let b = &self.b[..end];
-        if c.is_ascii_hexdigit() {
-            if let Some(n) = uuid(b, i) {
-                return Some((n, "<uuid>"));
-            }
+        if c.is_ascii_hexdigit()
+            && let Some(n) = uuid(b, i)
+        {
+            return Some((n, "<uuid>"));
         }
         // IPv6 first: `12:34:56:78:9:a:b:c` is an address, not a clock time (a clock time
         // never has the 8 groups or the `::` an address needs).
-        if c.is_ascii_hexdigit() {
-            if let Some(n) = ipv6(b, i, end) {
-                return Some((n, "<ip>"));
-            }
+        if c.is_ascii_hexdigit()
+            && let Some(n) = ipv6(b, i, end)
+        {
+            return Some((n, "<ip>"));
         }
         if c.is_ascii_digit() {
             if let Some(n) = timestamp(b, i) {
@@ -357,10 +356,10 @@ impl Scanner<'_, '_> {
                 return Some((2 + n, "<hex>"));
             }
         }
-        if c.is_ascii_uppercase() {
-            if let Some(n) = syslog_time(b, i) {
-                return Some((n, "<ts>"));
-            }
+        if c.is_ascii_uppercase()
+            && let Some(n) = syslog_time(b, i)
+        {
+            return Some((n, "<ts>"));
         }
         if let Some(n) = email(b, i) {
             return Some((n, "<email>"));
@@ -457,10 +456,10 @@ fn timestamp(b: &[u8], i: usize) -> Option<usize> {
         && digits_exact(b, i + 8, 2)
     {
         k = i + 10;
-        if matches!(b.get(k), Some(b'T' | b' ')) {
-            if let Some(n) = clock(b, k + 1, true) {
-                k += 1 + n;
-            }
+        if matches!(b.get(k), Some(b'T' | b' '))
+            && let Some(n) = clock(b, k + 1, true)
+        {
+            k += 1 + n;
         }
     } else if digits_exact(b, i, 2)
         && b.get(i + 2) == Some(&b'/')
@@ -470,14 +469,14 @@ fn timestamp(b: &[u8], i: usize) -> Option<usize> {
         && digits_exact(b, i + 7, 4)
     {
         k = i + 11;
-        if b.get(k) == Some(&b':') {
-            if let Some(n) = clock(b, k + 1, false) {
-                k += 1 + n;
-                if b.get(k) == Some(&b' ') && matches!(b.get(k + 1), Some(b'+' | b'-')) {
-                    let z = zone(b, k + 1);
-                    if z > 0 {
-                        k += 1 + z;
-                    }
+        if b.get(k) == Some(&b':')
+            && let Some(n) = clock(b, k + 1, false)
+        {
+            k += 1 + n;
+            if b.get(k) == Some(&b' ') && matches!(b.get(k + 1), Some(b'+' | b'-')) {
+                let z = zone(b, k + 1);
+                if z > 0 {
+                    k += 1 + z;
                 }
             }
         }
@@ -559,13 +558,13 @@ fn ipv6(b: &[u8], i: usize, end: usize) -> Option<usize> {
             }
             j += 1;
         }
-        if groups >= 1 || double {
-            if let Some(n) = ipv4(b, j) {
-                j += n;
-                groups += 2;
-                digit = true;
-                break;
-            }
+        if (groups >= 1 || double)
+            && let Some(n) = ipv4(b, j)
+        {
+            j += n;
+            groups += 2;
+            digit = true;
+            break;
         }
         let n = hex_run(b, j, 5);
         if n == 0 {

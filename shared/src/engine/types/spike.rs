@@ -390,7 +390,7 @@ mod tests {
         let c = cfg(SpikeType::Up);
         let mut st = State::default();
         feed(&c, &mut st, &[T0]);
-        assert!(feed(&c, &mut st, &vec![T0 + 2 * MIN - 1; 10]).is_empty());
+        assert!(feed(&c, &mut st, &[T0 + 2 * MIN - 1; 10]).is_empty());
         assert_eq!(feed(&c, &mut st, &[T0 + 2 * MIN]).len(), 1);
     }
 
