@@ -24,6 +24,7 @@ pub mod alarm;
 pub mod alert;
 pub mod cli;
 pub mod engine;
+pub mod fingerprint;
 pub mod import;
 pub mod links;
 pub mod metrics;
