@@ -46,7 +46,43 @@ fn renderers() -> Vec<(&'static str, Renderer)> {
             let subject = redact_alert(&Redactor::default(), &mut a, line);
             serde_json::json!({"Subject": subject, "Message": serde_json::to_string(&a).unwrap()})
         }),
+        ("log-filter-publication", log_filter_publication),
     ]
+}
+
+/// What log-filter publishes for an event with this message (the real engine: match, decide,
+/// build the alert, subject and text from templates that quote the message).
+fn log_filter_publication(line: &str) -> Value {
+    use logalert::engine::{CollectingSink, Engine, EngineConfig};
+    use logalert::payload::{LogEvent, LogsPayload, MessageType};
+    use logalert::state::{MemoryStore, block_on};
+    let rules = logalert::rules::load(
+        "version: 1\nrules:\n  - name: everything\n    filter_pattern: \"\"\n    alert_subject: \"{{ message }}\"\n    alert_text: \"seen: {{ message }}\"\n",
+        "corpus.yaml",
+    )
+    .unwrap();
+    let engine = Engine::new(rules, EngineConfig::new("eu-west-1"));
+    let payload = LogsPayload {
+        message_type: MessageType::Data,
+        owner: "123456789012".into(),
+        log_group: "/app/api".into(),
+        log_stream: "s1".into(),
+        subscription_filters: vec!["f".into()],
+        policy_level: None,
+        log_events: vec![LogEvent {
+            id: "1".into(),
+            timestamp: T0,
+            message: line.to_string(),
+        }],
+    };
+    let store = MemoryStore::default();
+    store.set_clock(T0 / 1000);
+    let sink = CollectingSink::default();
+    block_on(engine.process(&[payload], &store, &sink, T0));
+    let published = sink.take();
+    assert_eq!(published.len(), 1, "the rule alerts on every event");
+    let p = &published[0];
+    serde_json::json!({"Subject": p.subject, "Message": p.body})
 }
 
 fn slack(format: SlackFormat) -> RenderOptions {
