@@ -158,6 +158,10 @@ pub struct Rule {
     /// `realert` (default 1m; `0` disables): after an alert, further matches for the same rule and
     /// query key within this time (event time) are suppressed and counted into the next alert.
     pub realert: Duration,
+    /// `resolve_after` (default off; `0` is off): after this long without a match (event time),
+    /// the open incident of a rule+key ends with one `resolved` publication; the next match opens
+    /// a new incident.
+    pub resolve_after: Option<Duration>,
     /// `severity`: critical | error (default) | warning | info.
     pub severity: Severity,
     /// `channel`: routing key the notifier maps to a Slack webhook (default `default`).

@@ -199,6 +199,12 @@ pub static KEYS: &[KeySpec] = &[
         ..KEY
     },
     KeySpec {
+        name: "resolve_after",
+        kind: Kind::Duration { nonzero: false },
+        doc: "After this long without a match (event time), the rule+key's open incident ends with one `resolved` publication (carrying any last suppressed count); the next match opens a new incident. Default off (`0` is off).",
+        ..KEY
+    },
+    KeySpec {
         name: "severity",
         kind: Kind::Custom {
             ty: "`critical` \\| `error` \\| `warning` \\| `info`",
@@ -302,6 +308,7 @@ pub(super) fn rule_from(v: &Values, kind: RuleKind) -> Option<Rule> {
         kind,
         query_key: v.selectors("query_key").unwrap_or_default().to_vec(),
         realert: v.duration("realert")?,
+        resolve_after: v.duration("resolve_after").filter(|d| !d.is_zero()),
         severity: v.severity("severity")?,
         channel: v.text("channel")?.to_string(),
         mention: v.mentions("mention").unwrap_or_default().to_vec(),
