@@ -151,7 +151,8 @@ pub(super) fn yaml_trap(line: &str) -> Option<String> {
         return None;
     }
     let why = match value.chars().next()? {
-        c @ ('@' | '`') => format!("`{c}` is reserved in YAML and cannot start an unquoted value"),
+        '@' => "`@` is reserved in YAML and cannot start an unquoted value".to_string(),
+        '`' => "`` ` `` is reserved in YAML and cannot start an unquoted value".to_string(),
         '%' => "`%` cannot start an unquoted YAML value (it marks a directive)".to_string(),
         '*' => "an unquoted `*` starts a YAML alias".to_string(),
         '&' => "an unquoted `&` starts a YAML anchor".to_string(),

@@ -71,8 +71,10 @@ pub fn load_files(files: &[(&str, &str)]) -> Result<RuleSet, RuleErrors> {
     }
 }
 
-/// One file: its rules (if it parsed), its errors, and where each rule name is written.
-fn load_one(source: &str, origin: &str) -> (Option<Vec<Rule>>, Vec<RuleError>, Vec<(String, Pos)>) {
+/// One file loaded: its rules (if it parsed), its errors, and where each rule name is written.
+type Loaded = (Option<Vec<Rule>>, Vec<RuleError>, Vec<(String, Pos)>);
+
+fn load_one(source: &str, origin: &str) -> Loaded {
     let mut cx = Cx {
         source,
         origin,

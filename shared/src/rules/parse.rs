@@ -447,6 +447,18 @@ impl Cx<'_> {
             Kind::Text => self.str(node, &what).map(|s| Value::Text(s.to_string())),
             Kind::Bool => match &node.data {
                 YamlData::Value(Scalar::Boolean(b)) => Some(Value::Bool(*b)),
+                YamlData::Value(Scalar::String(s))
+                    if ["yes", "no", "on", "off", "y", "n"]
+                        .contains(&s.to_ascii_lowercase().as_str()) =>
+                {
+                    self.err(
+                        node,
+                        format!(
+                            "{what} must be true or false, found the string `{s}` (YAML 1.2 reads yes/no/on/off as strings)"
+                        ),
+                    );
+                    None
+                }
                 _ => {
                     let found = describe(node);
                     self.err(node, format!("{what} must be true or false, found {found}"));
