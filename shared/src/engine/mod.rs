@@ -786,18 +786,19 @@ enum UnitResult {
 fn plan_units(matched: &Matched) -> Vec<Unit> {
     let mut units = Vec::new();
     let mut cur = Unit::default();
-    for (gi, g) in matched.groups.iter().enumerate() {
+    let items = |u: &Unit, g: &Group| {
         let new_payloads = g
             .payloads
             .iter()
-            .filter(|p| !cur.payloads.contains(p))
+            .filter(|p| !u.payloads.contains(p))
             .count();
-        if cur.parts.len() + 1 + cur.payloads.len() + new_payloads > MAX_COMMIT_ITEMS
-            && !cur.parts.is_empty()
-        {
+        u.parts.len() + u.payloads.len() + 1 + new_payloads
+    };
+    for (gi, g) in matched.groups.iter().enumerate() {
+        if items(&cur, g) > MAX_COMMIT_ITEMS && !cur.parts.is_empty() {
             units.push(std::mem::take(&mut cur));
         }
-        if 1 + g.payloads.len() <= MAX_COMMIT_ITEMS - cur.parts.len() - cur.payloads.len() {
+        if items(&cur, g) <= MAX_COMMIT_ITEMS {
             for &p in &g.payloads {
                 if !cur.payloads.contains(&p) {
                     cur.payloads.push(p);
