@@ -172,7 +172,8 @@ pub(crate) fn publication(
         truncated,
         channel: rule.channel.clone(),
         mention: rule.mention.clone(),
-        subject: subject_tpl.map(|_| subject.clone()),
+        // As written (Korean, emoji…): only the SNS `Subject` attribute is ASCII-sanitised.
+        subject: subject_tpl,
         text,
         alert_id: String::new(),
         incident_id: String::new(),
