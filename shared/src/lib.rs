@@ -13,6 +13,7 @@
 //! * [`links`] — CloudWatch console deep links (log stream at a time window, Logs Insights).
 //! * [`alarm`] — CloudWatch Alarm notifications as SNS delivers them.
 //! * [`slack`] — Slack rendering: escaping, redaction, truncation, attachments and Block Kit.
+//! * [`render`] — every destination's rendering (Teams, PagerDuty, signed webhooks) over one reading of the alert.
 //!
 //! Data paths: decode ([`payload`]) → match ([`pattern`], [`rules`]) → decide ([`engine`], [`state`]) →
 //! publish ([`alert`]); receive ([`alert`], [`alarm`]) → render ([`slack`], [`links`]) → deliver
@@ -26,6 +27,7 @@ pub mod links;
 pub mod metrics;
 pub mod pattern;
 pub mod payload;
+pub mod render;
 pub mod rules;
 pub mod slack;
 pub mod state;
