@@ -752,7 +752,16 @@ fn alert_messages_match_the_published_json_schema() {
         "alert.samples[0]",
     );
     assert_eq!(body["version"], schema["properties"]["version"]["const"]);
-    assert_eq!(body["kind"], schema["properties"]["kind"]["const"]);
+    let kinds = schema["properties"]["kind"]["enum"].as_array().unwrap();
+    assert_eq!(
+        kinds,
+        &[
+            logalert::alert::KIND_LOG_MATCH,
+            logalert::alert::KIND_SUMMARY,
+            logalert::alert::KIND_RESOLVED
+        ]
+    );
+    assert!(kinds.contains(&body["kind"]));
     let severities = schema["$defs"]["severity"]["enum"].as_array().unwrap();
     assert!(severities.contains(&body["rule"]["severity"]));
     assert_eq!(body["mention"], serde_json::json!(["here", "U024BE7LH"]));

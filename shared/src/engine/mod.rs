@@ -58,6 +58,8 @@
 
 mod build;
 mod decide;
+mod key_state;
+pub mod types;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -73,6 +75,7 @@ use crate::rules::{LogGroupGlob, QueryKeyPart, Rule, RuleSet};
 use crate::state::StateStore;
 
 pub use build::MISSING_VALUE;
+pub use key_state::{Incident, KEY_STATE_SCHEMA, KeyState, Pending, RealertWindow, key_state_key};
 
 /// How long a `batch#` marker lives: longer than CloudWatch Logs' and Lambda's retry horizons.
 pub const BATCH_MARKER_TTL_SECS: i64 = 2 * 86_400;
