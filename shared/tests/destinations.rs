@@ -11,8 +11,6 @@ use proptest::prelude::*;
 use serde_json::Value;
 use slack_support::*;
 
-const MIN: i64 = 60_000;
-
 fn with_incident(mut a: AlertMessage, alert_id: &str, total: u64, opened: i64) -> AlertMessage {
     a.alert_id = alert_id.into();
     a.incident_id = "inc-7f3a9c2e5b1d".into();

@@ -28,7 +28,9 @@ use crate::alert::{AlertMessage, Severity};
 use crate::links::{self, LogEventsLink};
 use crate::render::teams::{alarm_label, cut};
 use crate::render::view::{AlertView, Stage};
-use crate::slack::card::{alarm_facts, insights_link, log_events_link, readable, readable_code};
+use crate::slack::card::{
+    alarm_facts, alarm_link, insights_link, log_events_link, readable, readable_code,
+};
 use crate::slack::{Incoming, RenderOptions};
 
 /// PagerDuty's limit on `payload.summary`, in characters.
@@ -291,8 +293,8 @@ fn alarm_event(
     }
     details.insert("samples".into(), Value::Array(samples));
     let mut links = Vec::new();
-    if let Some(r) = alarm.region() {
-        links.extend(link(links::alarm_url(r, &alarm.alarm_name), "Alarm"));
+    if let Some(url) = alarm_link(alarm) {
+        links.extend(link(url, "Alarm"));
     }
     event.insert(
         "payload".into(),

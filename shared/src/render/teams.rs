@@ -38,7 +38,9 @@ use crate::alarm::{AlarmEnrichment, AlarmNotification, AlarmState};
 use crate::alert::{AlertMessage, Severity};
 use crate::links::{self, LogEventsLink};
 use crate::render::view::{AlertView, Stage, plural};
-use crate::slack::card::{alarm_facts, insights_link, log_events_link, readable, readable_code};
+use crate::slack::card::{
+    alarm_facts, alarm_link, insights_link, log_events_link, readable, readable_code,
+};
 use crate::slack::{Incoming, RenderOptions};
 
 /// The largest serialised message this renderer produces (Teams' limit is about 28 KB).
@@ -454,13 +456,7 @@ fn alarm_card(
     body.push(json!({"type": "FactSet", "facts": facts}));
     let region = alarm.region().unwrap_or("us-east-1");
     let mut actions = Vec::new();
-    if let Some(r) = alarm.region() {
-        let url = links::alarm_url(r, &alarm.alarm_name);
-        let url = if url.len() <= crate::slack::card::LINK_URL_MAX {
-            url
-        } else {
-            links::alarms_url(r)
-        };
+    if let Some(url) = alarm_link(alarm) {
         actions.extend(open_url("Alarm", url));
     }
     if let Some(e) = enrichment {

@@ -45,6 +45,18 @@ pub fn log_events_link(mut link: LogEventsLink<'_>) -> String {
     links::log_groups_url(link.region)
 }
 
+/// The alarm's console page when the link fits [`LINK_URL_MAX`], else the alarms list; `None`
+/// without a region (no `AlarmArn`).
+pub fn alarm_link(alarm: &AlarmNotification) -> Option<String> {
+    let region = alarm.region()?;
+    let url = links::alarm_url(region, &alarm.alarm_name);
+    Some(if url.len() <= LINK_URL_MAX {
+        url
+    } else {
+        links::alarms_url(region)
+    })
+}
+
 /// A Logs Insights link that fits [`LINK_URL_MAX`], else the Logs Insights page.
 pub fn insights_link(region: &str, groups: &[&str], start_ms: i64, end_ms: i64) -> String {
     let url = links::insights_url(
@@ -524,14 +536,7 @@ pub fn alarm_card(
     let name = safe_line(&alarm.alarm_name, opts, 255);
     let title = truncate_escaped(&format!("{label}: {name}"), super::limits::TITLE_MAX);
     let region = alarm.region().unwrap_or("us-east-1");
-    let title_link = alarm.region().map(|r| {
-        let url = links::alarm_url(r, &alarm.alarm_name);
-        if url.len() <= LINK_URL_MAX {
-            url
-        } else {
-            links::alarms_url(r)
-        }
-    });
+    let title_link = alarm_link(alarm);
     let notify = format!("{emoji} *{label}* {name}");
     let fallback = truncate_escaped(&format!("{label}: {name}"), super::limits::FALLBACK_MAX);
 
