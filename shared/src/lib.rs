@@ -12,17 +12,21 @@
 //! * [`metrics`] — CloudWatch embedded-metric-format lines.
 //! * [`links`] — CloudWatch console deep links (log stream at a time window, Logs Insights).
 //! * [`alarm`] — CloudWatch Alarm notifications as SNS delivers them.
-//! * [`slack`] — Slack rendering: escaping, redaction, truncation, attachments and Block Kit.
-//! * [`render`] — every destination's rendering (Teams, PagerDuty, signed webhooks) over one reading of the alert.
+//! * [`import`] — migration from ElastAlert rules and CloudWatch metric filters.
+//! * [`render`] — every destination: the text pipeline (visible text → redaction), one reading of
+//!   the alert, Teams, PagerDuty and signed-webhook renderers.
+//! * [`slack`] — Slack rendering: escaping, truncation, attachments and Block Kit.
 //!
 //! Data paths: decode ([`payload`]) → match ([`pattern`], [`rules`]) → decide ([`engine`], [`state`]) →
-//! publish ([`alert`]); receive ([`alert`], [`alarm`]) → render ([`slack`], [`links`]) → deliver
+//! publish ([`alert`]); receive ([`alert`], [`alarm`]) → render ([`render`], [`slack`], [`links`]) → deliver
 //! (in `functions/slack-notifier`).
 
 pub mod alarm;
 pub mod alert;
 pub mod cli;
 pub mod engine;
+pub mod fingerprint;
+pub mod import;
 pub mod links;
 pub mod metrics;
 pub mod pattern;

@@ -1,14 +1,18 @@
 //! Rendering for every destination, pure (no I/O): one module per destination, each with its own
-//! escaping and limits, over a shared reading of the alert ([`view`]).
+//! escaping and limits, over a shared reading of the alert ([`view`]) and one text pipeline
+//! ([`text`]).
 //!
-//! * Slack (incoming webhooks and the Slack app) — [`crate::slack`] (moves here with the text-safety
-//!   pipeline).
+//! * [`text`] — the text-safety pipeline every destination runs untrusted text through: the text
+//!   as a person will see it, then redaction, then (in the destination's own module) escaping.
+//! * [`view`] — what an alert says (first alert, follow-up, summary, resolved; counts, incident).
+//! * Slack (incoming webhooks and the Slack app) — [`crate::slack`].
 //! * Microsoft Teams (Workflows webhook, Adaptive Card 1.5) — [`teams`].
 //! * PagerDuty Events API v2 — [`pagerduty`].
 //! * Generic signed webhook (the alert JSON, HMAC-SHA256) — [`webhook`].
 
 pub mod pagerduty;
 pub mod teams;
+pub mod text;
 pub mod view;
 pub mod webhook;
 
