@@ -2,10 +2,8 @@
 //! IAM permission; CloudWatch extracts them from the function's log.
 //!
 //! Names and dimensions are fixed by the project's runtime contract: `SlackDelivered`,
-//! `SlackRetries`, `EnrichmentFailures`, `DuplicatesSkipped`, `SlackUncertainDeliveries` (sent, no
-//! answer, not re-posted: "maybe delivered"; alarmed on in template.yaml) (no dimensions) and
-//! `SlackPermanentFailures` (dimension-less and per `Channel`; the name is kept for existing alarms
-//! though it counts every destination), `PermanentFailures` per `DestinationType`. Unit `Count`.
+//! `SlackRetries`, `EnrichmentFailures`, `DuplicatesSkipped` (no dimensions) and
+//! `SlackPermanentFailures` (dimension-less and per `Channel`). Unit `Count`.
 
 use std::collections::BTreeMap;
 
@@ -18,12 +16,8 @@ pub struct Counters {
     pub retries: u64,
     pub enrichment_failures: u64,
     pub duplicates_skipped: u64,
-    /// Requests sent without an answer to a destination that cannot de-duplicate.
-    pub uncertain_deliveries: u64,
-    /// Permanent failures per channel name.
+    /// Permanent Slack failures per channel name.
     pub permanent_failures: BTreeMap<String, u64>,
-    /// Permanent failures per destination type (`slack-webhook`, `teams`, …).
-    pub permanent_failures_by_type: BTreeMap<String, u64>,
 }
 
 impl Counters {
@@ -46,7 +40,6 @@ impl Counters {
                         metric("SlackPermanentFailures"),
                         metric("EnrichmentFailures"),
                         metric("DuplicatesSkipped"),
-                        metric("SlackUncertainDeliveries"),
                     ],
                 }],
             },
@@ -55,7 +48,6 @@ impl Counters {
             "SlackPermanentFailures": self.permanent_failures_total(),
             "EnrichmentFailures": self.enrichment_failures,
             "DuplicatesSkipped": self.duplicates_skipped,
-            "SlackUncertainDeliveries": self.uncertain_deliveries,
         })];
         for (channel, n) in &self.permanent_failures {
             lines.push(json!({
@@ -71,20 +63,6 @@ impl Counters {
                 "SlackPermanentFailures": n,
             }));
         }
-        for (kind, n) in &self.permanent_failures_by_type {
-            lines.push(json!({
-                "_aws": {
-                    "Timestamp": timestamp_ms,
-                    "CloudWatchMetrics": [{
-                        "Namespace": namespace,
-                        "Dimensions": [["DestinationType"]],
-                        "Metrics": [metric("PermanentFailures")],
-                    }],
-                },
-                "DestinationType": kind,
-                "PermanentFailures": n,
-            }));
-        }
         lines.iter().map(Value::to_string).collect()
     }
 }
@@ -98,25 +76,11 @@ mod tests {
         let mut c = Counters {
             delivered: 2,
             retries: 1,
-            uncertain_deliveries: 3,
             ..Default::default()
         };
         c.permanent_failures.insert("payments".into(), 1);
-        c.permanent_failures_by_type.insert("teams".into(), 1);
         let lines = c.emf_lines("logalert", 1_700_000_000_000);
-        assert_eq!(lines.len(), 3);
-        let third: Value = serde_json::from_str(&lines[2]).unwrap();
-        assert_eq!(
-            third["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
-            json!([["DestinationType"]])
-        );
-        assert_eq!(
-            (
-                third["DestinationType"].as_str(),
-                third["PermanentFailures"].as_u64()
-            ),
-            (Some("teams"), Some(1))
-        );
+        assert_eq!(lines.len(), 2);
         let first: Value = serde_json::from_str(&lines[0]).unwrap();
         assert_eq!(
             first["_aws"]["CloudWatchMetrics"][0]["Namespace"],
@@ -128,14 +92,6 @@ mod tests {
         );
         assert_eq!(first["SlackDelivered"], 2);
         assert_eq!(first["SlackPermanentFailures"], 1);
-        assert_eq!(first["SlackUncertainDeliveries"], 3);
-        let names: Vec<&str> = first["_aws"]["CloudWatchMetrics"][0]["Metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["Name"].as_str().unwrap())
-            .collect();
-        assert!(names.contains(&"SlackUncertainDeliveries"), "{names:?}");
         let second: Value = serde_json::from_str(&lines[1]).unwrap();
         assert_eq!(
             second["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
