@@ -145,7 +145,7 @@ pub(crate) async fn decide<S: StateStore>(
             let r: Read<FreqState> = read(store, &key, metrics).await;
             Some((key, r))
         }
-        RuleKind::Any => None,
+        _ => None,
     };
 
     // New matches: not handled before, and not repeated within this invocation.
@@ -171,12 +171,12 @@ pub(crate) async fn decide<S: StateStore>(
     let mut represented: Option<(u64, i64, i64)> = None; // count, first, last
     let mut sample_matches: Vec<&MatchRef> = Vec::new();
     if !new.is_empty() {
-        match rule.kind {
+        match &rule.kind {
             RuleKind::Any => {
                 represented = Some((new.len() as u64, new[0].1, new[new.len() - 1].1));
                 sample_matches = new_matches.clone();
             }
-            RuleKind::Frequency {
+            &RuleKind::Frequency {
                 num_events,
                 timeframe,
             } => {
@@ -209,6 +209,8 @@ pub(crate) async fn decide<S: StateStore>(
                     None => verdict = Verdict::BelowThreshold,
                 }
             }
+            // The other types run on the engine v2 driver (engine::types dispatch).
+            _ => verdict = Verdict::BelowThreshold,
         }
     }
 

@@ -14,6 +14,7 @@ use std::fmt;
 use super::MatchView;
 use crate::fingerprint::fingerprint;
 use crate::pattern::ValueRef;
+use crate::rules::QueryKeyPart;
 
 /// Virtual fields, as written.
 pub const VIRTUAL_FIELDS: &[&str] = &["@fingerprint", "@message", "@logGroup", "@logStream"];
@@ -113,11 +114,27 @@ impl fmt::Display for Selector {
     }
 }
 
+impl From<&QueryKeyPart> for Selector {
+    fn from(p: &QueryKeyPart) -> Selector {
+        match p {
+            QueryKeyPart::Value(v) => Selector::Value(v.clone()),
+            QueryKeyPart::LogGroup => Selector::LogGroup,
+            QueryKeyPart::LogStream => Selector::LogStream,
+            QueryKeyPart::Fingerprint => Selector::Fingerprint,
+        }
+    }
+}
+
 /// Several selectors read together (a composite term, a query key).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Selectors(pub Vec<Selector>);
 
 impl Selectors {
+    /// From a parsed rule key (`query_key`, `compare_key`, …).
+    pub fn from_parts(parts: &[(String, QueryKeyPart)]) -> Selectors {
+        Selectors(parts.iter().map(|(_, p)| Selector::from(p)).collect())
+    }
+
     /// Every value, or `None` when any is missing.
     pub fn get_all(&self, m: &MatchView) -> Option<Vec<String>> {
         self.0.iter().map(|s| s.get(m)).collect()
