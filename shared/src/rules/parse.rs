@@ -524,15 +524,15 @@ impl Cx<'_> {
         let mut out = Vec::new();
         let mut ok = true;
         for item in items {
-            if let YamlData::Sequence(inner) = &item.data {
-                if inner.is_empty() {
-                    self.err(
-                        item,
-                        format!("{what}: a composite term needs at least one selector"),
-                    );
-                    ok = false;
-                    continue;
-                }
+            if let YamlData::Sequence(inner) = &item.data
+                && inner.is_empty()
+            {
+                self.err(
+                    item,
+                    format!("{what}: a composite term needs at least one selector"),
+                );
+                ok = false;
+                continue;
             }
             match self.selectors(item, &what) {
                 Some(list) => out.push(list),
