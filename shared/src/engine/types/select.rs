@@ -73,9 +73,7 @@ impl Selector {
             Selector::Value(v) => m.field(v),
             Selector::Fingerprint => Some(fingerprint(m.message)),
             Selector::Message => Some(m.message.to_string()),
-            // MatchView does not carry the log group yet (asked of engine-core on BOARD.md);
-            // `query_key: "@logGroup"` works (the engine computes the group key).
-            Selector::LogGroup => None,
+            Selector::LogGroup => Some(m.log_group.to_string()),
             Selector::LogStream => Some(m.log_stream.to_string()),
         }
     }
@@ -169,6 +167,7 @@ mod tests {
         MatchView {
             id: "1",
             timestamp: 0,
+            log_group: "/g",
             log_stream: "s1",
             message,
             extracted,
@@ -189,7 +188,7 @@ mod tests {
             get("@fingerprint").as_deref(),
             Some(r#"{"a":{"b":"x <num>"},"n":<num>}"#)
         );
-        assert_eq!(get("@logGroup"), None, "not in MatchView yet");
+        assert_eq!(get("@logGroup").as_deref(), Some("/g"));
         assert_eq!(get("@logStream").as_deref(), Some("s1"));
         assert_eq!(get("@message").as_deref(), Some(m.message));
     }
