@@ -10,6 +10,8 @@ mod slack_support;
 use logalert::alarm::AlarmEnrichment;
 use logalert::alert::{AlertMessage, Severity};
 use logalert::render::text::{Redactor, publication::redact_alert};
+use logalert::render::{Target, render_to};
+use logalert::slack::Incoming;
 use logalert::slack::{RenderOptions, SlackFormat, render_alarm, render_alert, render_other};
 use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde_json::Value;
@@ -47,6 +49,12 @@ fn renderers() -> Vec<(&'static str, Renderer)> {
             serde_json::json!({"Subject": subject, "Message": serde_json::to_string(&a).unwrap()})
         }),
         ("log-filter-publication", log_filter_publication),
+        ("teams", |line| to(&Target::Teams, line)),
+        ("teams-alarm", |line| to_alarm(&Target::Teams, line)),
+        ("pagerduty", |line| to(&pagerduty(), line)),
+        ("pagerduty-alarm", |line| to_alarm(&pagerduty(), line)),
+        ("webhook", |line| to(&Target::Webhook, line)),
+        ("webhook-alarm", |line| to_alarm(&Target::Webhook, line)),
     ]
 }
 
@@ -83,6 +91,37 @@ fn log_filter_publication(line: &str) -> Value {
     assert_eq!(published.len(), 1, "the rule alerts on every event");
     let p = &published[0];
     serde_json::json!({"Subject": p.subject, "Message": p.body})
+}
+
+fn pagerduty() -> Target {
+    Target::PagerDuty {
+        routing_key: "R0UTINGKEY".into(),
+    }
+}
+
+/// A destination's body for an alert whose sample (and text) is `line`.
+fn to(target: &Target, line: &str) -> Value {
+    let incoming = Incoming::Alert(Box::new(alert_with(line)));
+    render_to(
+        target,
+        &incoming,
+        None,
+        None,
+        &slack(SlackFormat::Attachments),
+    )
+}
+
+/// A destination's body for an alarm whose enrichment found `line`.
+fn to_alarm(target: &Target, line: &str) -> Value {
+    let incoming = Incoming::Alarm(Box::new(alarm("ALARM", "OK")));
+    let e = enrichment_with(line);
+    render_to(
+        target,
+        &incoming,
+        None,
+        Some(&e),
+        &slack(SlackFormat::Attachments),
+    )
 }
 
 fn slack(format: SlackFormat) -> RenderOptions {
