@@ -10,7 +10,7 @@ use logalert::render::{Target, render_to};
 use logalert::slack::{Incoming, RenderOptions, SlackFormat, render_alert, render_other};
 use serde_json::Value;
 
-const SECRET: &str = "ghp_Zq8Lm2Xv5Tn9Rb4Wc7Ky1Hd6Fs3Jp0Ga5Qe";
+const SECRET: &str = "ghp_Zq8Lm2Xv5Tn9Rb4Wc7Ky1Hd6Fs3Jp0Ga5Qe7";
 
 /// Renderers: one line each (the destinations of `render::*` join here as they land).
 fn renderers() -> Vec<(&'static str, Box<dyn Fn(&AlertMessage, &str) -> Value>)> {
@@ -70,11 +70,13 @@ fn alert(text: &str) -> AlertMessage {
             rule_type: "any".into(),
             severity: Severity::Error,
             description: Some(text.into()),
-            filter_pattern: Some(text.into()),
+            // The rules file's pattern, the log group and stream are not log text: the console
+            // links carry them as they are.
+            filter_pattern: Some("ERROR".into()),
         },
         account: "123456789012".into(),
         region: "eu-west-1".into(),
-        log_group: text.into(),
+        log_group: "/app/api".into(),
         query_key: Some(text.into()),
         count: 2,
         suppressed: 0,
@@ -84,7 +86,7 @@ fn alert(text: &str) -> AlertMessage {
             Sample {
                 id: "1".into(),
                 timestamp: 1_700_000_000_000,
-                log_stream: text.into(),
+                log_stream: "s0".into(),
                 message: text.into(),
                 extracted: Default::default(),
             },
