@@ -12,6 +12,7 @@
 //! * [`metrics`] — CloudWatch embedded-metric-format lines.
 //! * [`links`] — CloudWatch console deep links (log stream at a time window, Logs Insights).
 //! * [`alarm`] — CloudWatch Alarm notifications as SNS delivers them.
+//! * [`import`] — migration from ElastAlert rules and CloudWatch metric filters.
 //! * [`slack`] — Slack rendering: escaping, redaction, truncation, attachments and Block Kit.
 //!
 //! Data paths: decode ([`payload`]) → match ([`pattern`], [`rules`]) → decide ([`engine`], [`state`]) →
@@ -22,6 +23,7 @@ pub mod alarm;
 pub mod alert;
 pub mod cli;
 pub mod engine;
+pub mod import;
 pub mod links;
 pub mod metrics;
 pub mod pattern;

@@ -115,7 +115,7 @@ fn invalid_pattern_exits_two_with_position_and_caret() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(
         err,
-        "error: invalid filter pattern: Invalid metric filter pattern: '==' is not an operator; use '=' to compare (at character 7)\n  { $.a == 1 }\n        ^\n"
+        "logalert: invalid filter pattern: Invalid metric filter pattern: '==' is not an operator; use '=' to compare (at character 7)\n  { $.a == 1 }\n        ^\n"
     );
 }
 

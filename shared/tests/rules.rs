@@ -349,3 +349,28 @@ fn bundled_and_example_rules_files_are_valid() {
     let set = rules::load(&std::fs::read_to_string(root).unwrap(), "rules.yaml").unwrap();
     assert!(!set.rules.is_empty());
 }
+
+#[test]
+fn resolve_after_is_off_by_default_and_zero_is_off() {
+    let load = |extra: &str| {
+        logalert::rules::load(
+            &format!("version: 1\nrules:\n  - name: r\n    filter_pattern: ERROR\n{extra}"),
+            "r.yaml",
+        )
+        .unwrap()
+        .rules[0]
+            .resolve_after
+    };
+    assert_eq!(load(""), None);
+    assert_eq!(load("    resolve_after: 0\n"), None);
+    assert_eq!(
+        load("    resolve_after: 10m\n"),
+        Some(std::time::Duration::from_secs(600))
+    );
+    let errs = logalert::rules::load(
+        "version: 1\nrules:\n  - name: r\n    filter_pattern: ERROR\n    resolve_after: soon\n",
+        "r.yaml",
+    )
+    .unwrap_err();
+    assert!(errs.to_string().starts_with("r.yaml:5:20: "), "{errs}");
+}

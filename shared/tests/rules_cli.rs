@@ -114,10 +114,14 @@ fn replay_reads_encoded_and_kinesis_payloads_and_reports_bad_inputs() {
     let broken = temp("broken.json", r#"{"awslogs": {"data": "bm90IGd6aXA="}}"#);
     let (code, out, err) = logalert(&["replay", "--rules", &rules, &direct, &broken, &kinesis]);
     assert_eq!(code, 2, "a bad input is an error, the others still replay");
+    let reason = "payload data is not gzip (it does not start with the gzip magic bytes 1f 8b)";
     assert_eq!(
         err,
         format!(
-            "{broken}: payload data is not gzip (it does not start with the gzip magic bytes 1f 8b)\n"
+            "logalert: {direct}: 1 payload, 1 event\n\
+             logalert: {broken}:1: unreadable: {reason}\n\
+             logalert: {kinesis}: 1 payload, 1 event\n\
+             logalert: 3 inputs: 2 payloads, 2 events; 1 unreadable: {broken}:1: {reason}\n"
         )
     );
     let lines: Vec<serde_json::Value> = out

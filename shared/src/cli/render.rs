@@ -15,9 +15,29 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::output::{self, OutputFormat};
+use super::report;
 use crate::slack::{Incoming, RenderOptions, SlackFormat, SnsEnvelope, redact::Redactor};
 
+const AFTER_HELP: &str = "\
+INPUT is the SNS `Message` body (a logalert alert, a CloudWatch alarm notification, or any text),
+one SNS record ({\"Sns\":{…}}), a Lambda SNS event ({\"Records\":[…]}: one payload per record) or an
+SNS notification as HTTP/SQS subscribers receive it. Alarms are rendered without log enrichment
+(that needs CloudWatch Logs; the deployed notifier does it). To post the result to a webhook, use
+`logalert-slack render … --post URL` (package slack-notifier).
+
+Exit status:
+  0  rendered
+  2  usage error, or the input cannot be read or is empty
+
+Examples:
+  logalert render shared/tests/fixtures/slack/alert-v1.json
+  logalert render --format blocks --compact sns-event.json
+  aws sqs receive-message --queue-url \"$DLQ\" | jq -r '.Messages[0].Body' | logalert render -";
+
+/// Render an SNS message (logalert alert, CloudWatch alarm, or text) into the Slack payload.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// SNS message body, SNS record, Lambda SNS event or SNS notification JSON; `-` or absent: stdin.
     pub input: Option<PathBuf>,
@@ -33,6 +53,10 @@ pub struct Args {
     /// One JSON object per line instead of pretty-printed JSON.
     #[arg(long)]
     pub compact: bool,
+    /// `json` (the Slack payload; the default when stdout is not a terminal) or `text` (the channel
+    /// and what the message shows, for people).
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
     /// Not available in this binary (no network I/O here): use `logalert-slack` from the
     /// slack-notifier package, which takes the same arguments.
     #[arg(long, value_name = "URL", hide = true)]
@@ -116,31 +140,41 @@ pub fn print(rendered: &[Rendered], compact: bool) {
 }
 
 pub fn run(args: Args) -> ExitCode {
+    let fail = |message: &str| {
+        report::error(None, message);
+        ExitCode::from(report::EXIT_USAGE)
+    };
     if args.post.is_some() {
-        eprintln!(
-            "logalert render: --post is provided by `logalert-slack` (package slack-notifier), which \
-             takes the same arguments: cargo run -p slack-notifier --bin logalert-slack -- render … --post URL"
+        return fail(
+            "render: --post is provided by `logalert-slack` (package slack-notifier), which \
+             takes the same arguments: cargo run -p slack-notifier --bin logalert-slack -- render … --post URL",
         );
-        return ExitCode::from(2);
     }
     let opts = match args.options() {
         Ok(o) => o,
-        Err(e) => {
-            eprintln!("logalert render: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(&e),
     };
     let input = match args.read_input() {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("logalert render: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(&e),
     };
     if input.trim().is_empty() {
-        eprintln!("logalert render: empty input: give an SNS message, record or event");
-        return ExitCode::from(2);
+        let name = match args.input.as_deref() {
+            Some(p) if p.as_os_str() != "-" => p.display().to_string(),
+            _ => "<stdin>".to_string(),
+        };
+        return fail(&format!(
+            "{name}: empty input: give an SNS message, record or event"
+        ));
     }
-    print(&render_input(&input, &opts), args.compact);
+    let rendered = render_input(&input, &opts);
+    match OutputFormat::resolve(args.output) {
+        OutputFormat::Json => print(&rendered, args.compact),
+        OutputFormat::Text => {
+            for r in &rendered {
+                println!("{}\n", output::slack_text(&r.channel, r.kind, &r.payload));
+            }
+        }
+    }
     ExitCode::SUCCESS
 }

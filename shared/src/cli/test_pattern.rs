@@ -6,14 +6,18 @@ use std::process::ExitCode;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
+use super::output::{OutputFormat, clean};
+use super::report::{self, Place, plural};
 use crate::pattern::{Extracted, FilterPattern};
 
 const AFTER_HELP: &str = "\
 Output is the JSON `aws logs test-metric-filter` prints: one entry per matching message, with
 its 1-based position in the input and the values a space-delimited pattern extracted.
 
-Exit status: 0 when the pattern is valid (whether or not anything matched); 2 when it is
-invalid (the error, its position and a caret go to stderr); 1 when stdin cannot be read.
+Exit status:
+  0  the pattern is valid (whether or not anything matched)
+  2  usage error, an invalid pattern (the error, its position and a caret go to stderr), or stdin
+     cannot be read
 
 Examples:
   logalert test-pattern --filter-pattern 'ERROR -healthcheck' \\
@@ -32,20 +36,99 @@ Examples:
 pub struct Args {
     /// The filter pattern, in CloudWatch Logs syntax (terms, `{ JSON }`, `[ space-delimited ]`
     /// or `%regex%`).
+    /// (Required.)
     #[arg(long, value_name = "PATTERN", allow_hyphen_values = true)]
-    pub filter_pattern: String,
+    pub filter_pattern: Option<String>,
 
     /// Log messages to test. Without this option, messages are read from stdin, one per line.
+    /// Options may follow the messages, as with the AWS CLI.
     #[arg(long, value_name = "MSG", num_args = 1.., allow_hyphen_values = true)]
     pub log_event_messages: Option<Vec<String>>,
+
+    /// `json` (what `aws logs test-metric-filter` prints; the default when stdout is not a
+    /// terminal) or `text` (each matching message with its number and extracted values, then a
+    /// summary line).
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+fn command() -> clap::Command {
+    <Args as clap::Args>::augment_args(
+        clap::Command::new("logalert test-pattern").no_binary_name(true),
+    )
+}
+
+/// `--log-event-messages` takes every following value, even ones starting with `-` (messages
+/// often do). Like the AWS CLI, a value that is one of this command's options (`--filter-pattern`,
+/// `--output`, …) ends the list instead: the rest is parsed again as options.
+pub fn untangle(mut args: Args) -> Result<Args, clap::Error> {
+    let Some(messages) = args.log_event_messages.take() else {
+        return Ok(args);
+    };
+    let cmd = command();
+    let longs: Vec<String> = cmd
+        .get_arguments()
+        .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+        .collect();
+    let is_option = |m: &str| {
+        longs.iter().any(|l| {
+            m == l
+                || m.strip_prefix(l.as_str())
+                    .is_some_and(|r| r.starts_with('='))
+        })
+    };
+    let Some(split) = messages.iter().position(|m| is_option(m)) else {
+        args.log_event_messages = Some(messages);
+        return Ok(args);
+    };
+    let (head, tail) = messages.split_at(split);
+    if head.is_empty() {
+        return Err(command().error(
+            clap::error::ErrorKind::InvalidValue,
+            "--log-event-messages needs at least one message before the next option",
+        ));
+    }
+    let matches = command().try_get_matches_from(tail)?;
+    let rest = untangle(<Args as clap::FromArgMatches>::from_arg_matches(&matches)?)?;
+    let twice = |name: &str| {
+        command().error(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!("--{name} given more than once"),
+        )
+    };
+    if args.filter_pattern.is_some() && rest.filter_pattern.is_some() {
+        return Err(twice("filter-pattern"));
+    }
+    if args.output.is_some() && rest.output.is_some() {
+        return Err(twice("output"));
+    }
+    let mut all = head.to_vec();
+    all.extend(rest.log_event_messages.unwrap_or_default());
+    Ok(Args {
+        filter_pattern: args.filter_pattern.or(rest.filter_pattern),
+        log_event_messages: Some(all),
+        output: args.output.or(rest.output),
+    })
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let pattern = match FilterPattern::parse(&args.filter_pattern) {
+    let args = match untangle(args) {
+        Ok(a) => a,
+        Err(e) => e.exit(),
+    };
+    let Some(filter_pattern) = args.filter_pattern.as_deref() else {
+        command()
+            .error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "the following required argument was not provided:\n  --filter-pattern <PATTERN>",
+            )
+            .exit()
+    };
+    let pattern = match FilterPattern::parse(filter_pattern) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: invalid filter pattern: {e}");
-            return ExitCode::from(2);
+            report::error(None, format_args!("invalid filter pattern: {e}"));
+            return ExitCode::from(report::EXIT_USAGE);
         }
     };
     let messages = match args.log_event_messages {
@@ -53,15 +136,21 @@ pub fn run(args: Args) -> ExitCode {
         None => match read_lines(io::stdin().lock()) {
             Ok(lines) => lines,
             Err(e) => {
-                eprintln!("error: reading log messages from stdin: {e}");
-                return ExitCode::from(1);
+                report::error(
+                    Some(Place::file("<stdin>")),
+                    format_args!("cannot read: {e}"),
+                );
+                return ExitCode::from(report::EXIT_USAGE);
             }
         },
     };
-    let out = render(&pattern, &messages);
+    let out = match OutputFormat::resolve(args.output) {
+        OutputFormat::Json => render(&pattern, &messages),
+        OutputFormat::Text => render_text(&pattern, &messages),
+    };
     let mut stdout = io::stdout().lock();
     if writeln!(stdout, "{out}").is_err() {
-        return ExitCode::from(1);
+        return ExitCode::from(report::EXIT_USAGE); // stdout closed
     }
     ExitCode::SUCCESS
 }
@@ -132,6 +221,34 @@ pub fn render(pattern: &FilterPattern, messages: &[String]) -> String {
         .serialize(&mut ser)
         .expect("serializing strings to memory cannot fail");
     String::from_utf8(buf).expect("serde_json writes UTF-8")
+}
+
+/// For people: each matching message with its number and extracted values, then
+/// `2 of 3 messages match`.
+pub fn render_text(pattern: &FilterPattern, messages: &[String]) -> String {
+    let mut out = String::new();
+    let mut matched = 0u64;
+    for (i, msg) in messages.iter().enumerate() {
+        let Some(m) = pattern.matches(msg) else {
+            continue;
+        };
+        matched += 1;
+        out.push_str(&format!("{:>4}  {}\n", i + 1, clean(msg, 500)));
+        if !m.extracted.is_empty() {
+            let values: Vec<String> = m
+                .extracted
+                .iter()
+                .map(|(k, v)| format!("{k}={}", clean(v, 120)))
+                .collect();
+            out.push_str(&format!("      {}\n", values.join("  ")));
+        }
+    }
+    out.push_str(&format!(
+        "{} of {} match",
+        crate::cli::report::thousands(matched),
+        plural(messages.len() as u64, "message", "messages")
+    ));
+    out
 }
 
 #[cfg(test)]

@@ -28,12 +28,16 @@
 //! `file:line:column: message` (see [`RuleErrors`]). A filter-pattern error points at the offending
 //! character inside the YAML string.
 //!
-//! The format is documented field by field on [`Rule`]; DESIGN §3.2 has the full example.
+//! Every key is declared once, in [`schema::KEYS`] (with the rule types in [`schema::TYPES`]);
+//! the fields of [`Rule`] are the keys every rule has.
 
 mod duration;
 mod glob;
 mod load;
+mod parse;
+pub mod schema;
 pub mod template;
+mod values;
 
 use std::fmt;
 use std::time::Duration;
@@ -44,18 +48,13 @@ use crate::pattern::{FilterPattern, ValueRef};
 pub use duration::parse_duration;
 pub use glob::LogGroupGlob;
 pub use load::load;
+pub use values::{Entry, Pos, Report, Source, Value, Values};
 
-/// Default `realert`: one minute, as in ElastAlert.
-pub const DEFAULT_REALERT: Duration = Duration::from_secs(60);
-/// Default `max_samples`.
-pub const DEFAULT_MAX_SAMPLES: usize = 5;
 /// Largest `max_samples` accepted.
 pub const MAX_MAX_SAMPLES: usize = 100;
 /// Largest `num_events` accepted (the frequency window of one rule+key is stored in one DynamoDB
 /// item, which must stay well under DynamoDB's 400 KB item limit).
 pub const MAX_NUM_EVENTS: u64 = 2000;
-/// The channel alerts go to when a rule names none.
-pub const DEFAULT_CHANNEL: &str = "default";
 
 /// A loaded, validated and compiled rules file.
 #[derive(Debug, Clone)]
@@ -70,18 +69,23 @@ impl RuleSet {
         self.rules.iter().filter(|r| r.enabled)
     }
 
-    /// `N rules (M enabled: a any, f frequency)` — the summary `logalert validate` prints.
+    /// `N rules (M enabled: a any, f frequency)` — the summary `logalert validate` prints. `any`
+    /// and `frequency` are always counted; other types when a rule has them.
     pub fn summary(&self) -> String {
         let enabled = self.enabled().count();
-        let any = self
-            .enabled()
-            .filter(|r| matches!(r.kind, RuleKind::Any))
-            .count();
+        let per_type: Vec<String> = schema::TYPES
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| {
+                let n = self.enabled().filter(|r| r.kind.as_str() == t.name).count();
+                (i < 2 || n > 0).then(|| format!("{n} {}", t.name))
+            })
+            .collect();
         let plural = if self.rules.len() == 1 { "" } else { "s" };
         format!(
-            "{} rule{plural} ({enabled} enabled: {any} any, {} frequency)",
+            "{} rule{plural} ({enabled} enabled: {})",
             self.rules.len(),
-            enabled - any
+            per_type.join(", ")
         )
     }
 }
@@ -153,6 +157,10 @@ pub struct Rule {
     /// `realert` (default 1m; `0` disables): after an alert, further matches for the same rule and
     /// query key within this time (event time) are suppressed and counted into the next alert.
     pub realert: Duration,
+    /// `resolve_after` (default off; `0` is off): after this long without a match (event time),
+    /// the open incident of a rule+key ends with one `resolved` publication; the next match opens
+    /// a new incident.
+    pub resolve_after: Option<Duration>,
     /// `severity`: critical | error (default) | warning | info.
     pub severity: Severity,
     /// `channel`: routing key the notifier maps to a Slack webhook (default `default`).

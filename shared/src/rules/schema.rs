@@ -1,0 +1,407 @@
+//! The rules schema, declared once.
+//!
+//! Every key a rule may hold is one row of [`KEYS`]: its YAML name, its [`Kind`] (type and parser),
+//! its default, the rule types that use it, whether `defaults:` may set it, and its doc line. Every
+//! rule type is one row of [`TYPES`], with the constructor that turns the parsed keys into a
+//! [`RuleKind`]. Everything else follows from the two tables: loading and its errors, the
+//! `defaults:` merge, "did you mean" hints, the per-type required / forbidden checks and the key
+//! table in the README ([`key_table_markdown`]; a test keeps the README in step).
+//!
+//! ```
+//! use logalert::rules::schema::{self, Need};
+//! let timeframe = schema::key("timeframe").unwrap();
+//! assert_eq!(timeframe.need("frequency"), Some(Need::Required));
+//! assert_eq!(timeframe.need("any"), None, "a frequency-only key");
+//! assert_eq!(schema::key("realert").unwrap().default, Some("1m"));
+//! ```
+//!
+//! # Adding a key
+//! One row in [`KEYS`]. Its value reaches the code that uses it through [`Values`]: a rule type's
+//! [`TypeSpec::build`] reads its own keys (`v.duration("spike_window")`); a key every rule has also
+//! gets its field on [`Rule`], filled in [`rule_from`] just below the table.
+//!
+//! # Adding a rule type
+//! One row in [`TYPES`] (name, doc, constructor), and `(name, Need::…)` in the `used_by` of each
+//! key it reads. `type:` accepts it, its required keys are enforced, keys it does not use are
+//! refused on its rules.
+
+use super::load::{Cx, Node};
+use super::values::{Report, Value, Values};
+use super::{MAX_MAX_SAMPLES, MAX_NUM_EVENTS, Rule, RuleKind};
+
+/// One rule key.
+#[derive(Debug, Clone, Copy)]
+pub struct KeySpec {
+    /// The YAML key.
+    pub name: &'static str,
+    /// Its type and parser.
+    pub kind: Kind,
+    /// The default, written as YAML and parsed by `kind` (so the docs show exactly what applies).
+    pub default: Option<&'static str>,
+    /// Which rule types use the key, and whether they require it.
+    pub used_by: UsedBy,
+    /// May `defaults:` set it?
+    pub in_defaults: bool,
+    /// Appended to "a rule needs a `key`" when a required key is missing.
+    pub missing_hint: &'static str,
+    /// One line of documentation (Markdown), the README's "meaning" column.
+    pub doc: &'static str,
+}
+
+/// Which rule types use a key.
+#[derive(Debug, Clone, Copy)]
+pub enum UsedBy {
+    /// Every rule type.
+    Every(Need),
+    /// Only these types; written on a rule of another type it is an error. (In `defaults:` it is
+    /// fine: defaults serve the rules that use them.)
+    Types(&'static [(&'static str, Need)]),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// The rule (or `defaults:`) must set it.
+    Required,
+    Optional,
+}
+
+/// How a key's value is written and parsed. The parsers live in `rules/parse.rs`.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    /// Any string.
+    Text,
+    /// `true` or `false`.
+    Bool,
+    /// An integer within `min..=max`.
+    Int { min: i64, max: i64 },
+    /// A number (integer or decimal) within `min..=max`.
+    Number { min: f64, max: f64 },
+    /// A duration: `30s`, `5m`, `1h30m`, `1.5h`, `{minutes: 5}`; `0` unless `nonzero`.
+    Duration { nonzero: bool },
+    /// One of these strings; errors read "unknown {what} `x` (expected a, b or c)".
+    Choice {
+        what: &'static str,
+        values: &'static [&'static str],
+    },
+    /// One selector: `$.json.path`, `$field` (space-delimited), `@logGroup` or `@logStream`.
+    Selector,
+    /// A selector or a list of them.
+    Selectors,
+    /// A string or a list of strings.
+    Strings,
+    /// One of [`TYPES`].
+    RuleType,
+    /// Anything else: `ty` is the docs' type column.
+    Custom {
+        ty: &'static str,
+        parse: fn(&mut Cx<'_>, &KeySpec, &Node<'_>) -> Option<Value>,
+    },
+}
+
+/// One rule type.
+#[derive(Debug, Clone, Copy)]
+pub struct TypeSpec {
+    /// The `type:` value.
+    pub name: &'static str,
+    /// One line of documentation.
+    pub doc: &'static str,
+    /// Builds the type's configuration from the rule's effective keys. Called only when every key
+    /// the type requires has a valid value; cross-key problems go to the [`Report`] (and `None`).
+    pub build: fn(&Values, &mut Report) -> Option<RuleKind>,
+}
+
+/// Base row: an optional key of every rule type, settable in `defaults:`.
+const KEY: KeySpec = KeySpec {
+    name: "",
+    kind: Kind::Text,
+    default: None,
+    used_by: UsedBy::Every(Need::Optional),
+    in_defaults: true,
+    missing_hint: "",
+    doc: "",
+};
+
+const FREQUENCY: &[(&str, Need)] = &[("frequency", Need::Required)];
+
+/// Every rule key, in the order the docs list them.
+pub static KEYS: &[KeySpec] = &[
+    KeySpec {
+        name: "name",
+        kind: Kind::Custom {
+            ty: "string",
+            parse: |cx, k, n| cx.rule_name(k, n),
+        },
+        used_by: UsedBy::Every(Need::Required),
+        in_defaults: false,
+        doc: "Unique rule name; appears as the alert's title, in the `rule` SNS attribute, metrics and state keys.",
+        ..KEY
+    },
+    KeySpec {
+        name: "description",
+        doc: "Free text carried in the alert.",
+        ..KEY
+    },
+    KeySpec {
+        name: "log_groups",
+        kind: Kind::Custom {
+            ty: "glob or list of globs (`*`, `?`)",
+            parse: |cx, k, n| cx.log_groups(k, n),
+        },
+        doc: "Which log groups the rule sees. Default: every log group delivered to log-filter.",
+        ..KEY
+    },
+    KeySpec {
+        name: "filter_pattern",
+        kind: Kind::Custom {
+            ty: "CloudWatch filter pattern",
+            parse: |cx, k, n| cx.filter_pattern(k, n),
+        },
+        used_by: UsedBy::Every(Need::Required),
+        missing_hint: " (use \"\" to match every event)",
+        doc: "Which events match: exactly the syntax of metric/subscription filters (below). `\"\"` matches everything.",
+        ..KEY
+    },
+    KeySpec {
+        name: "type",
+        kind: Kind::RuleType,
+        default: Some("any"),
+        doc: "What makes the rule alert (see the types below).",
+        ..KEY
+    },
+    KeySpec {
+        name: "num_events",
+        kind: Kind::Int {
+            min: 1,
+            max: MAX_NUM_EVENTS as i64,
+        },
+        used_by: UsedBy::Types(FREQUENCY),
+        doc: "Alert when at least this many matches fall within `timeframe`.",
+        ..KEY
+    },
+    KeySpec {
+        name: "timeframe",
+        kind: Kind::Duration { nonzero: true },
+        used_by: UsedBy::Types(FREQUENCY),
+        doc: "The window `num_events` must fall within. Windows use event timestamps, not arrival time, and hold across invocations (DynamoDB).",
+        ..KEY
+    },
+    KeySpec {
+        name: "query_key",
+        kind: Kind::Selectors,
+        doc: "`$.field` (JSON), `$name` / `$3` (space-delimited field), `@logGroup` or `@logStream`. Matches are grouped, counted and suppressed per value.",
+        ..KEY
+    },
+    KeySpec {
+        name: "realert",
+        kind: Kind::Duration { nonzero: false },
+        default: Some("1m"),
+        doc: "After an alert, further matches for the same rule+key are suppressed for this long; the next alert reports how many were suppressed. `0` disables.",
+        ..KEY
+    },
+    KeySpec {
+        name: "resolve_after",
+        kind: Kind::Duration { nonzero: false },
+        doc: "After this long without a match (event time), the rule+key's open incident ends with one `resolved` publication (carrying any last suppressed count); the next match opens a new incident. Default off (`0` is off).",
+        ..KEY
+    },
+    KeySpec {
+        name: "severity",
+        kind: Kind::Custom {
+            ty: "`critical` \\| `error` \\| `warning` \\| `info`",
+            parse: |cx, k, n| cx.severity(k, n),
+        },
+        default: Some("error"),
+        doc: "Alert colour and the `severity` SNS attribute.",
+        ..KEY
+    },
+    KeySpec {
+        name: "channel",
+        kind: Kind::Custom {
+            ty: "string",
+            parse: |cx, k, n| cx.channel(k, n),
+        },
+        default: Some("default"),
+        doc: "Routing key; the notifier maps it to a destination (unknown → `default`).",
+        ..KEY
+    },
+    KeySpec {
+        name: "mention",
+        kind: Kind::Custom {
+            ty: "`here` \\| `channel` \\| list of user/group ids",
+            parse: |cx, k, n| cx.mention(k, n),
+        },
+        doc: "Who the Slack message pings. Only from here — log text can never ping anyone.",
+        ..KEY
+    },
+    KeySpec {
+        name: "max_samples",
+        kind: Kind::Int {
+            min: 0,
+            max: MAX_MAX_SAMPLES as i64,
+        },
+        default: Some("5"),
+        doc: "Log events carried in the alert.",
+        ..KEY
+    },
+    KeySpec {
+        name: "alert_subject",
+        kind: Kind::Custom {
+            ty: "Jinja template",
+            parse: |cx, k, n| cx.template(k, n),
+        },
+        doc: "The alert's subject (see Templates below).",
+        ..KEY
+    },
+    KeySpec {
+        name: "alert_text",
+        kind: Kind::Custom {
+            ty: "Jinja template",
+            parse: |cx, k, n| cx.template(k, n),
+        },
+        doc: "The alert's text (see Templates below).",
+        ..KEY
+    },
+    KeySpec {
+        name: "metric",
+        kind: Kind::Custom {
+            ty: "`{name, value, unit, dimensions}`",
+            parse: |cx, k, n| cx.metric(k, n),
+        },
+        doc: "Emit a CloudWatch metric (embedded metric format) per match: `value` is a number or a reference (`$.latency`, `$bytes`), dimensions likewise (≤ 3).",
+        ..KEY
+    },
+    KeySpec {
+        name: "enabled",
+        kind: Kind::Bool,
+        default: Some("true"),
+        doc: "Keep a rule in the file without running it.",
+        ..KEY
+    },
+];
+
+/// Every rule type, in the order the docs list them.
+pub static TYPES: &[TypeSpec] = &[
+    TypeSpec {
+        name: "any",
+        doc: "Every match alerts (subject to `realert`).",
+        build: |_, _| Some(RuleKind::Any),
+    },
+    TypeSpec {
+        name: "frequency",
+        doc: "Alert when at least `num_events` matches fall within `timeframe` (event time), per query key.",
+        build: |v, _| {
+            Some(RuleKind::Frequency {
+                num_events: u64::try_from(v.int("num_events")?).ok()?,
+                timeframe: v.duration("timeframe")?,
+            })
+        },
+    },
+];
+
+/// The compiled rule from its effective keys (every key with a default has a value here).
+pub(super) fn rule_from(v: &Values, kind: RuleKind) -> Option<Rule> {
+    Some(Rule {
+        name: v.text("name")?.to_string(),
+        description: v.text("description").map(str::to_string),
+        log_groups: v.globs("log_groups").unwrap_or_default().to_vec(),
+        filter_pattern: v.pattern("filter_pattern")?.clone(),
+        kind,
+        query_key: v.selectors("query_key").unwrap_or_default().to_vec(),
+        realert: v.duration("realert")?,
+        resolve_after: v.duration("resolve_after").filter(|d| !d.is_zero()),
+        severity: v.severity("severity")?,
+        channel: v.text("channel")?.to_string(),
+        mention: v.mentions("mention").unwrap_or_default().to_vec(),
+        max_samples: usize::try_from(v.int("max_samples")?).ok()?,
+        alert_subject: v.text("alert_subject").map(str::to_string),
+        alert_text: v.text("alert_text").map(str::to_string),
+        metric: v.metric("metric").cloned(),
+        enabled: v.bool("enabled")?,
+    })
+}
+
+/// The row of `name`.
+pub fn key(name: &str) -> Option<&'static KeySpec> {
+    KEYS.iter().find(|k| k.name == name)
+}
+
+/// The row of rule type `name`.
+pub fn rule_type(name: &str) -> Option<&'static TypeSpec> {
+    TYPES.iter().find(|t| t.name == name)
+}
+
+impl KeySpec {
+    /// How rule type `ty` uses this key: `None` when it does not (the key is refused on its rules).
+    pub fn need(&self, ty: &str) -> Option<Need> {
+        match self.used_by {
+            UsedBy::Every(need) => Some(need),
+            UsedBy::Types(types) => types.iter().find(|(t, _)| *t == ty).map(|(_, n)| *n),
+        }
+    }
+
+    /// The docs' type column.
+    pub fn type_doc(&self) -> String {
+        match self.kind {
+            Kind::Text => "string".into(),
+            Kind::Bool => "`true` \\| `false`".into(),
+            Kind::Int { min, max } => format!("integer {min}–{max}"),
+            Kind::Number { min, max } => format!("number {min}–{max}"),
+            Kind::Duration { .. } => "duration".into(),
+            Kind::Choice { values, .. } => alternatives(values),
+            Kind::Selector => "selector".into(),
+            Kind::Selectors => "selector or list".into(),
+            Kind::Strings => "string or list".into(),
+            Kind::RuleType => alternatives(&TYPES.iter().map(|t| t.name).collect::<Vec<_>>()),
+            Kind::Custom { ty, .. } => ty.into(),
+        }
+    }
+
+    /// The docs' "rule types" column.
+    pub fn types_doc(&self) -> String {
+        match self.used_by {
+            UsedBy::Every(Need::Required) => "all, required".into(),
+            UsedBy::Every(Need::Optional) => "all".into(),
+            UsedBy::Types(types) => types
+                .iter()
+                .map(|(t, n)| match n {
+                    Need::Required => format!("`{t}` (required)"),
+                    Need::Optional => format!("`{t}`"),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
+fn alternatives(values: &[&str]) -> String {
+    values
+        .iter()
+        .map(|v| format!("`{v}`"))
+        .collect::<Vec<_>>()
+        .join(" \\| ")
+}
+
+/// The README's key table (Markdown), generated from [`KEYS`] and [`TYPES`].
+pub fn key_table_markdown() -> String {
+    let mut out = String::from(
+        "| key | type | default | rule types | in `defaults:` | meaning |\n|---|---|---|---|---|---|\n",
+    );
+    for k in KEYS {
+        let default = k
+            .default
+            .map_or_else(|| "—".to_string(), |d| format!("`{d}`"));
+        let in_defaults = if k.in_defaults { "yes" } else { "no" };
+        out.push_str(&format!(
+            "| `{}` | {} | {default} | {} | {in_defaults} | {} |\n",
+            k.name,
+            k.type_doc(),
+            k.types_doc(),
+            k.doc
+        ));
+    }
+    out.push_str("\n| type | alerts when |\n|---|---|\n");
+    for t in TYPES {
+        out.push_str(&format!("| `{}` | {} |\n", t.name, t.doc));
+    }
+    out
+}
