@@ -228,33 +228,6 @@ async fn a_commit_applies_every_write_or_none() {
 }
 
 #[tokio::test]
-async fn concurrent_commits_on_one_item_one_wins() {
-    let (_, store) = table("commit-race").await;
-    let ttl = now_secs() + 3600;
-    store.commit(&[put("k", 1, ttl, None)]).await.unwrap();
-    for round in 1..=5u64 {
-        let mine = |side: &str| {
-            [
-                put("k", round + 1, ttl, Some(round)),
-                put(&format!("{side}{round}"), 1, ttl, None),
-            ]
-        };
-        let (wa, wb) = (mine("a"), mine("b"));
-        let (a, b) = tokio::join!(store.commit(&wa), store.commit(&wb));
-        assert_eq!(
-            [a.is_ok(), b.is_ok()].iter().filter(|w| **w).count(),
-            1,
-            "round {round}: {a:?} {b:?}"
-        );
-        let loser_err = if a.is_ok() { &b } else { &a };
-        assert!(matches!(loser_err, Err(StateError::Conflict)), "{loser_err:?}");
-        // The loser's other item was not written either.
-        let loser = if a.is_ok() { "b" } else { "a" };
-        assert_eq!(store.get(&format!("{loser}{round}")).await.unwrap(), None);
-    }
-}
-
-#[tokio::test]
 async fn commit_limits_are_checked_before_any_request() {
     let (_, store) = table("commit-limits").await;
     let ttl = now_secs() + 3600;
