@@ -27,7 +27,9 @@ pub const TICK_DETAIL_TYPE: &str = "Scheduled Event";
 
 /// An EventBridge event that is not the tick.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("an EventBridge event that is not the scheduled tick (source {event_source:?}, detail-type {detail_type:?}); log-filter expects {TICK_SOURCE:?} / {TICK_DETAIL_TYPE:?}")]
+#[error(
+    "an EventBridge event that is not the scheduled tick (source {event_source:?}, detail-type {detail_type:?}); log-filter expects {TICK_SOURCE:?} / {TICK_DETAIL_TYPE:?}"
+)]
 pub struct NotATick {
     pub event_source: String,
     pub detail_type: String,
@@ -37,14 +39,16 @@ pub struct NotATick {
 pub fn eventbridge(event: &Value) -> Option<Result<(), NotATick>> {
     let source = event.get("source")?.as_str()?;
     let detail_type = event.get("detail-type")?.as_str()?;
-    Some(if source == TICK_SOURCE && detail_type == TICK_DETAIL_TYPE {
-        Ok(())
-    } else {
-        Err(NotATick {
-            event_source: source.to_string(),
-            detail_type: detail_type.to_string(),
-        })
-    })
+    Some(
+        if source == TICK_SOURCE && detail_type == TICK_DETAIL_TYPE {
+            Ok(())
+        } else {
+            Err(NotATick {
+                event_source: source.to_string(),
+                detail_type: detail_type.to_string(),
+            })
+        },
+    )
 }
 
 /// Recognise the event's shape, then decode each payload. (An EventBridge event that is not the
@@ -83,9 +87,16 @@ mod tests {
         let other = json!({"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {}});
         let err = eventbridge(&other).unwrap().unwrap_err();
         assert_eq!(err.event_source, "aws.ec2");
-        assert!(err.to_string().contains("EC2 Instance State-change Notification"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("EC2 Instance State-change Notification"),
+            "{err}"
+        );
         // Not EventBridge at all: the subscription decoders decide.
         assert_eq!(eventbridge(&json!({"awslogs": {"data": ""}})), None);
-        assert_eq!(eventbridge(&json!({"source": 1, "detail-type": "Scheduled Event"})), None);
+        assert_eq!(
+            eventbridge(&json!({"source": 1, "detail-type": "Scheduled Event"})),
+            None
+        );
     }
 }

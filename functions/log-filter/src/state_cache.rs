@@ -94,9 +94,9 @@ impl Cache {
     /// Apply a commit the store could not make if every condition holds against the cache (all or
     /// nothing), as the engine goes on after it: with the outboxes published directly.
     fn apply_failed_open(&mut self, writes: &[Write], now_secs: i64, limit: usize) -> bool {
-        let holds = writes.iter().all(|w| {
-            self.live(&w.key, now_secs).map(|e| e.record.version) == w.expected_version
-        });
+        let holds = writes
+            .iter()
+            .all(|w| self.live(&w.key, now_secs).map(|e| e.record.version) == w.expected_version);
         if holds {
             for w in writes {
                 match &w.op {
@@ -392,7 +392,11 @@ mod tests {
             assert_eq!(s.get("a").await.unwrap().unwrap().version, 2);
             assert_eq!(s.take_failures(), 0);
             s.inner().down.store(true, Ordering::Relaxed);
-            assert_eq!(s.get("a").await.unwrap().unwrap().body, "y", "the latest read");
+            assert_eq!(
+                s.get("a").await.unwrap().unwrap().body,
+                "y",
+                "the latest read"
+            );
             assert_eq!(s.get("never-seen").await.unwrap(), None);
             assert_eq!(
                 s.get_many(&["a".into(), "b".into()])
@@ -467,9 +471,13 @@ mod tests {
             ));
             assert_eq!(s.cached_keys(), 0);
             for i in 0..20 {
-                s.commit(&[Write::put(format!("k{i}"), rec(1, "0123456789".into()), None)])
-                    .await
-                    .unwrap();
+                s.commit(&[Write::put(
+                    format!("k{i}"),
+                    rec(1, "0123456789".into()),
+                    None,
+                )])
+                .await
+                .unwrap();
             }
             // 16 bytes each (key + quoted body): at most 6 fit in 100 bytes; the newest stay.
             assert_eq!(s.cached_keys(), 6);

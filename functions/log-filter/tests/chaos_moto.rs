@@ -266,7 +266,9 @@ impl AlertSink for ChaosSink {
         let mut results = Vec::with_capacity(publications.len());
         for p in publications {
             if armed && self.dice.roll(ODDS.publish_refused) {
-                self.counts.publishes_refused.fetch_add(1, Ordering::Relaxed);
+                self.counts
+                    .publishes_refused
+                    .fetch_add(1, Ordering::Relaxed);
                 results.push(Err("injected: SNS refused".to_string()));
                 continue;
             }
@@ -362,7 +364,9 @@ async fn container(
         shared.invocations.fetch_add(1, Ordering::Relaxed);
         let (event, now) = match &job {
             Job::Deliver { payload, latest_ts } => {
-                let now = shared.clock.fetch_add(dice.below(1_500) as i64, Ordering::SeqCst);
+                let now = shared
+                    .clock
+                    .fetch_add(dice.below(1_500) as i64, Ordering::SeqCst);
                 ((**payload).clone(), now.max(*latest_ts + 1))
             }
             Job::Tick => (tick_event(), shared.clock.load(Ordering::SeqCst)),
@@ -386,7 +390,12 @@ async fn container(
                     push(&shared, &dice, index, Job::Deliver { payload, latest_ts });
                 } else {
                     for (rule, (m, _)) in &inv.metrics.per_rule {
-                        *shared.matches.lock().unwrap().entry(rule.clone()).or_default() += m;
+                        *shared
+                            .matches
+                            .lock()
+                            .unwrap()
+                            .entry(rule.clone())
+                            .or_default() += m;
                     }
                     shared.handled.lock().unwrap().insert(index);
                     // At least once: CloudWatch Logs / Lambda may deliver it again, any time later.
@@ -396,7 +405,11 @@ async fn container(
                 }
             }
             (Some(inv), Job::Tick) => {
-                assert!(inv.response.is_ok(), "a tick never fails: {:?}", inv.response);
+                assert!(
+                    inv.response.is_ok(),
+                    "a tick never fails: {:?}",
+                    inv.response
+                );
             }
         }
         busy.fetch_sub(1, Ordering::SeqCst);
@@ -432,11 +445,16 @@ async fn notifier(
         let next_message = retry.pop_front().or_else(|| {
             let topic = topic.lock().unwrap();
             let i = next.load(Ordering::SeqCst);
-            (i < topic.len() && next.compare_exchange(i, i + 1, Ordering::SeqCst, Ordering::SeqCst).is_ok())
-                .then(|| topic[i].clone())
+            (i < topic.len()
+                && next
+                    .compare_exchange(i, i + 1, Ordering::SeqCst, Ordering::SeqCst)
+                    .is_ok())
+            .then(|| topic[i].clone())
         });
         let Some(p) = next_message else {
-            if done.load(Ordering::SeqCst) && next.load(Ordering::SeqCst) >= topic.lock().unwrap().len() {
+            if done.load(Ordering::SeqCst)
+                && next.load(Ordering::SeqCst) >= topic.lock().unwrap().len()
+            {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -510,14 +528,22 @@ async fn chaos_every_event_once_every_alert_once() {
             })
             .collect();
         for e in events.iter().filter(|e| e.error) {
-            *truth.entry(("errors".into(), Some(e.svc.into()))).or_default() += 1;
+            *truth
+                .entry(("errors".into(), Some(e.svc.into())))
+                .or_default() += 1;
             if e.svc == "a" {
                 *truth.entry(("loud-a".into(), None)).or_default() += 1;
             }
         }
         let latest_ts = events.iter().map(|e| e.ts).max().unwrap();
         let stream = format!("stream-{}", dice.below(3));
-        jobs.push((i, Job::Deliver { payload: Arc::new(payload(&stream, &events)), latest_ts }));
+        jobs.push((
+            i,
+            Job::Deliver {
+                payload: Arc::new(payload(&stream, &events)),
+                latest_ts,
+            },
+        ));
         if i % 4 == 3 {
             jobs.push((usize::MAX, Job::Tick));
         }
@@ -637,7 +663,10 @@ async fn chaos_every_event_once_every_alert_once() {
         *seen.entry(&p.alert.alert_id).or_default() += 1;
     }
     let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "alert_ids posted twice: {twice:?} ({context})");
+    assert!(
+        twice.is_empty(),
+        "alert_ids posted twice: {twice:?} ({context})"
+    );
     let published: HashSet<&str> = topic.iter().map(|p| p.alert.alert_id.as_str()).collect();
     assert_eq!(
         published,
@@ -648,7 +677,12 @@ async fn chaos_every_event_once_every_alert_once() {
     let mut bodies: HashMap<&str, &str> = HashMap::new();
     for p in &topic {
         let first = bodies.entry(&p.alert.alert_id).or_insert(&p.body);
-        assert_eq!(*first, p.body.as_str(), "alert {} changed between publications ({context})", p.alert.alert_id);
+        assert_eq!(
+            *first,
+            p.body.as_str(),
+            "alert {} changed between publications ({context})",
+            p.alert.alert_id
+        );
     }
     // Every distinct event accounted exactly once.
     let mut reported: BTreeMap<(String, Option<String>), u64> = BTreeMap::new();
@@ -659,7 +693,10 @@ async fn chaos_every_event_once_every_alert_once() {
                 .or_default() += p.alert.count + p.alert.suppressed;
         }
     }
-    assert_eq!(reported, truth, "count + suppressed per rule and key ({context})");
+    assert_eq!(
+        reported, truth,
+        "count + suppressed per rule and key ({context})"
+    );
     // Metrics never count an event twice (a crash after a commit loses that invocation's lines,
     // so they may count fewer).
     let matches = shared.matches.lock().unwrap().clone();
@@ -670,12 +707,22 @@ async fn chaos_every_event_once_every_alert_once() {
                 .filter(|((r, _), _)| r == "errors")
                 .map(|(_, n)| n)
                 .sum(),
-            r => truth.iter().filter(|((tr, _), _)| tr == r).map(|(_, n)| n).sum(),
+            r => truth
+                .iter()
+                .filter(|((tr, _), _)| tr == r)
+                .map(|(_, n)| n)
+                .sum(),
         };
-        assert!(*n <= distinct, "{rule}: Matches {n} > {distinct} distinct events ({context})");
+        assert!(
+            *n <= distinct,
+            "{rule}: Matches {n} > {distinct} distinct events ({context})"
+        );
     }
     // Something happened: the run exercised alerts, summaries and every kind of fault.
     assert!(chat.iter().any(|p| p.alert.kind == "summary"), "{context}");
     assert!(chat.iter().any(|p| p.alert.kind == "resolved"), "{context}");
-    assert!(chat.iter().any(|p| p.alert.rule.name == "bursts"), "{context}");
+    assert!(
+        chat.iter().any(|p| p.alert.rule.name == "bursts"),
+        "{context}"
+    );
 }

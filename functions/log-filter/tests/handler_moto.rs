@@ -544,10 +544,6 @@ fn tick_event() -> Value {
         "detail": {}})
 }
 
-fn alert_ids(got: &[(String, Vec<(String, String)>, AlertMessage)]) -> Vec<String> {
-    got.iter().map(|g| g.2.alert_id.clone()).collect()
-}
-
 #[tokio::test]
 async fn a_redelivery_after_1500_other_matches_is_not_counted_again() {
     let s = stack().await;
@@ -562,27 +558,47 @@ async fn a_redelivery_after_1500_other_matches_is_not_counted_again() {
         let events: Vec<(String, i64, &str)> = (0..100)
             .map(|i| (format!("e{p}-{i}"), t + 1 + p * 100 + i, "ERROR again"))
             .collect();
-        let refs: Vec<(&str, i64, &str)> = events.iter().map(|(a, b, c)| (a.as_str(), *b, *c)).collect();
-        let inv = h.process(&direct(&payload_json("/app/api", &refs)), t + 2_000).await;
+        let refs: Vec<(&str, i64, &str)> = events
+            .iter()
+            .map(|(a, b, c)| (a.as_str(), *b, *c))
+            .collect();
+        let inv = h
+            .process(&direct(&payload_json("/app/api", &refs)), t + 2_000)
+            .await;
         matches += inv.metrics.per_rule.get("errors").map_or(0, |m| m.0);
         assert!(inv.response.is_ok());
     }
-    assert_eq!(matches, 1_500, "each match counted once in the Matches metric");
+    assert_eq!(
+        matches, 1_500,
+        "each match counted once in the Matches metric"
+    );
     // The first payload again, from another container: recognised, nothing counted or published.
     let h2 = handler(&s, &s.topic_arn, &s.table);
     let inv = h2.process(&direct(&first), t + 3_000).await;
     let outcome = inv.outcome.unwrap();
     assert_eq!(outcome.duplicate_payloads, 1);
-    assert!(inv.metrics.per_rule.get("errors").is_none_or(|m| m.0 == 0), "{:?}", inv.metrics.per_rule);
+    assert!(
+        inv.metrics.per_rule.get("errors").is_none_or(|m| m.0 == 0),
+        "{:?}",
+        inv.metrics.per_rule
+    );
     let got = received(&s, 1).await;
     assert_eq!(got.len(), 1, "only the first alert so far");
     // When the window has closed, the tick's summary holds exactly the 1,500.
     let inv = h.process(&tick_event(), t + 5 * 60_000 + 5_000).await;
-    assert_eq!(inv.response.as_ref().unwrap()["published"], 1, "{:?}", inv.response);
+    assert_eq!(
+        inv.response.as_ref().unwrap()["published"],
+        1,
+        "{:?}",
+        inv.response
+    );
     let got = received(&s, 1).await;
     assert_eq!(got.len(), 1);
     let summary = &got[0].2;
-    assert_eq!((summary.kind.as_str(), summary.count, summary.suppressed), ("summary", 0, 1_500));
+    assert_eq!(
+        (summary.kind.as_str(), summary.count, summary.suppressed),
+        ("summary", 0, 1_500)
+    );
 }
 
 /// A sink that never answers: the function dies (times out) inside `publish`, after the commit.
@@ -599,7 +615,8 @@ async fn a_crash_after_the_commit_is_published_later_with_the_same_alert_id() {
     let t = wall_ms();
     let payload = direct(&payload_json("/app/web", &[("c1", t, "ERROR crash me")]));
     let dying = dying_handler(&s);
-    let crashed = tokio::time::timeout(Duration::from_millis(1_500), dying.process(&payload, t)).await;
+    let crashed =
+        tokio::time::timeout(Duration::from_millis(1_500), dying.process(&payload, t)).await;
     assert!(crashed.is_err(), "the invocation died inside publish");
     assert!(received(&s, 0).await.is_empty(), "nothing reached SNS");
     // The next tick (another container) publishes what the commit left pending…
@@ -634,8 +651,11 @@ async fn a_crash_after_the_commit_is_published_by_the_retry_once() {
     let s = stack().await;
     let t = wall_ms();
     let payload = direct(&payload_json("/app/db", &[("c2", t, "ERROR crash again")]));
-    let crashed =
-        tokio::time::timeout(Duration::from_millis(1_500), dying_handler(&s).process(&payload, t)).await;
+    let crashed = tokio::time::timeout(
+        Duration::from_millis(1_500),
+        dying_handler(&s).process(&payload, t),
+    )
+    .await;
     assert!(crashed.is_err());
     // Lambda retries the payload: a duplicate, whose key's pending alert is published now.
     let h = handler(&s, &s.topic_arn, &s.table);
@@ -666,7 +686,7 @@ async fn the_tick_reports_a_realert_window_after_silence() {
         assert!(h.process(&ev, t + m * 60_000).await.response.is_ok());
     }
     let got = received(&s, 1).await;
-    assert_eq!(alert_ids(&got).len(), 1);
+    assert_eq!(got.len(), 1);
     let alert = got[0].2.clone();
     assert_eq!((alert.count, alert.suppressed), (1, 0));
     // Ticks before the window closes publish nothing; an idle tick is cheap and silent.
@@ -688,7 +708,11 @@ async fn the_tick_reports_a_realert_window_after_silence() {
     assert_eq!(summary.incident_id, alert.incident_id);
     assert_ne!(summary.alert_id, alert.alert_id);
     assert_eq!(
-        summary.samples.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        summary
+            .samples
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect::<Vec<_>>(),
         ["m1", "m2", "m3"]
     );
     // Later ticks: nothing more (the summary was marked sent).
@@ -703,9 +727,16 @@ async fn with_dynamodb_down_alerts_go_out_and_the_cache_keeps_suppression() {
     let h = handler(&s, &s.topic_arn, &unique("no-such-table"));
     let t = wall_ms();
     let first = h
-        .process(&direct(&payload_json("/app/api", &[("d1", t, "ERROR no state")])), t)
+        .process(
+            &direct(&payload_json("/app/api", &[("d1", t, "ERROR no state")])),
+            t,
+        )
         .await;
-    assert_eq!(first.response.as_ref().unwrap()["alerts"], 1, "fail open: the alert goes out");
+    assert_eq!(
+        first.response.as_ref().unwrap()["alerts"],
+        1,
+        "fail open: the alert goes out"
+    );
     assert!(first.metrics.state_failures >= 1, "{:?}", first.metrics);
     assert_eq!(received(&s, 1).await.len(), 1);
     let lines = first.metrics.to_emf_lines("logalert", t);
@@ -716,17 +747,28 @@ async fn with_dynamodb_down_alerts_go_out_and_the_cache_keeps_suppression() {
     for i in 0..3 {
         let inv = h
             .process(
-                &direct(&payload_json("/app/api", &[(&format!("d2-{i}"), t + 10_000 + i, "ERROR still")])),
+                &direct(&payload_json(
+                    "/app/api",
+                    &[(&format!("d2-{i}"), t + 10_000 + i, "ERROR still")],
+                )),
                 t + 10_000 + i,
             )
             .await;
         assert!(inv.response.is_ok());
         assert!(inv.metrics.state_failures >= 1);
     }
-    assert!(received(&s, 0).await.is_empty(), "suppressed during the outage");
+    assert!(
+        received(&s, 0).await.is_empty(),
+        "suppressed during the outage"
+    );
     // This container's tick still reports the window when it closes (due times from the cache).
     let inv = h.process(&tick_event(), t + 5 * 60_000 + 1_000).await;
-    assert_eq!(inv.response.as_ref().unwrap()["published"], 1, "{:?}", inv.response);
+    assert_eq!(
+        inv.response.as_ref().unwrap()["published"],
+        1,
+        "{:?}",
+        inv.response
+    );
     let got = received(&s, 1).await;
     assert_eq!(
         (got[0].2.kind.as_str(), got[0].2.suppressed),
@@ -735,7 +777,13 @@ async fn with_dynamodb_down_alerts_go_out_and_the_cache_keeps_suppression() {
     // A fresh container knows nothing: its first match alerts (the cost of an outage).
     let cold = handler(&s, &s.topic_arn, &unique("no-such-table"));
     let inv = cold
-        .process(&direct(&payload_json("/app/api", &[("d3", t + 20_000, "ERROR cold")])), t + 20_000)
+        .process(
+            &direct(&payload_json(
+                "/app/api",
+                &[("d3", t + 20_000, "ERROR cold")],
+            )),
+            t + 20_000,
+        )
         .await;
     assert_eq!(inv.response.unwrap()["alerts"], 1);
 }
@@ -761,7 +809,10 @@ async fn ticks_and_other_eventbridge_events() {
         .await
         .unwrap_err()
         .to_string();
-    assert!(err.contains("\"aws.health\"") && err.contains("Scheduled Event"), "{err}");
+    assert!(
+        err.contains("\"aws.health\"") && err.contains("Scheduled Event"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -771,8 +822,13 @@ async fn kinesis_records_behind_an_unpublished_alert_are_retried_and_the_retry_r
     let missing_topic = "arn:aws:sns:us-east-1:123456789012:does-not-exist";
     let broken = handler(&s, missing_topic, &s.table);
     let ok = encode(&payload_json("/k/ok", &[("k-ok", t, "INFO fine")]));
-    let bad = encode(&payload_json("/k/err", &[("k-err", t, "ERROR behind a refused publish")]));
-    let inv = broken.process(&kinesis(&[("300", ok.clone()), ("301", bad.clone())]), t).await;
+    let bad = encode(&payload_json(
+        "/k/err",
+        &[("k-err", t, "ERROR behind a refused publish")],
+    ));
+    let inv = broken
+        .process(&kinesis(&[("300", ok.clone()), ("301", bad.clone())]), t)
+        .await;
     assert_eq!(
         inv.response.unwrap(),
         json!({"batchItemFailures": [{"itemIdentifier": "301"}]})

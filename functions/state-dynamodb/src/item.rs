@@ -38,11 +38,9 @@ pub type Item = HashMap<String, AttributeValue>;
 /// The due-index partition of `key`: FNV-1a of the key (written out here: two lines, and stable
 /// across Rust versions, unlike `std`'s hasher — though only the spread matters, never the value).
 pub fn due_shard(key: &str) -> String {
-    let h = key
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+    let h = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
     format!("{}", h % u64::from(DUE_SHARDS))
 }
 
@@ -50,7 +48,10 @@ pub fn due_shard(key: &str) -> String {
 pub fn to_item(key: &str, record: &StateRecord, due_at: Option<i64>) -> Item {
     let mut item = Item::new();
     item.insert(PK.into(), AttributeValue::S(key.to_string()));
-    item.insert(VERSION.into(), AttributeValue::N(record.version.to_string()));
+    item.insert(
+        VERSION.into(),
+        AttributeValue::N(record.version.to_string()),
+    );
     item.insert(
         EXPIRES_AT.into(),
         AttributeValue::N(record.expires_at.to_string()),

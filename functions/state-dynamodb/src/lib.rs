@@ -132,10 +132,7 @@ impl DynamoStateStore {
                 .unwrap_or_default();
             // Every key read costs at least one unit, found or not.
             let absent = requested - items.len() - pending.len();
-            let units: f64 = items
-                .iter()
-                .map(|i| item::read_units(billed_size(i)))
-                .sum();
+            let units: f64 = items.iter().map(|i| item::read_units(billed_size(i))).sum();
             self.meter.add(units + absent as f64, 0.0, 0.0);
             found.extend(items);
             if pending.is_empty() {
@@ -366,8 +363,11 @@ impl StateStore for DynamoStateStore {
                 .send()
                 .await
                 .map_err(|e| {
-                    conflict(e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()))
-                        .unwrap_or_else(|| unavailable("PutItem", e))
+                    conflict(
+                        e.as_service_error()
+                            .is_some_and(|e| e.is_conditional_check_failed_exception()),
+                    )
+                    .unwrap_or_else(|| unavailable("PutItem", e))
                 })?;
             self.meter.reported(out.consumed_capacity());
         } else {
@@ -391,8 +391,11 @@ impl StateStore for DynamoStateStore {
                 .send()
                 .await
                 .map_err(|e| {
-                    conflict(e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()))
-                        .unwrap_or_else(|| unavailable("UpdateItem", e))
+                    conflict(
+                        e.as_service_error()
+                            .is_some_and(|e| e.is_conditional_check_failed_exception()),
+                    )
+                    .unwrap_or_else(|| unavailable("UpdateItem", e))
                 })?;
             self.meter.reported(out.consumed_capacity());
         }

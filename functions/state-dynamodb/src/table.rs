@@ -37,7 +37,8 @@ pub async fn create(client: &Client, name: &str) -> Result<(), String> {
         )
         .build()
         .map_err(|e| e.to_string())?;
-    let show = |e: &dyn std::error::Error| format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(e));
+    let show =
+        |e: &dyn std::error::Error| format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(e));
     client
         .create_table()
         .table_name(name)

@@ -51,7 +51,13 @@ impl UsageMeter {
     }
 
     pub(crate) fn request(&self, operation: &'static str) {
-        *self.0.lock().unwrap().requests.entry(operation).or_default() += 1;
+        *self
+            .0
+            .lock()
+            .unwrap()
+            .requests
+            .entry(operation)
+            .or_default() += 1;
     }
 
     pub(crate) fn add(&self, read: f64, write: f64, index_write: f64) {

@@ -231,10 +231,14 @@ async fn a_commit_applies_every_write_or_none() {
 async fn commit_limits_are_checked_before_any_request() {
     let (_, store) = table("commit-limits").await;
     let ttl = now_secs() + 3600;
-    let hundred: Vec<Write> = (0..100).map(|i| put(&format!("k{i}"), 1, ttl, None)).collect();
+    let hundred: Vec<Write> = (0..100)
+        .map(|i| put(&format!("k{i}"), 1, ttl, None))
+        .collect();
     store.commit(&hundred).await.unwrap();
     assert_eq!(store.get("k99").await.unwrap().unwrap().version, 1);
-    let many: Vec<Write> = (0..101).map(|i| put(&format!("m{i}"), 1, ttl, None)).collect();
+    let many: Vec<Write> = (0..101)
+        .map(|i| put(&format!("m{i}"), 1, ttl, None))
+        .collect();
     let before = store.usage().total_requests();
     match store.commit(&many).await {
         Err(StateError::Unavailable(m)) => assert!(m.contains("101 items"), "{m}"),
@@ -247,7 +251,11 @@ async fn commit_limits_are_checked_before_any_request() {
         Err(StateError::Unavailable(m)) => assert!(m.contains("\"d\" twice"), "{m}"),
         other => panic!("{other:?}"),
     }
-    assert_eq!(store.usage().total_requests(), before, "no request was sent");
+    assert_eq!(
+        store.usage().total_requests(),
+        before,
+        "no request was sent"
+    );
     assert_eq!(store.get("m0").await.unwrap(), None);
     store.commit(&[]).await.unwrap();
 }
@@ -271,7 +279,11 @@ async fn the_due_index_holds_only_keys_with_due_work() {
     assert_eq!(keys(store.due(999, 10).await.unwrap()), []);
     assert_eq!(
         keys(store.due(9_000, 10).await.unwrap()),
-        [("early".into(), 1_000), ("mid".into(), 5_000), ("late".into(), 9_000)]
+        [
+            ("early".into(), 1_000),
+            ("mid".into(), 5_000),
+            ("late".into(), 9_000)
+        ]
     );
     assert_eq!(
         keys(store.due(9_000, 2).await.unwrap()),
@@ -304,11 +316,11 @@ async fn the_due_index_holds_only_keys_with_due_work() {
         [("mid".into(), 20_000), ("future".into(), 50_000)]
     );
     // A single put by version keeps the due entry; a create over an expired item drops it.
-    store
-        .put("mid", &rec(3, ttl, 3), Some(2))
-        .await
-        .unwrap();
-    assert_eq!(keys(store.due(20_000, 10).await.unwrap()), [("mid".into(), 20_000)]);
+    store.put("mid", &rec(3, ttl, 3), Some(2)).await.unwrap();
+    assert_eq!(
+        keys(store.due(20_000, 10).await.unwrap()),
+        [("mid".into(), 20_000)]
+    );
     // An expired item is not due, even before DynamoDB deletes it.
     store
         .commit(&[put("gone", 1, now_secs() - 5, None).due_at(Some(10))])
@@ -362,7 +374,11 @@ async fn get_many_answers_every_position() {
     assert_eq!(got.len(), keys.len());
     for (k, r) in keys.iter().zip(&got) {
         match k.strip_prefix('k') {
-            Some(n) => assert_eq!(r.as_ref().unwrap().version, n.parse::<u64>().unwrap() + 1, "{k}"),
+            Some(n) => assert_eq!(
+                r.as_ref().unwrap().version,
+                n.parse::<u64>().unwrap() + 1,
+                "{k}"
+            ),
             None => assert_eq!(r, &None, "{k}"),
         }
     }
@@ -399,7 +415,10 @@ async fn usage_counts_requests_and_estimates_units() {
     let ttl = now_secs() + 3600;
     store.take_usage();
     store
-        .commit(&[put("a", 1, ttl, None).due_at(Some(5)), put("b", 1, ttl, None)])
+        .commit(&[
+            put("a", 1, ttl, None).due_at(Some(5)),
+            put("b", 1, ttl, None),
+        ])
         .await
         .unwrap();
     store.get("a").await.unwrap();
@@ -407,12 +426,18 @@ async fn usage_counts_requests_and_estimates_units() {
     let u = store.take_usage();
     assert_eq!(u.requests["TransactWriteItems"], 1);
     assert_eq!(u.requests["GetItem"], 1);
-    assert_eq!(u.requests["Query"], u64::from(logalert_dynamodb::item::DUE_SHARDS));
+    assert_eq!(
+        u.requests["Query"],
+        u64::from(logalert_dynamodb::item::DUE_SHARDS)
+    );
     // Two small items written in a transaction: 2 units each; one on the index.
     assert_eq!(u.write_units, 4.0);
     assert_eq!(u.index_write_units, 1.0);
     // One consistent read (1) and four empty index pages (½ each).
-    assert_eq!(u.read_units, 1.0 + 0.5 * f64::from(logalert_dynamodb::item::DUE_SHARDS));
+    assert_eq!(
+        u.read_units,
+        1.0 + 0.5 * f64::from(logalert_dynamodb::item::DUE_SHARDS)
+    );
     assert_eq!(store.usage(), Default::default());
 }
 
@@ -435,12 +460,18 @@ mod throttled {
                     .with_initial_backoff(std::time::Duration::from_millis(1)),
             )
             .build();
-        DynamoStateStore::new(aws_sdk_dynamodb::Client::from_conf(config), "logalert-state")
+        DynamoStateStore::new(
+            aws_sdk_dynamodb::Client::from_conf(config),
+            "logalert-state",
+        )
     }
 
     fn answer(operation: &str, status: u16, body: serde_json::Value) -> Mock {
         Mock::given(method("POST"))
-            .and(header("x-amz-target", format!("DynamoDB_20120810.{operation}").as_str()))
+            .and(header(
+                "x-amz-target",
+                format!("DynamoDB_20120810.{operation}").as_str(),
+            ))
             .respond_with(
                 ResponseTemplate::new(status)
                     .insert_header("content-type", "application/x-amz-json-1.0")
@@ -456,7 +487,10 @@ mod throttled {
         let throttled = json!({"__type": format!("{PREFIX}ProvisionedThroughputExceededException"),
             "message": "The level of configured provisioned throughput for the table was exceeded."});
         for op in ["GetItem", "Query", "UpdateItem"] {
-            answer(op, 400, throttled.clone()).expect(2).mount(&server).await;
+            answer(op, 400, throttled.clone())
+                .expect(2)
+                .mount(&server)
+                .await;
         }
         let store = store_at(&server).await;
         let ttl = now_secs() + 60;
