@@ -52,31 +52,48 @@ fn d1_missing_property_fails_every_comparison_except_not_exists() {
 }
 
 #[test]
-fn d2_the_patterns_value_decides_number_or_string() {
-    // Number in the pattern: numeric, also against numeric strings.
+fn d2_how_each_json_value_compares_with_each_pattern_value() {
+    // (AWS: captures json-numeric, json-quoted-number, json-numeric-ne, json-string-ne,
+    // json-ordering, json-bare-boolean, json-star; these are our own cases of the same rules.)
+    // A number in the pattern against a JSON number: by exact value.
     assert!(is_match("{ $.a = 400 }", r#"{"a":400}"#));
-    assert!(is_match("{ $.a = 400 }", r#"{"a":"400"}"#));
     assert!(is_match("{ $.a = 400 }", r#"{"a":4e2}"#));
-    assert!(is_match("{ $.a > 100 }", r#"{"a":"250.5"}"#));
-    assert!(!is_match("{ $.a > 100 }", r#"{"a":"abc"}"#));
+    assert!(is_match("{ $.a = 1.50 }", r#"{"a":1.5}"#));
+    assert!(is_match("{ $.a < -1 }", r#"{"a":-1.5}"#));
+    // Against a JSON string: as text, with the pattern's own spelling; never ordered.
+    assert!(is_match("{ $.a = 400 }", r#"{"a":"400"}"#));
+    assert!(!is_match("{ $.a = 400 }", r#"{"a":"0400"}"#));
+    assert!(!is_match("{ $.a = 400 }", r#"{"a":"4e2"}"#));
+    assert!(!is_match("{ $.a = 4e2 }", r#"{"a":"400"}"#));
+    assert!(!is_match("{ $.a > 100 }", r#"{"a":"250.5"}"#));
+    assert!(!is_match("{ $.a <= 100 }", r#"{"a":"50"}"#));
     assert!(!is_match("{ $.a = 100 }", r#"{"a":"abc"}"#));
     assert!(is_match("{ $.a != 100 }", r#"{"a":"abc"}"#));
+    assert!(is_match("{ $.a != 100 }", r#"{"a":"100.0"}"#));
+    // Booleans and null take part in no comparison, `!=` included.
     assert!(!is_match("{ $.a = 1 }", r#"{"a":true}"#));
-    assert!(is_match("{ $.a != 1 }", r#"{"a":null}"#));
-    // String in the pattern: textual, also against numbers/booleans as written.
+    assert!(!is_match("{ $.a != 1 }", r#"{"a":null}"#));
+    assert!(!is_match("{ $.a != 1 }", r#"{"a":false}"#));
+    assert!(!is_match(r#"{ $.flag != "x" }"#, r#"{"flag":true}"#));
+    assert!(!is_match("{ $.flag = true }", r#"{"flag":true}"#));
+    assert!(is_match("{ $.flag = true }", r#"{"flag":"true"}"#));
+    assert!(!is_match("{ $.flag = %true% }", r#"{"flag":true}"#));
+    assert!(is_match("{ $.flag IS TRUE }", r#"{"flag":true}"#));
+    // A string in the pattern against a number: the number as AWS prints it (integers as
+    // written, other numbers as a Java double prints).
     assert!(is_match(r#"{ $.a = "400" }"#, r#"{"a":400}"#));
     assert!(is_match("{ $.a = 4* }", r#"{"a":404}"#));
-    assert!(!is_match(r#"{ $.a = "1.50" }"#, r#"{"a":1.5}"#));
-    assert!(is_match(r#"{ $.a = "1.50" }"#, r#"{"a":1.50}"#));
-    assert!(is_match("{ $.a = 1.50 }", r#"{"a":1.5}"#));
-    assert!(is_match("{ $.flag = true }", r#"{"flag":true}"#));
-    assert!(!is_match("{ $.flag = true }", r#"{"flag":false}"#));
+    assert!(is_match(r#"{ $.a = "1.5" }"#, r#"{"a":1.50}"#));
+    assert!(!is_match(r#"{ $.a = "1.50" }"#, r#"{"a":1.50}"#));
+    assert!(is_match(r#"{ $.a = "1000.0" }"#, r#"{"a":1e3}"#));
     assert!(is_match("{ $.a = %^4% }", r#"{"a":404}"#));
-    // null: only IS NULL, `= *` and `!=`.
-    assert!(is_match("{ $.a = * }", r#"{"a":null}"#));
+    assert!(is_match("{ $.a = %E-4$% }", r#"{"a":0.0001}"#));
+    // null: only IS NULL.
+    assert!(!is_match("{ $.a = * }", r#"{"a":null}"#));
     assert!(!is_match("{ $.a = null }", r#"{"a":null}"#));
-    assert!(is_match(r#"{ $.a != "x" }"#, r#"{"a":null}"#));
+    assert!(!is_match(r#"{ $.a != "x" }"#, r#"{"a":null}"#));
     assert!(!is_match("{ $.a = %.% }", r#"{"a":null}"#));
+    assert!(is_match("{ $.a IS NULL }", r#"{"a":null}"#));
     // Space-delimited fields are text; numbers compare numerically when the field is one.
     assert!(is_match("[a = 404, b]", "404.0 x"));
     assert!(is_match("[a = 404, b]", "404 x"));
@@ -124,7 +141,7 @@ fn d5_field_counts() {
     assert!(is_match("[log_level = IN*]", "INFO something happened"));
     assert_eq!(
         extracted("[a, b]", "x  y\tz "),
-        Some(pairs(&[("$a", "x"), ("$b", "y\tz")]))
+        Some(pairs(&[("$a", "x"), ("$b", "y\tz ")]))
     );
     assert_eq!(
         extracted("[a, ]", "x y z"),
@@ -168,18 +185,10 @@ fn d5_field_counts() {
         Some(pairs(&[("$a", "1"), ("$b", "2")]))
     );
     assert_eq!(extracted("[a, ..., b]", "1"), None);
-    // Several ellipses: runs between them take the leftmost place that fits.
-    assert_eq!(
-        extracted("[..., m = X, ..., last]", "a X b X c"),
-        Some(pairs(&[
-            ("$1", "a"),
-            ("$m", "X"),
-            ("$3", "b"),
-            ("$4", "X"),
-            ("$last", "c")
-        ]))
-    );
-    assert_eq!(extracted("[..., m = X, ..., last]", "a b c"), None);
+    // One `...` at most: AWS counts it as a field name, and a second one is a duplicate
+    // (capture space-double-ellipsis).
+    assert!(FilterPattern::parse("[..., m = X, ..., last]").is_err());
+    assert!(FilterPattern::parse("[..., ...]").is_err());
     // An unterminated quote or bracket is an ordinary character.
     assert_eq!(
         extracted("[a, b, c]", r#""x y [z"#),
@@ -215,7 +224,9 @@ fn d5_localstack_validated_shapes_parse_and_behave() {
 fn d6_wildcard_selectors_are_existential() {
     let msg = r#"{"tags":["x","y"],"o":{"a":1,"b":{"c":2}},"empty":[]}"#;
     assert!(is_match(r#"{ $.tags[*] = "y" }"#, msg));
-    assert!(is_match(r#"{ $.tags[*] != "x" }"#, msg));
+    // `!=` over a wildcard: no selected value equals (AWS: selector-array-ne).
+    assert!(!is_match(r#"{ $.tags[*] != "x" }"#, msg));
+    assert!(is_match(r#"{ $.tags[*] != "z" }"#, msg));
     assert!(!is_match(r#"{ $.tags[*] = "z" }"#, msg));
     assert!(is_match("{ $.o.* = 1 }", msg));
     assert!(

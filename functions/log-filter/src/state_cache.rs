@@ -11,8 +11,8 @@
 //!   and counts the failure. The cache therefore keeps each key's state with its outbox emptied
 //!   (those publications went out directly), and the next invocation in this container finds the
 //!   realert window and nothing pending: it suppresses instead of posting again;
-//! * `due` answers from the cache's due times, so this container's ticks still report closed
-//!   windows.
+//! * `due` answers from the cache's due times, so this container's ticks still find what is due
+//!   (the engine's tick publishes it once its commit can land).
 //!
 //! What an outage still costs: each container starts with an empty cache (its first match alerts),
 //! and what the cache learnt is not written back — when DynamoDB returns, decisions continue from

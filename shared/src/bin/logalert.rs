@@ -22,20 +22,23 @@ Examples:
   logalert test-pattern --filter-pattern 'ERROR -healthcheck' --log-event-messages 'ERROR db down'
   logalert validate rules.yaml
   logalert replay --rules rules.yaml examples/payloads/*
+  logalert import-elastalert /etc/elastalert/rules > rules.yaml
   logalert completions bash > ~/.local/share/bash-completion/completions/logalert
 
 `logalert help SUBCOMMAND` (or SUBCOMMAND --help) for each subcommand's inputs, output and examples.";
 
 const VALIDATE_HELP: &str = "\
-Loads the file exactly as log-filter does at cold start. Every error is printed, one per line:
-`logalert: FILE:LINE:COL: message`.
+Loads rules files exactly as log-filter does at cold start. Several files and directories (every *.yaml
+and *.yml below them) are checked as one rule set: rule names must be unique across them. Every error is
+printed as `logalert: FILE:LINE:COL: message`, followed by the source line with a caret under the column.
 
 Exit status:
-  0  the rules file is valid (a summary goes to stdout)
-  2  the file has errors, cannot be read, or a usage error
+  0  the rules are valid (a summary goes to stdout)
+  2  a file has errors or cannot be read, or a usage error
 
 Examples:
   logalert validate rules.yaml
+  logalert validate rules.d/ extra.yaml
   logalert validate examples/rules.yaml && sam build";
 
 const COMPLETIONS_HELP: &str = "\
@@ -67,6 +70,10 @@ enum Command {
     Replay(cli::replay::Args),
     /// Render an SNS message (logalert alert, CloudWatch alarm, or text) into the Slack payload.
     Render(cli::render::Args),
+    /// Convert ElastAlert / ElastAlert 2 rule files (and config.yaml) into a logalert rules file.
+    ImportElastalert(cli::import::ElastAlertArgs),
+    /// Convert CloudWatch metric filters (and their alarms) into a logalert rules file.
+    ImportMetricFilters(cli::import::MetricFiltersArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     #[command(after_help = COMPLETIONS_HELP)]
     Completions {
@@ -82,6 +89,8 @@ fn main() -> ExitCode {
         Command::Validate(args) => cli::validate::run(args),
         Command::Replay(args) => cli::replay::run(args),
         Command::Render(args) => cli::render::run(args),
+        Command::ImportElastalert(args) => cli::import::run_elastalert(args),
+        Command::ImportMetricFilters(args) => cli::import::run_metric_filters(args),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

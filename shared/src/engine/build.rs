@@ -9,6 +9,7 @@ use crate::alert::{
 };
 use crate::metrics::InvocationMetrics;
 use crate::pattern::Match;
+use crate::render::text::publication::redact_alert;
 use crate::rules::template::{self, TemplateVars};
 use crate::rules::{MetricSpec, Rule};
 
@@ -183,7 +184,7 @@ pub(crate) fn publication(config: &EngineConfig, rule: &Rule, d: Draft) -> Publi
             .unwrap_or_else(|| default_subject(rule, &d)),
     );
     let log_group = d.log_group;
-    let alert = AlertMessage {
+    let mut alert = AlertMessage {
         version: ALERT_VERSION,
         kind: d.kind.to_string(),
         rule: AlertRule {
@@ -214,6 +215,8 @@ pub(crate) fn publication(config: &EngineConfig, rule: &Rule, d: Draft) -> Publi
         incident_opened_at: d.incident_opened_at,
         incident_total: d.incident_total,
     };
+    // Every SNS subscriber gets redacted samples, text and subject (security, issue 11).
+    let subject = redact_alert(&config.redactor, &mut alert, &subject);
     // SNS rejects empty attribute values; every value here is non-empty by construction except a
     // log group name from a malformed payload.
     let non_empty = |v: &str| {

@@ -114,6 +114,8 @@ pub struct EngineConfig {
     /// Fills the templates' `links` variable ([`alert_links`] by default); `None` leaves
     /// `links.*` missing.
     pub links: Option<LinkBuilder>,
+    /// Redacts what is published (`REDACT_PATTERNS`; the defaults otherwise) — security stream.
+    pub redactor: crate::render::text::Redactor,
 }
 
 impl EngineConfig {
@@ -122,7 +124,18 @@ impl EngineConfig {
             region: region.into(),
             ignore_log_groups: Vec::new(),
             links: Some(alert_links),
+            redactor: crate::render::text::Redactor::default(),
         }
+    }
+
+    /// Extra redaction patterns from `REDACT_PATTERNS` (a JSON list of regexes; unset or blank:
+    /// the defaults) — the same variable and meaning as the notifier's.
+    pub fn with_redact_patterns(
+        mut self,
+        json: Option<&str>,
+    ) -> Result<EngineConfig, crate::render::text::redact::RedactPatternError> {
+        self.redactor = crate::render::text::Redactor::from_env_value(json)?;
+        Ok(self)
     }
 
     /// Parse `IGNORE_LOG_GROUPS` (comma-separated names or globs; blanks ignored).
@@ -786,18 +799,19 @@ enum UnitResult {
 fn plan_units(matched: &Matched) -> Vec<Unit> {
     let mut units = Vec::new();
     let mut cur = Unit::default();
-    for (gi, g) in matched.groups.iter().enumerate() {
+    let items = |u: &Unit, g: &Group| {
         let new_payloads = g
             .payloads
             .iter()
-            .filter(|p| !cur.payloads.contains(p))
+            .filter(|p| !u.payloads.contains(p))
             .count();
-        if cur.parts.len() + 1 + cur.payloads.len() + new_payloads > MAX_COMMIT_ITEMS
-            && !cur.parts.is_empty()
-        {
+        u.parts.len() + u.payloads.len() + 1 + new_payloads
+    };
+    for (gi, g) in matched.groups.iter().enumerate() {
+        if items(&cur, g) > MAX_COMMIT_ITEMS && !cur.parts.is_empty() {
             units.push(std::mem::take(&mut cur));
         }
-        if 1 + g.payloads.len() <= MAX_COMMIT_ITEMS - cur.parts.len() - cur.payloads.len() {
+        if items(&cur, g) <= MAX_COMMIT_ITEMS {
             for &p in &g.payloads {
                 if !cur.payloads.contains(&p) {
                     cur.payloads.push(p);

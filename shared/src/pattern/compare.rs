@@ -1,4 +1,8 @@
-//! Value tests shared by JSON and space-delimited patterns: wildcard strings, numbers, regexes.
+//! Value tests shared by JSON and space-delimited patterns: wildcard strings, numbers, regexes,
+//! and how each kind of value in a message compares with each kind of pattern value.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
 
 use memchr::memmem::Finder;
 use regex::Regex;
@@ -71,8 +75,8 @@ impl StrPattern {
 pub(crate) enum Test {
     /// `=` / `!=` a string (with wildcards).
     Str { negate: bool, pat: StrPattern },
-    /// Any operator with a number.
-    Num { op: CmpOp, n: f64 },
+    /// Any operator with a number: its exact value, and its spelling (compared with strings).
+    Num { op: CmpOp, n: Decimal, text: String },
     /// `=` / `!=` a `%regex%` (unanchored search).
     Regex { negate: bool, re: Regex },
 }
@@ -81,7 +85,12 @@ impl Test {
     pub(crate) fn new(op: CmpOp, value: &Value) -> Test {
         let negate = op == CmpOp::Ne;
         match value {
-            Value::Number { value, .. } => Test::Num { op, n: *value },
+            Value::Number { text, .. } => Test::Num {
+                op,
+                // The parser accepted `text` by the same grammar, so this never falls back.
+                n: Decimal::parse(text).unwrap_or_default(),
+                text: text.clone(),
+            },
             Value::Str { text, .. } => Test::Str {
                 negate,
                 pat: StrPattern::new(text),
@@ -93,39 +102,244 @@ impl Test {
         }
     }
 
-    /// Test a present textual value (a space-delimited field, or a JSON string/number/bool
-    /// as text). Numbers compare numerically when `text` is a number; a non-number is "not
-    /// equal" (`!=` holds) and fails every other numeric operator.
-    pub(crate) fn test_text(&self, text: &str) -> bool {
+    /// Test a space-delimited field. Every field is text; a number condition compares
+    /// numerically when the field is a number (`1.0` = `1`), and a field that is not one is
+    /// "not equal" (`!=` holds) and fails every other operator.
+    pub(crate) fn test_field(&self, text: &str) -> bool {
         match self {
             Test::Str { negate, pat } => pat.is_match(text) != *negate,
             Test::Regex { negate, re } => re.is_match(text) != *negate,
-            Test::Num { op, n } => compare_num(*op, parse_number(text), *n),
+            Test::Num { op, n, .. } => match number_in_text(text) {
+                Some(v) => compare(*op, &v, n),
+                None => *op == CmpOp::Ne,
+            },
+        }
+    }
+
+    /// Test a JSON string. A string is compared as text, with a number condition too: `= 1`
+    /// holds for `"1"` but not for `"01"` or `"1.0"`, `!= 1` holds for any other string; the
+    /// ordering operators never hold for strings.
+    pub(crate) fn test_json_str(&self, s: &str) -> bool {
+        match self {
+            Test::Str { negate, pat } => pat.is_match(s) != *negate,
+            Test::Regex { negate, re } => re.is_match(s) != *negate,
+            Test::Num { op, text, .. } => match op {
+                CmpOp::Eq => s == text,
+                CmpOp::Ne => s != text,
+                _ => false,
+            },
+        }
+    }
+
+    /// Test a JSON number, `raw` as written in the message. A number condition compares its
+    /// exact value ([`JsonNumber`]); a number out of range (`1e309`) fails every operator,
+    /// `!=` too. A string condition or a regex sees the number as AWS prints it
+    /// ([`JsonNumber::text`]: `1e3` is `1000.0`).
+    pub(crate) fn test_json_num(&self, raw: &str) -> bool {
+        let num = JsonNumber::new(raw);
+        match self {
+            Test::Num { op, n, .. } => num.value().is_some_and(|v| compare(*op, &v, n)),
+            Test::Str { negate, pat } => pat.is_match(&num.text()) != *negate,
+            Test::Regex { negate, re } => re.is_match(&num.text()) != *negate,
         }
     }
 }
 
-/// `text` as a number, if it is one by AWS's grammar.
-pub(crate) fn parse_number(text: &str) -> Option<f64> {
+/// `value op n`.
+pub(crate) fn compare(op: CmpOp, value: &Decimal, n: &Decimal) -> bool {
+    let ord = value.cmp(n);
+    match op {
+        CmpOp::Eq => ord == Ordering::Equal,
+        CmpOp::Ne => ord != Ordering::Equal,
+        CmpOp::Lt => ord == Ordering::Less,
+        CmpOp::Gt => ord == Ordering::Greater,
+        CmpOp::Le => ord != Ordering::Greater,
+        CmpOp::Ge => ord != Ordering::Less,
+    }
+}
+
+/// A space-delimited field as a number, if it is one by AWS's number grammar (a field out of
+/// `f64` range, like a JSON one, is not a number).
+pub(crate) fn number_in_text(text: &str) -> Option<Decimal> {
     if is_aws_number(text) {
-        text.parse().ok()
+        JsonNumber::new(text).value()
     } else {
         None
     }
 }
 
-/// `value op n`; a missing number only satisfies `!=`.
-pub(crate) fn compare_num(op: CmpOp, value: Option<f64>, n: f64) -> bool {
-    let Some(v) = value else {
-        return op == CmpOp::Ne;
-    };
-    match op {
-        CmpOp::Eq => v == n,
-        CmpOp::Ne => v != n,
-        CmpOp::Lt => v < n,
-        CmpOp::Gt => v > n,
-        CmpOp::Le => v <= n,
-        CmpOp::Ge => v >= n,
+/// A number from a message, read the way AWS reads it (Jackson-style): an integer (no `.`, no
+/// exponent) keeps its exact value, however long; anything else becomes an IEEE double first —
+/// `1e-999` is `0`, and `1e309`, beyond the double range, is not a number at all.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct JsonNumber<'a> {
+    raw: &'a str,
+}
+
+impl<'a> JsonNumber<'a> {
+    pub(crate) fn new(raw: &'a str) -> JsonNumber<'a> {
+        JsonNumber { raw }
+    }
+
+    fn is_integer(&self) -> bool {
+        !self.raw.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'))
+    }
+
+    fn double(&self) -> f64 {
+        self.raw.parse::<f64>().unwrap_or(f64::NAN)
+    }
+
+    /// The exact value compared with a pattern's number; `None` out of range.
+    pub(crate) fn value(&self) -> Option<Decimal> {
+        if self.is_integer() {
+            return Decimal::parse(self.raw);
+        }
+        let d = self.double();
+        // `{:e}` is the shortest text that reads back as the same double.
+        d.is_finite()
+            .then(|| Decimal::parse(&format!("{d:e}")))
+            .flatten()
+    }
+
+    /// The number as text, for string conditions and regexes: an integer as written (`-0` is
+    /// `0`), any other number as Java prints a double (`1.0`, `1000.0`, `1.0E-4`, `Infinity`).
+    pub(crate) fn text(&self) -> Cow<'a, str> {
+        if self.is_integer() {
+            let digits = self.raw.trim_start_matches(['-', '+']);
+            if digits.bytes().all(|b| b == b'0') {
+                return Cow::Borrowed("0");
+            }
+            return Cow::Borrowed(self.raw.strip_prefix('+').unwrap_or(self.raw));
+        }
+        Cow::Owned(java_double(self.double()))
+    }
+}
+
+/// Java's `Double.toString`: plain notation with at least one fraction digit for magnitudes in
+/// [10⁻³, 10⁷), otherwise `d.dddE±n`; shortest round-trip digits.
+pub(crate) fn java_double(d: f64) -> String {
+    if d.is_nan() {
+        return "NaN".to_string();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 { "Infinity" } else { "-Infinity" }.to_string();
+    }
+    let sign = if d.is_sign_negative() { "-" } else { "" };
+    if d == 0.0 {
+        return format!("{sign}0.0");
+    }
+    let sci = format!("{:e}", d.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    if (-3..7).contains(&exp) {
+        if exp < 0 {
+            let zeros = "0".repeat((-exp - 1) as usize);
+            format!("{sign}0.{zeros}{digits}")
+        } else {
+            let int_len = exp as usize + 1;
+            let padded = format!("{digits:0<int_len$}");
+            let (int, frac) = padded.split_at(int_len);
+            let frac = if frac.is_empty() { "0" } else { frac };
+            format!("{sign}{int}.{frac}")
+        }
+    } else {
+        let (first, rest) = digits.split_at(1);
+        let rest = if rest.is_empty() { "0" } else { rest };
+        format!("{sign}{first}.{rest}E{exp}")
+    }
+}
+
+/// An exact decimal number: `0.d₁d₂… × 10^exp` with no leading or trailing zero digits (zero
+/// has no digits). Compared exactly, so `9007199254740993` ≠ `9007199254740992` and the
+/// pattern's `1e309` is a number (just larger than any double).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Decimal {
+    negative: bool,
+    digits: Vec<u8>,
+    exp: i64,
+}
+
+/// Exponents are clamped here: far beyond any double, and no overflow in the arithmetic.
+const MAX_EXP: i64 = 1 << 40;
+
+impl Decimal {
+    /// Parse AWS's number grammar (`-1.5`, `+1000`, `.5`, `1e+3`); `None` for anything else.
+    pub(crate) fn parse(text: &str) -> Option<Decimal> {
+        if !is_aws_number(text) {
+            return None;
+        }
+        let (negative, rest) = match text.as_bytes().first() {
+            Some(b'-') => (true, &text[1..]),
+            Some(b'+') => (false, &text[1..]),
+            _ => (false, text),
+        };
+        let (mantissa, exp_text) = match rest.find(['e', 'E']) {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, "0"),
+        };
+        let exp_neg = exp_text.starts_with('-');
+        let exp_digits = exp_text.trim_start_matches(['+', '-']);
+        let mut e: i64 = 0;
+        for b in exp_digits.bytes() {
+            e = (e * 10 + i64::from(b - b'0')).min(MAX_EXP);
+        }
+        if exp_neg {
+            e = -e;
+        }
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let mut digits: Vec<u8> = int.bytes().chain(frac.bytes()).collect();
+        let mut exp = e + int.len() as i64;
+        let leading = digits.iter().take_while(|&&d| d == b'0').count();
+        digits.drain(..leading);
+        exp -= leading as i64;
+        while digits.last() == Some(&b'0') {
+            digits.pop();
+        }
+        if digits.is_empty() {
+            return Some(Decimal::default());
+        }
+        Some(Decimal {
+            negative,
+            digits,
+            exp,
+        })
+    }
+
+    fn is_zero(&self) -> bool {
+        self.digits.is_empty()
+    }
+
+    fn cmp_magnitude(&self, other: &Decimal) -> Ordering {
+        match (self.is_zero(), other.is_zero()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Less,
+            (false, true) => Ordering::Greater,
+            // Both normalised: a larger exponent is a larger number; then digit by digit (no
+            // trailing zeros, so a longer run of equal digits is the larger one).
+            (false, false) => self
+                .exp
+                .cmp(&other.exp)
+                .then_with(|| self.digits.cmp(&other.digits)),
+        }
+    }
+}
+
+impl Ord for Decimal {
+    fn cmp(&self, other: &Decimal) -> Ordering {
+        let neg = |d: &Decimal| d.negative && !d.is_zero();
+        match (neg(self), neg(other)) {
+            (false, true) => Ordering::Greater,
+            (true, false) => Ordering::Less,
+            (false, false) => self.cmp_magnitude(other),
+            (true, true) => other.cmp_magnitude(self),
+        }
+    }
+}
+
+impl PartialOrd for Decimal {
+    fn partial_cmp(&self, other: &Decimal) -> Option<Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -143,5 +357,69 @@ mod tests {
         assert!(StrPattern::new("*").is_match(""));
         assert!(StrPattern::new("**").is_match("x"));
         assert!(!StrPattern::new("abc").is_match("abcd"));
+    }
+
+    fn dec(s: &str) -> Decimal {
+        Decimal::parse(s).unwrap()
+    }
+
+    #[test]
+    fn decimals_compare_exactly() {
+        assert_eq!(dec("1"), dec("1.0"));
+        assert_eq!(dec("1e3"), dec("1000"));
+        assert_eq!(dec("+1"), dec("1"));
+        assert_eq!(dec("-0"), dec("0"));
+        assert_eq!(dec("0.000"), dec("0e5"));
+        assert_eq!(dec(".5"), dec("5e-1"));
+        assert!(dec("9007199254740993") > dec("9007199254740992"));
+        assert!(dec("1e309") > dec("1e308"));
+        assert!(dec("-2") < dec("-1"));
+        assert!(dec("-1") < dec("0"));
+        assert!(dec("0.12") < dec("0.123"));
+        assert!(dec("1e-999") > dec("0"));
+        assert!(dec("-1e-999") < dec("0"));
+        assert!(dec("99") < dec("100"));
+        assert!(dec("1e99999999999999999999") > dec("1e308"));
+        assert!(Decimal::parse("1e").is_none());
+        assert!(Decimal::parse("0x10").is_none());
+    }
+
+    #[test]
+    fn json_numbers_read_like_jackson() {
+        let v = |raw: &str| JsonNumber::new(raw).value();
+        assert_eq!(v("1.0"), Some(dec("1")));
+        assert_eq!(v("1e3"), Some(dec("1000")));
+        assert_eq!(v("1e-999"), Some(dec("0")));
+        assert_eq!(v("-0.0"), Some(dec("0")));
+        assert_eq!(v("1e309"), None);
+        assert_eq!(v("-1e309"), None);
+        assert_eq!(v("0.1"), Some(dec("0.1")));
+        // Integers stay exact, doubles do not.
+        assert_eq!(v("9007199254740993"), Some(dec("9007199254740993")));
+        assert_eq!(v("9007199254740993.0"), Some(dec("9007199254740992")));
+        assert_eq!(
+            v("123456789012345678901234567890"),
+            Some(dec("123456789012345678901234567890"))
+        );
+    }
+
+    #[test]
+    fn json_numbers_print_like_java() {
+        let t = |raw: &str| JsonNumber::new(raw).text().into_owned();
+        assert_eq!(t("1"), "1");
+        assert_eq!(t("-0"), "0");
+        assert_eq!(t("1.0"), "1.0");
+        assert_eq!(t("1.50"), "1.5");
+        assert_eq!(t("1e3"), "1000.0");
+        assert_eq!(t("1e7"), "1.0E7");
+        assert_eq!(t("12345678.9"), "1.23456789E7");
+        assert_eq!(t("0.001"), "0.001");
+        assert_eq!(t("0.0001"), "1.0E-4");
+        assert_eq!(t("-2.5e-5"), "-2.5E-5");
+        assert_eq!(t("1e-999"), "0.0");
+        assert_eq!(t("-0.0"), "-0.0");
+        assert_eq!(t("1e309"), "Infinity");
+        assert_eq!(t("-1e309"), "-Infinity");
+        assert_eq!(t("9007199254740993"), "9007199254740993");
     }
 }

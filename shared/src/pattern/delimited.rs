@@ -6,10 +6,9 @@
 //!   whitespace is ignored);
 //! * a field that starts with `"` runs to the next unescaped `"`, one that starts with `[` runs
 //!   to the next `]`; both may contain spaces, and the value has the enclosing quotes/brackets
-//!   removed. Characters right after the closing `"`/`]` (up to whitespace) stay part of the
-//!   field and its value. Without a closing character the field is an ordinary word.
-
-use std::borrow::Cow;
+//!   removed. The closing `"`/`]` ends the field: what follows it starts the next field even
+//!   without a space (`"b"c` is `b`, `c`). Without a closing character the field is an
+//!   ordinary word (`"unclosed` is itself).
 
 use super::Extracted;
 use super::ast::{Field, FieldExpr};
@@ -18,8 +17,9 @@ use super::compare::Test;
 #[derive(Debug, Clone)]
 pub(crate) struct DelimitedMatcher {
     fields: Vec<CField>,
-    /// Index ranges into `fields` of the runs between ellipses (`None` when no `...`).
-    segments: Option<Vec<(usize, usize)>>,
+    /// With a `...` (the parser allows one): the index ranges into `fields` of the fields
+    /// before it and after it.
+    around_ellipsis: Option<((usize, usize), (usize, usize))>,
 }
 
 #[derive(Debug, Clone)]
@@ -52,7 +52,7 @@ impl CExpr {
         match self {
             CExpr::Or(v) => v.iter().any(|e| e.eval(value)),
             CExpr::And(v) => v.iter().all(|e| e.eval(value)),
-            CExpr::Leaf(t) => t.test_text(value),
+            CExpr::Leaf(t) => t.test_field(value),
         }
     }
 }
@@ -62,21 +62,13 @@ impl CExpr {
 struct Token {
     /// Whole field, quotes/brackets included.
     start: usize,
-    end: usize,
     /// Inside of the quotes/brackets (the whole field when not grouped).
     inner: (usize, usize),
-    /// Characters after the closing quote/bracket (empty when none).
-    trail: (usize, usize),
 }
 
 impl Token {
-    fn value<'a>(&self, msg: &'a str) -> Cow<'a, str> {
-        let inner = &msg[self.inner.0..self.inner.1];
-        if self.trail.0 == self.trail.1 {
-            Cow::Borrowed(inner)
-        } else {
-            Cow::Owned(format!("{inner}{}", &msg[self.trail.0..self.trail.1]))
-        }
+    fn value<'a>(&self, msg: &'a str) -> &'a str {
+        &msg[self.inner.0..self.inner.1]
     }
 }
 
@@ -109,26 +101,27 @@ fn tokenize(msg: &str) -> Vec<Token> {
             b'[' => memchr::memchr(b']', &b[i + 1..]).map(|p| i + 1 + p),
             _ => None,
         };
-        let (inner, after) = match close {
-            Some(c) => ((start + 1, c), c + 1),
-            None => ((start, start), start),
-        };
-        let mut j = after;
-        while j < b.len() && !is_sep(b[j]) {
-            j += 1;
+        match close {
+            // The closing quote/bracket ends the field: `"b"c` is the fields `b` and `c`.
+            Some(c) => {
+                toks.push(Token {
+                    start,
+                    inner: (start + 1, c),
+                });
+                i = c + 1;
+            }
+            None => {
+                let mut j = start;
+                while j < b.len() && !is_sep(b[j]) {
+                    j += 1;
+                }
+                toks.push(Token {
+                    start,
+                    inner: (start, j),
+                });
+                i = j;
+            }
         }
-        let (inner, trail) = if close.is_some() {
-            (inner, (after, j))
-        } else {
-            ((start, j), (j, j))
-        };
-        toks.push(Token {
-            start,
-            end: j,
-            inner,
-            trail,
-        });
-        i = j;
     }
     toks
 }
@@ -155,21 +148,14 @@ impl DelimitedMatcher {
         } else {
             fields
         };
-        let segments = if fields.iter().any(|f| matches!(f, CField::Ellipsis)) {
-            let mut segs = Vec::new();
-            let mut start = 0;
-            for (i, f) in fields.iter().enumerate() {
-                if matches!(f, CField::Ellipsis) {
-                    segs.push((start, i));
-                    start = i + 1;
-                }
-            }
-            segs.push((start, fields.len()));
-            Some(segs)
-        } else {
-            None
-        };
-        DelimitedMatcher { fields, segments }
+        let around_ellipsis = fields
+            .iter()
+            .position(|f| matches!(f, CField::Ellipsis))
+            .map(|e| ((0, e), (e + 1, fields.len())));
+        DelimitedMatcher {
+            fields,
+            around_ellipsis,
+        }
     }
 
     fn field_ok(&self, field: usize, value: &str) -> bool {
@@ -184,7 +170,7 @@ impl DelimitedMatcher {
     fn run_ok(&self, fields: (usize, usize), toks: &[Token], msg: &str, at: usize) -> bool {
         (fields.0..fields.1)
             .enumerate()
-            .all(|(k, f)| self.field_ok(f, &toks[at + k].value(msg)))
+            .all(|(k, f)| self.field_ok(f, toks[at + k].value(msg)))
     }
 
     /// Match `msg`; with `extract`, also report the values (`$name`, or `$N` by position).
@@ -193,24 +179,26 @@ impl DelimitedMatcher {
         let n = toks.len();
         // For each token: the pattern field it was assigned to (None: covered by `...`).
         let mut assigned: Vec<Option<usize>> = if extract { vec![None; n] } else { Vec::new() };
-        match &self.segments {
+        match self.around_ellipsis {
             None => {
-                // No `...`: one token per field, and the last field takes the rest of the line.
+                // No `...`: one token per field, and the last field takes the rest of the line:
+                // its one token (quotes/brackets removed) when only one is left, otherwise the
+                // rest of the message exactly as written (quotes, brackets, trailing spaces).
                 let k = self.fields.len();
                 if n < k {
                     return None;
                 }
                 for (f, tok) in toks.iter().enumerate().take(k - 1) {
-                    if !self.field_ok(f, &tok.value(msg)) {
+                    if !self.field_ok(f, tok.value(msg)) {
                         return None;
                     }
                 }
                 let last = if n == k {
                     toks[k - 1].value(msg)
                 } else {
-                    Cow::Borrowed(&msg[toks[k - 1].start..toks[n - 1].end])
+                    &msg[toks[k - 1].start..]
                 };
-                if !self.field_ok(k - 1, &last) {
+                if !self.field_ok(k - 1, last) {
                     return None;
                 }
                 if !extract {
@@ -219,20 +207,17 @@ impl DelimitedMatcher {
                 let mut out: Extracted = toks[..k - 1]
                     .iter()
                     .enumerate()
-                    .map(|(f, tok)| (self.key(Some(f), f), tok.value(msg).into_owned()))
+                    .map(|(f, tok)| (self.key(Some(f), f), tok.value(msg).to_string()))
                     .collect();
-                out.push((self.key(Some(k - 1), k - 1), last.into_owned()));
+                out.push((self.key(Some(k - 1), k - 1), last.to_string()));
                 return Some(out);
             }
-            Some(segs) => {
-                let need: usize = segs.iter().map(|(a, b)| b - a).sum();
-                if n < need {
-                    return None;
-                }
-                let prefix = segs[0];
-                let suffix = segs[segs.len() - 1];
+            Some((prefix, suffix)) => {
                 let plen = prefix.1 - prefix.0;
                 let slen = suffix.1 - suffix.0;
+                if n < plen + slen {
+                    return None;
+                }
                 if !self.run_ok(prefix, &toks, msg, 0) || !self.run_ok(suffix, &toks, msg, n - slen)
                 {
                     return None;
@@ -246,16 +231,6 @@ impl DelimitedMatcher {
                 };
                 place(prefix, 0);
                 place(suffix, n - slen);
-                // Middle runs: leftmost placement (enough for existence, as in glob matching).
-                let mut lo = plen;
-                let hi = n - slen;
-                for &seg in &segs[1..segs.len() - 1] {
-                    let len = seg.1 - seg.0;
-                    let found =
-                        (lo..=hi.checked_sub(len)?).find(|&at| self.run_ok(seg, &toks, msg, at))?;
-                    place(seg, found);
-                    lo = found + len;
-                }
             }
         }
         if !extract {
@@ -264,7 +239,7 @@ impl DelimitedMatcher {
         Some(
             toks.iter()
                 .enumerate()
-                .map(|(i, t)| (self.key(assigned[i], i), t.value(msg).into_owned()))
+                .map(|(i, t)| (self.key(assigned[i], i), t.value(msg).to_string()))
                 .collect(),
         )
     }
@@ -286,7 +261,7 @@ mod tests {
     fn values(msg: &str) -> Vec<String> {
         tokenize(msg)
             .iter()
-            .map(|t| t.value(msg).into_owned())
+            .map(|t| t.value(msg).to_string())
             .collect()
     }
 
@@ -306,7 +281,9 @@ mod tests {
         );
         assert_eq!(values("  a \t b  "), ["a", "b"]);
         assert_eq!(values(r#""unterminated x"#), ["\"unterminated", "x"]);
-        assert_eq!(values(r#""a b",c d"#), ["a b,c", "d"]);
+        assert_eq!(values(r#""a b",c d"#), ["a b", ",c", "d"]);
+        assert_eq!(values(r#"a "b"c d"#), ["a", "b", "c", "d"]);
+        assert_eq!(values("[x]y [z"), ["x", "y", "[z"]);
         assert_eq!(values(r#""say \"hi\"" x"#), [r#"say \"hi\""#, "x"]);
         assert_eq!(values("[a [b] c]"), ["a [b", "c]"]);
         assert!(values("").is_empty());

@@ -20,7 +20,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde_json::value::RawValue;
 
 use super::ast::{CmpOp, JsonCond, JsonExpr, JsonTest, Segment, Selector, Value};
-use super::compare::{StrPattern, Test, compare_num, parse_number};
+use super::compare::{StrPattern, Test};
 
 /// A compiled JSON pattern (or a lone selector, for value references).
 #[derive(Debug, Clone)]
@@ -28,6 +28,9 @@ pub(crate) struct JsonMatcher {
     expr: CExpr,
     nodes: Vec<Node>,
     prefilter: Option<Prefilter>,
+    /// Per slot: does its selector end with a wildcard (`$.a[*]`, `$.a.*`)? Then an array it
+    /// reaches is one of the selected values, not a list of them.
+    ends_wild: Vec<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +45,9 @@ struct Node {
     children: Vec<(Key, usize)>,
     /// Slots whose selector ends here.
     terminals: Vec<usize>,
+    /// Slots whose wildcard step leaves from here: reaching this node means their container
+    /// exists (for `!=` over a wildcard).
+    containers: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -58,11 +64,26 @@ enum CExpr {
 
 #[derive(Debug, Clone)]
 enum JTest {
+    /// Some selected value satisfies the comparison.
     Cmp(Test),
+    /// `!=` over a wildcard selector: the container exists and no selected value satisfies
+    /// this (the `=` form of the comparison).
+    NoneOf(Test),
     IsNull,
     IsTrue,
     IsFalse,
     NotExists,
+}
+
+/// What the walk records for a slot.
+#[derive(Debug, Clone, PartialEq)]
+enum Sel<'a> {
+    /// The value the selector points at (one per wildcard match).
+    Value(Found<'a>),
+    /// An element of an array the selector points at (for `IS NULL`/`IS TRUE`/`IS FALSE`).
+    Element(Found<'a>),
+    /// The wildcard's container exists.
+    Reached,
 }
 
 /// A selected value. Strings without escapes and numbers are borrowed from the message.
@@ -75,19 +96,6 @@ pub(crate) enum Found<'a> {
     Null,
     /// An array or an object: never matches any condition.
     Composite,
-}
-
-impl Found<'_> {
-    /// The value as text, for string comparisons and regexes (`None` for null/composites).
-    fn text(&self) -> Option<&str> {
-        match self {
-            Found::Str(s) => Some(s),
-            Found::Num(n) => Some(n),
-            Found::Bool(true) => Some("true"),
-            Found::Bool(false) => Some("false"),
-            Found::Null | Found::Composite => None,
-        }
-    }
 }
 
 fn keys_of(selector: &Selector) -> Vec<Key> {
@@ -108,6 +116,7 @@ impl JsonMatcher {
             expr: CExpr::True,
             nodes: vec![Node::default()],
             prefilter: Prefilter::new(expr),
+            ends_wild: Vec::new(),
         };
         let mut slots: Vec<Vec<Key>> = Vec::new();
         m.expr = m.compile(expr, &mut slots);
@@ -120,6 +129,7 @@ impl JsonMatcher {
             expr: CExpr::True,
             nodes: vec![Node::default()],
             prefilter: None,
+            ends_wild: Vec::new(),
         };
         m.slot(selector, &mut Vec::new());
         m
@@ -131,7 +141,12 @@ impl JsonMatcher {
             JsonExpr::And(v) => CExpr::And(v.iter().map(|e| self.compile(e, slots)).collect()),
             JsonExpr::Cond(c) => {
                 let slot = self.slot(&c.selector, slots);
+                let wild = c.selector.wildcards() > 0;
                 let test = match &c.test {
+                    JsonTest::Compare {
+                        op: CmpOp::Ne,
+                        value,
+                    } if wild => JTest::NoneOf(Test::new(CmpOp::Eq, value)),
                     JsonTest::Compare { op, value } => JTest::Cmp(Test::new(*op, value)),
                     JsonTest::IsNull => JTest::IsNull,
                     JsonTest::IsTrue => JTest::IsTrue,
@@ -152,6 +167,9 @@ impl JsonMatcher {
         let slot = slots.len();
         let mut node = 0;
         for key in &keys {
+            if *key == Key::Wild {
+                self.nodes[node].containers.push(slot);
+            }
             let next = self.nodes[node]
                 .children
                 .iter()
@@ -168,6 +186,7 @@ impl JsonMatcher {
             };
         }
         self.nodes[node].terminals.push(slot);
+        self.ends_wild.push(keys.last() == Some(&Key::Wild));
         slots.push(keys);
         slot
     }
@@ -192,18 +211,19 @@ impl JsonMatcher {
             return None;
         }
         found.into_iter().find_map(|(_, f)| match f {
-            Found::Str(s) => Some(s.into_owned()),
-            Found::Num(n) => Some(n.to_string()),
-            Found::Bool(b) => Some(b.to_string()),
-            Found::Null | Found::Composite => None,
+            Sel::Value(Found::Str(s)) => Some(s.into_owned()),
+            Sel::Value(Found::Num(n)) => Some(n.to_string()),
+            Sel::Value(Found::Bool(b)) => Some(b.to_string()),
+            _ => None,
         })
     }
 
     /// Walk `msg`, collecting `(slot, value)` for every selected value. False when `msg` is
     /// not exactly one JSON object.
-    fn walk<'a>(&self, msg: &'a str, found: &mut Vec<(usize, Found<'a>)>) -> bool {
+    fn walk<'a>(&self, msg: &'a str, found: &mut Vec<(usize, Sel<'a>)>) -> bool {
         let mut de = serde_json::Deserializer::from_str(msg);
         let mut ctx = Ctx { m: self, found };
+        ctx.reach(&NodeSet::one(0));
         let visitor = NodeVisitor {
             ctx: &mut ctx,
             set: NodeSet::one(0),
@@ -230,8 +250,10 @@ impl JsonMatcher {
 /// that JSON cannot carry verbatim (`"`, `\`, control characters) is never used.
 ///
 /// What is derived (see [`required`]):
-/// * `$.sel = "text"` (also `"text*"`, `"*text"`, `"*text*"`): the literal part `text` —
-///   whatever JSON type the value has, its text as written contains it;
+/// * `$.sel = "text"` (also `"text*"`, `"*text"`, `"*text*"`): the literal part `text` — a
+///   string value contains it as written; a number is compared as AWS prints it (`1000.0` for
+///   `1e3`), so a literal that could be part of a printed number (`1000.0`, `Infinity`) is not
+///   used and the key is, as below;
 /// * any other condition that needs the property to exist (`=` a number, `<`, `>=`, `= *`,
 ///   `%regex%`, `IS NULL`, `IS TRUE`, `IS FALSE`): the quoted last key name of its selector
 ///   (`"level"` for `$.a.level`, `"tags"` for `$.tags[*]`); nothing for `$.*` or `$.[0]`;
@@ -308,7 +330,7 @@ fn cond_literal(c: &JsonCond) -> Option<Vec<u8>> {
             let pat = StrPattern::new(text);
             let value = pat
                 .literal()
-                .filter(|l| !l.is_empty() && json_verbatim(l))
+                .filter(|l| !l.is_empty() && json_verbatim(l) && !in_number_text(l))
                 .map(<[u8]>::to_vec);
             // A very short value (`"E*"`) is likely in every message; the key may do better.
             match (value, key) {
@@ -321,64 +343,69 @@ fn cond_literal(c: &JsonCond) -> Option<Vec<u8>> {
     }
 }
 
+/// Could `text` be part of how a number is printed for a string comparison (`1e3` is compared
+/// as `1000.0`, `1e309` as `Infinity`)? Then it need not appear in the message.
+fn in_number_text(text: &[u8]) -> bool {
+    text.iter().all(|b| b"0123456789.-E".contains(b))
+        || [&b"-Infinity"[..], b"NaN"]
+            .iter()
+            .any(|t| t.windows(text.len()).any(|w| w == text))
+}
+
 /// Can `text` appear in a JSON string as is? Not when JSON requires it to be escaped.
 fn json_verbatim(text: &[u8]) -> bool {
     !text.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20)
 }
 
 impl CExpr {
-    fn eval(&self, found: &[(usize, Found<'_>)]) -> bool {
+    fn eval(&self, found: &[(usize, Sel<'_>)]) -> bool {
         match self {
             CExpr::Or(v) => v.iter().any(|e| e.eval(found)),
             CExpr::And(v) => v.iter().all(|e| e.eval(found)),
             CExpr::True => true,
             CExpr::Cond { slot, test } => {
-                let mut present = false;
-                for (_, value) in found.iter().filter(|(s, _)| s == slot) {
-                    present = true;
-                    if test.eval(value) {
-                        return true;
+                let mut sels = found.iter().filter(|(s, _)| s == slot).map(|(_, e)| e);
+                let values = || {
+                    found.iter().filter_map(|(s, e)| match e {
+                        Sel::Value(v) if s == slot => Some(v),
+                        _ => None,
+                    })
+                };
+                match test {
+                    JTest::NotExists => values().next().is_none(),
+                    JTest::NoneOf(t) => {
+                        sels.any(|e| *e == Sel::Reached) && !values().any(|v| cmp(t, v))
                     }
+                    JTest::Cmp(t) => values().any(|v| cmp(t, v)),
+                    JTest::IsNull | JTest::IsTrue | JTest::IsFalse => sels.any(|e| match e {
+                        Sel::Value(v) | Sel::Element(v) => test.holds_for(v),
+                        Sel::Reached => false,
+                    }),
                 }
-                !present && matches!(test, JTest::NotExists)
             }
         }
     }
 }
 
+/// Does one selected value satisfy a comparison? Strings and numbers have their own rules
+/// (see [`Test::test_json_str`], [`Test::test_json_num`]); `true`, `false`, `null`, arrays and
+/// objects satisfy no comparison at all — not `!=`, not `= *`, not a regex.
+fn cmp(test: &Test, value: &Found<'_>) -> bool {
+    match value {
+        Found::Str(s) => test.test_json_str(s),
+        Found::Num(raw) => test.test_json_num(raw),
+        Found::Bool(_) | Found::Null | Found::Composite => false,
+    }
+}
+
 impl JTest {
-    /// Test one present value. Arrays and objects never match (AWS: "If a property selector
-    /// points to an array or object, the filter pattern won't match").
-    fn eval(&self, value: &Found<'_>) -> bool {
-        if *value == Found::Composite {
-            return false;
-        }
+    /// `IS NULL` / `IS TRUE` / `IS FALSE` on one value or array element.
+    fn holds_for(&self, value: &Found<'_>) -> bool {
         match self {
             JTest::IsNull => *value == Found::Null,
             JTest::IsTrue => *value == Found::Bool(true),
             JTest::IsFalse => *value == Found::Bool(false),
-            JTest::NotExists => false,
-            JTest::Cmp(Test::Num { op, n }) => {
-                let number = match value {
-                    Found::Num(text) => text.parse().ok(),
-                    Found::Str(s) => parse_number(s),
-                    _ => None,
-                };
-                compare_num(*op, number, *n)
-            }
-            JTest::Cmp(test @ (Test::Str { negate, .. } | Test::Regex { negate, .. })) => {
-                match value.text() {
-                    Some(text) => test.test_text(text),
-                    // null: `= *` holds (the property is present); any other `=` fails, `!=` holds.
-                    None => match test {
-                        Test::Str {
-                            pat: super::compare::StrPattern::Any,
-                            ..
-                        } => !*negate,
-                        _ => *negate,
-                    },
-                }
-            }
+            _ => false,
         }
     }
 }
@@ -387,14 +414,46 @@ impl JTest {
 
 struct Ctx<'m, 'f, 'a> {
     m: &'m JsonMatcher,
-    found: &'f mut Vec<(usize, Found<'a>)>,
+    found: &'f mut Vec<(usize, Sel<'a>)>,
 }
 
 impl<'a> Ctx<'_, '_, 'a> {
     fn record(&mut self, set: &NodeSet, value: &Found<'a>) {
         for &node in set.iter() {
             for &slot in &self.m.nodes[node].terminals {
-                self.found.push((slot, value.clone()));
+                self.found.push((slot, Sel::Value(value.clone())));
+            }
+        }
+    }
+
+    /// A value exists at every node of `set`: the wildcards leaving from there have a container.
+    fn reach(&mut self, set: &NodeSet) {
+        for &node in set.iter() {
+            for &slot in &self.m.nodes[node].containers {
+                self.found.push((slot, Sel::Reached));
+            }
+        }
+    }
+
+    /// The elements of an array that selectors (not ending in a wildcard) point at.
+    fn record_elements(&mut self, set: &NodeSet, array: &'a str) {
+        let wants = |slot: &usize| !self.m.ends_wild[*slot];
+        if !set
+            .iter()
+            .any(|&n| self.m.nodes[n].terminals.iter().any(wants))
+        {
+            return;
+        }
+        let Ok(elements) = serde_json::from_str::<Vec<&'a RawValue>>(array) else {
+            return;
+        };
+        for &node in set.iter() {
+            for &slot in &self.m.nodes[node].terminals {
+                if !self.m.ends_wild[slot] {
+                    for e in &elements {
+                        self.found.push((slot, Sel::Element(classify(e.get()))));
+                    }
+                }
             }
         }
     }
@@ -495,6 +554,7 @@ impl<'a> DeserializeSeed<'a> for NodeSeed<'_, '_, '_, 'a> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'a>>(self, deserializer: D) -> Result<(), D::Error> {
+        self.ctx.reach(&self.set);
         if !self.ctx.has_terminals(&self.set) {
             return deserializer.deserialize_any(NodeVisitor {
                 ctx: self.ctx,
@@ -506,6 +566,9 @@ impl<'a> DeserializeSeed<'a> for NodeSeed<'_, '_, '_, 'a> {
         let text: &'a str = raw.get();
         let found = classify(text);
         self.ctx.record(&self.set, &found);
+        if text.trim_start().starts_with('[') {
+            self.ctx.record_elements(&self.set, text);
+        }
         if found == Found::Composite && self.ctx.has_children(&self.set) {
             let mut sub = serde_json::Deserializer::from_str(text);
             sub.deserialize_any(NodeVisitor {
@@ -679,8 +742,11 @@ mod tests {
         assert_eq!(literals(r#"{ $.m = "*declined*" }"#), one("declined"));
         // A `*` in the middle is a literal character.
         assert_eq!(literals(r#"{ $.m = "Ev*ent" }"#), one("Ev*ent"));
-        // A numeric string is compared with numbers as written: `400` appears either way.
-        assert_eq!(literals(r#"{ $.code = "400" }"#), one("400"));
+        // A literal that could be (part of) a printed number: `1e3` is compared as `1000.0`, so
+        // the key is required instead.
+        assert_eq!(literals(r#"{ $.code = "400" }"#), one("\"code\""));
+        assert_eq!(literals(r#"{ $.code = "*Infinity" }"#), one("\"code\""));
+        assert_eq!(literals(r#"{ $.code = "4xx" }"#), one("4xx"));
         // Non-ASCII text appears as UTF-8 in a JSON message without escapes.
         assert_eq!(literals(r#"{ $.m = "café" }"#), one("café"));
     }
@@ -768,8 +834,8 @@ mod tests {
         assert!(p.is_match(r#"{"path":"/a/b"}"#));
 
         let p = FilterPattern::parse("{ $.level = * }").unwrap();
-        assert!(p.is_match(r#"{"lev\u0065l":null}"#));
-        assert!(!p.is_match(r#"{"lvl":null}"#));
+        assert!(p.is_match(r#"{"lev\u0065l":1}"#));
+        assert!(!p.is_match(r#"{"lvl":1}"#));
 
         let p = FilterPattern::parse(r#"{ $.code = "400" }"#).unwrap();
         assert!(p.is_match(r#"{"code":400}"#));

@@ -32,11 +32,11 @@
 //! patterns and `" "` match every event.
 //!
 //! * **Terms**: `ERROR`, `"exact phrase"` (`\"` escapes a quote, `\\` a backslash), `-excluded`,
-//!   `?optional`. Unquoted terms may contain only ASCII letters, digits and `_` (AWS: "terms
-//!   that include characters other than alphanumeric or underscore must be placed inside double
-//!   quotes"). Plain terms are AND-ed; `?` terms are OR-ed, and are **ignored** when the pattern
-//!   also has plain or `-` terms, as AWS documents (`?ERROR ?ARGUMENTS REQUEST` = `REQUEST`).
-//!   Matching is substring search (`ERROR` matches `ERRORCODE`).
+//!   `?optional`. Unquoted terms are letters and digits of any script and `_`, with `.` and `-`
+//!   inside a term ([rule 1](#rules-from-awss-answers)). Plain terms are AND-ed; `?` terms are
+//!   OR-ed, and are **ignored** when the pattern also has plain or `-` terms, as AWS documents
+//!   and answers (`?ERROR timeout` = `timeout`). Matching is substring search (`ERROR` matches
+//!   `ERRORCODE`).
 //! * **JSON** `{ … }`: `$.a.b`, `$.a[0]`, `$.a[0][1]`, `$.*`, `$.a[*]`, `$.['key.with.dots']`;
 //!   `=`/`!=` with strings (leading/trailing `*` are wildcards, `*` alone means "present"),
 //!   numbers with `= != < > <= >=`, `%regex%`, `IS NULL`, `IS TRUE`, `IS FALSE`,
@@ -46,53 +46,110 @@
 //!   message unless anchored with `^`/`$`; matched by the `regex` crate in linear time.
 //!
 //! Limits: 1024 characters; at most 2 regular expressions in a JSON or delimited pattern; at
-//! most 1 wildcard per selector and 3 wildcard selectors per pattern.
+//! most 1 wildcard per selector and 3 wildcard selectors per pattern; one `...` per
+//! space-delimited pattern.
 //!
 //! # Space-delimited fields
 //!
-//! A message is split at runs of spaces/tabs; `"…"` and `[…]` groups are one field, and the
-//! extracted value drops the quotes/brackets. Pattern fields are matched in order:
+//! A message is split at runs of spaces/tabs; `"…"` and `[…]` groups are one field, the
+//! extracted value drops the quotes/brackets, and the closing `"`/`]` ends the field (`"b"c` is
+//! the two fields `b` and `c`). An unclosed `"` or `[` is an ordinary character. Pattern fields
+//! are matched in order:
 //!
-//! * without `...`, field *i* is the *i*-th word and **the last field takes the rest of the
-//!   line** (so `[w1=ERROR, w2]` matches any line whose first word is `ERROR`, while
-//!   `[w1=ERROR]` matches only a line that is exactly `ERROR`); a message with fewer words
-//!   than the pattern has fields does not match;
-//! * `...` stands for any number (zero or more) of fields: fields before the first `...` line
-//!   up with the start of the message, fields after the last one with its end (`[..., size]`:
-//!   `size` is the last word), fields between ellipses take the leftmost place that fits;
+//! * without `...`, field *i* is the *i*-th field and **the last pattern field takes the rest
+//!   of the line**: when one message field is left, that field (unquoted); when more are left,
+//!   the rest of the message exactly as written — quotes, brackets and trailing spaces kept
+//!   (`[a, rest]` on `a "b" c ` gives `rest` = `"b" c `). So `[w1=ERROR, w2]` matches any line
+//!   whose first word is `ERROR`, while `[w1=ERROR]` matches only a line that is `ERROR`; a
+//!   message with fewer fields than the pattern does not match;
+//! * `...` (at most one) stands for any number (zero or more) of fields: fields before it line
+//!   up with the start of the message, fields after it with its end (`[..., size]`: `size` is
+//!   the last field);
 //! * `[]` reports every field, like `[...]`;
 //! * an empty entry (`[a,,b]`, a trailing comma) is an unnamed field of its own;
 //! * extracted values use `$name` for named fields and `$N` (1-based position in the message)
 //!   for unnamed ones and those covered by `...` (TestMetricFilter's output).
 //!
-//! # Decisions where AWS is silent or contradicts itself
+//! # Rules from AWS's answers
+//!
+//! Real `TestMetricFilter` answers (`tests/fixtures/aws/filter-pattern-aws.json`, every case a
+//! test in `tests/pattern_aws_captures.rs`) override AWS's documentation and our earlier
+//! readings. What each group of cases reveals, tested with cases of our own in
+//! `tests/pattern_aws_rules.rs` (rule numbers match the test names):
+//!
+//! 1. **Term characters.** An unquoted term starts with a letter or digit of any script or
+//!    `_` (`café`, `日本語`, `ERROR_code`) and may continue with those and `.` and `-`
+//!    (`v1.2`, `user-id`), matched literally. A leading `-`/`?` is the operator. (Inferred:
+//!    AWS accepts non-ASCII and some punctuation in unquoted terms while refusing `*`, `!`, `:`;
+//!    which punctuation beyond `.`/`-` it accepts is not in the captures.)
+//! 2. **Lexical errors** read like AWS's lexer: `Invalid character(s) in term 'X'`, where X is
+//!    the text of the token being read, from its first character through the first one that
+//!    cannot continue it. After a complete term that is just the character (`ERR*` → `'*'`,
+//!    `ERROR:` → `':'`); an unclosed phrase is all of it (`'"ERROR'`); `""` is `'""'`; in a
+//!    regex it runs from the `%` (`%(ab)+%` → `'%('`, `%café%` → `'%café'`); in a selector from
+//!    the `$` or `[` (`$['a']` → `'$['`, `$.["a"]` → `'$.["'`, `$.a[-1]` → `'[-'`); a field
+//!    name starting with a digit is the whole word (`[1a]` → `'1a'`); a string or regex where
+//!    `<`, `>`, … need a number is the whole value (`> "0"` → `'"0"'`). A quoted phrase glued
+//!    to a term (`"ERROR"WARN`) is `Invalid metric filter pattern`. Our hint follows AWS's text.
+//! 3. **Regex errors**: a character the dialect refuses (`(`, `)` even escaped, `!`, `&`,
+//!    multi-byte characters, an empty `%%`) is a lexical error (rule 2); an expression that
+//!    does not compile (`\p`, `[z-a]`, a repeated repetition `a++`, `a**`, `a{2}*`) is
+//!    `Failed to compile regular expression.` Lazy repetitions (`a+?`) are fine.
+//! 4. **A regex pattern is one `%…%`**: anything after its closing `%` is a lexical error
+//!    (`%ERROR% %WARN%` → `' '`).
+//! 5. **Numbers compare by exact value.** The pattern's number is exact (`9007199254740992` ≠
+//!    `9007199254740993`; `1e309` is a number larger than any message's). A message's integer
+//!    keeps every digit; a number with a fraction or exponent is read as a double (`1.0` = `1`,
+//!    `1e3` = `1000`, `1e-999` = `0`), and one beyond the double range (`1e309`) satisfies no
+//!    comparison at all, `!=` included (it is still present for `= *`).
+//! 6. **Numbers meet strings as text.** A number in the pattern against a JSON string compares
+//!    the pattern's spelling (`= 1` holds for `"1"`, not `"01"`, `"1.0"`, `"1e3"`; `!= 1` holds
+//!    for any other string) and `<`, `>`, … never hold for strings. A string, `*`-wildcard or
+//!    regex in the pattern against a JSON number sees the number as AWS prints it: an integer
+//!    as written, any other number as Java prints a double (`1.0`, `1000.0` for `1e3`, `0.0`
+//!    for `1e-999`, `Infinity` for `1e309`, `1.0E-4`).
+//! 7. **`true`, `false` and `null` only answer `IS`.** They satisfy no `=`, `!=`, `= *`,
+//!    ordering or regex; a bare word in the pattern is a string (`= true` matches `"true"`).
+//! 8. **Arrays.** `IS NULL`/`IS TRUE`/`IS FALSE` on a selector that points at an array hold when
+//!    one of its elements is null/true/false (`$.a IS NULL` on `[null,2]`); comparisons on an
+//!    array never hold (AWS documents it for `=` and `!=`).
+//! 9. **`!=` over a wildcard** (`$.a[*] != 2`) holds when the wildcard's container exists and
+//!    none of the selected values equals the value — `[1,2]` fails, `[{"b":1}]`, `[]` and
+//!    `null` pass, a missing `a` fails. `=`, `<`, … over a wildcard hold when some selected
+//!    value satisfies them.
+//! 10. **Selectors** start with `$.`; `$[…]` and `$.["…"]` are lexical errors (rule 2).
+//! 11. **Space-delimited splitting**: see [above](#space-delimited-fields) (closing quotes end
+//!     a field; the last field's rest-of-line value).
+//! 12. **One `...`**: a second is `Duplicate field '...'`; field names start with a letter or
+//!     `_`.
+//! 13. **Field numbers** compare by value when the field is a number (`1.0` = `1`, read as in
+//!     rule 5; out of range is not a number); quoted pattern values compare as text
+//!     (`[a="1"]` does not match `1.0`).
+//!
+//! # Decisions where AWS is silent
 //!
 //! These are covered by `tests/pattern_decisions.rs`.
 //!
 //! 1. **A missing JSON property** fails every comparison, `=`, `!=` and `<`… alike, and every
-//!    `IS`; only `NOT EXISTS` holds. (AWS says the same of selectors pointing at arrays or
-//!    objects: "won't match" for `=` and `!=`.)
-//! 2. **Numbers and numeric strings**: the *pattern's* value decides. A number in the pattern
-//!    (`= 400`, `> 1e3`) compares numerically with JSON numbers and with JSON strings that are
-//!    numbers (`"400"`); a string in the pattern (`= "400"`, `= 4*`) compares textually with
-//!    JSON strings and with numbers and booleans *as written* in the message. A value that is
-//!    not a number fails `=`, `<`, `>`, … and satisfies `!=`. `null` satisfies only `IS NULL`,
-//!    `= *` and `!=` (with anything). In space-delimited patterns every field is text: numeric
-//!    comparisons apply when the field is a number.
+//!    `IS`; only `NOT EXISTS` holds. (AWS's answers agree: capture `json-missing`.)
+//! 2. See rules 5–7: the type of the message's value and of the pattern's value decide together.
+//!    In space-delimited patterns every field is text: numeric comparisons apply when the field
+//!    is a number, and a field that is not one satisfies `!=` and fails `=`, `<`, `>`, ….
 //! 3. **`*` in the middle** of a string value is a literal character (AWS: "`Ev*ent` will only
 //!    match the actual string `Ev*ent`"); only a leading and a trailing `*` are wildcards.
 //! 4. **JSON after a text prefix** (Lambda's `2024-…\tRequestId\tINFO\t{…}`) does not match a
 //!    JSON pattern: the message must be exactly one JSON object (surrounding whitespace
-//!    allowed). A JSON array, a scalar, or trailing text never matches.
+//!    allowed). A JSON array, a scalar, or trailing text never matches (AWS agrees: captures
+//!    `selector-*` with `[1,2]` and `{"a":2} trailing`).
 //! 5. **Field counts**: see [above](#space-delimited-fields). Runs of whitespace are one
-//!    separator. An unterminated `"` or `[` in a message is an ordinary character.
-//! 6. **Wildcard selectors** (`$.*`, `$.a[*]`) match when *any* selected value satisfies the
-//!    condition (for `!=` too); `NOT EXISTS` holds when nothing is selected. `*` selects the
-//!    values of an object or the elements of an array. Nested arrays/objects never match.
+//!    separator.
+//! 6. **Wildcard selectors** (`$.*`, `$.a[*]`) select the values of an object or the elements of
+//!    an array; `NOT EXISTS` holds when nothing is selected; `!=` is rule 9. Nested
+//!    arrays/objects never match a comparison.
 //! 7. **Duplicate JSON keys**: the last occurrence wins (as in serde_json and JavaScript).
 //! 8. **Keywords** (`IS NULL`, `IS TRUE`, `IS FALSE`, `NOT EXISTS`) must be upper case, as
 //!    documented; lower case is an error that says so. `AND`/`OR` words, `==` and `!==` are
-//!    errors too.
+//!    errors too (AWS agrees: `Invalid metric filter pattern`).
 //! 9. **`%regex%` mixed with terms** (`ERROR %x%`) is an error: a regex is a whole pattern, a
 //!    JSON value or a field condition. `""` (empty phrase) is rejected, as AWS rejects it.
 //! 10. **Empty lines / messages**: a term pattern never matches an empty message unless it has

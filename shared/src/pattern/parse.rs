@@ -59,8 +59,18 @@ pub fn parse(source: &str) -> Result<Ast, PatternError> {
         }
         '%' => {
             require_closing(&p, &chars, first, last, '%')?;
+            // The expression ends at its first unescaped '%': anything after it (`%a% %b%`) is
+            // a character that cannot follow a regular expression.
+            let close = regex_close(&chars, first + 1, last).unwrap_or(last);
+            if close < last {
+                return Err(p.bad_chars(
+                    close + 1,
+                    close + 1,
+                    "a regular expression is a whole pattern: one %…% and nothing after it",
+                ));
+            }
             let body: String = chars[first + 1..last].iter().collect();
-            aws_regex::translate(&body, first + 1).map_err(|(at, msg)| p.err(at, msg))?;
+            aws_regex::translate(&body, first + 1).map_err(|e| p.regex_error(first, e))?;
             Ok(Ast::Regex(RegexLit {
                 body,
                 span: Span::new(first, last + 1),
@@ -86,6 +96,19 @@ fn require_closing(
         ));
     }
     Ok(())
+}
+
+/// The first unescaped `%` in `chars[from..to]`.
+fn regex_close(chars: &[char], from: usize, to: usize) -> Option<usize> {
+    let mut i = from;
+    while i < to {
+        match chars[i] {
+            '\\' => i += 2,
+            '%' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 /// Parse a JSON property selector on its own (`$.a.b[0]`), e.g. for a metric value reference.
@@ -127,8 +150,14 @@ pub(crate) fn is_ws(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0C')
 }
 
+/// Characters that can start an unquoted term: letters and digits of any script, and `_`.
 fn is_term_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_'
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Characters that can continue an unquoted term: also `.` and `-` (`v1.2`, `user-id`).
+fn continues_term(c: char) -> bool {
+    is_term_char(c) || c == '.' || c == '-'
 }
 
 fn is_name_char(c: char) -> bool {
@@ -235,6 +264,33 @@ impl Parser<'_> {
         PatternError::new(self.src, at, msg)
     }
 
+    /// A refused `%…%` that opens at `open`.
+    fn regex_error(&self, open: usize, e: aws_regex::RegexError) -> PatternError {
+        if e.lexical {
+            self.bad_chars(open, e.at, &e.msg)
+        } else {
+            self.err(e.at, e.msg)
+        }
+    }
+
+    /// AWS's lexical error: `Invalid character(s) in term 'X'`, where X is the text of the token
+    /// being read, from its first character (`token_start`) through the first one that cannot
+    /// continue it (`bad`; the end of the pattern when the token ran out). Then our hint.
+    fn bad_chars(&self, token_start: usize, bad: usize, hint: &str) -> PatternError {
+        let end = (bad + 1).min(self.end).max(token_start);
+        let text: String = self.chars[token_start..end].iter().collect();
+        let at = bad.min(self.chars.len());
+        self.err(at, format!("Invalid character(s) in term '{text}'; {hint}"))
+    }
+
+    /// The same, for a token that is wrong as a whole (`""`, an unclosed `"…`, a string where a
+    /// number is needed): the caret points at its start.
+    fn bad_token(&self, token_start: usize, last: usize, hint: &str) -> PatternError {
+        let mut e = self.bad_chars(token_start, last, hint);
+        e.position = token_start;
+        e
+    }
+
     fn peek(&self) -> Option<char> {
         (self.pos < self.end).then(|| self.chars[self.pos])
     }
@@ -304,34 +360,51 @@ impl Parser<'_> {
                     ));
                 }
                 if text.is_empty() {
-                    return Err(self.err(
-                        start,
-                        "Invalid character(s) in term '\"\"': an empty phrase is not allowed; \
-                         use an empty pattern or \" \" to match every event",
+                    return Err(self.bad_token(
+                        start + usize::from(mode != TermMode::Include),
+                        self.pos - 1,
+                        "an empty phrase is not allowed; use an empty pattern or \" \" to match every event",
                     ));
                 }
                 (text, true)
             } else {
                 let word_start = self.pos;
-                let word = self.word_at(word_start, |c| !is_ws(c));
-                if let Some(bad) = word.chars().position(|c| !is_term_char(c)) {
-                    let bad_char = word.chars().nth(bad).unwrap_or(' ');
-                    let hint = if matches!(bad_char, '%' | '{' | '[') && bad == 0 {
-                        format!(
-                            "; a '{bad_char}…' pattern must be the whole filter pattern, not one of several terms"
-                        )
-                    } else {
-                        format!(
-                            "; put terms with characters other than letters, digits and '_' in double quotes: \"{}\"",
-                            word.replace('"', "\\\"")
-                        )
-                    };
-                    return Err(self.err(
-                        word_start + bad,
-                        format!("Invalid character(s) in term '{word}'{hint}"),
-                    ));
+                let word = self.word_at(word_start, continues_term);
+                let word = if word.starts_with(is_term_char) {
+                    word
+                } else {
+                    String::new()
+                };
+                let after = word_start + word.chars().count();
+                match self.peek_at(after - self.pos) {
+                    None => {}
+                    Some(c) if is_ws(c) => {}
+                    Some('"') => {
+                        return Err(self.err(
+                            after,
+                            format!(
+                                "{GENERIC}: a quoted phrase must be separated from the term before it by a space"
+                            ),
+                        ));
+                    }
+                    Some(bad) => {
+                        // The run of term characters is a complete term; the character after it
+                        // starts a new one that cannot be (AWS names just that character).
+                        let whole = self.word_at(word_start, |c| !is_ws(c));
+                        let hint = if matches!(bad, '%' | '{' | '[') && after == word_start {
+                            format!(
+                                "a '{bad}…' pattern must be the whole filter pattern, not one of several terms"
+                            )
+                        } else {
+                            format!(
+                                "unquoted terms use letters, digits, '_' and (inside a term) '.' and '-'; put other text in double quotes: \"{}\"",
+                                whole.replace('\\', "\\\\").replace('"', "\\\"")
+                            )
+                        };
+                        return Err(self.bad_chars(after, after, &hint));
+                    }
                 }
-                self.pos += word.chars().count();
+                self.pos = after;
                 (word, false)
             };
             terms.push(Term {
@@ -352,9 +425,10 @@ impl Parser<'_> {
         loop {
             match self.peek() {
                 None => {
-                    return Err(self.err(
+                    return Err(self.bad_token(
                         open,
-                        format!("{GENERIC}: this quoted string has no closing '\"'"),
+                        self.end,
+                        "this quoted string has no closing '\"'",
                     ));
                 }
                 Some('\\') if matches!(self.peek_at(1), Some('"' | '\\')) => {
@@ -590,9 +664,10 @@ impl Parser<'_> {
         debug_assert_eq!(self.peek(), Some('$'));
         self.pos += 1;
         if self.peek() != Some('.') {
-            return Err(self.err(
+            return Err(self.bad_chars(
+                start,
                 self.pos,
-                format!("{GENERIC}: expected '.' after '$' (selectors look like $.field)"),
+                "expected '.' after '$' (selectors look like $.field, or $.['key'] for keys with dots)",
             ));
         }
         self.pos += 1;
@@ -602,7 +677,8 @@ impl Parser<'_> {
         loop {
             let seg_at = self.pos;
             let seg = match self.peek() {
-                Some('[') => self.bracket_segment()?,
+                // Right after `$.`, AWS reads `$.[` as one token.
+                Some('[') => self.bracket_segment(if first { start } else { seg_at })?,
                 Some('*') if first => {
                     self.pos += 1;
                     Segment::Wildcard { bracketed: false }
@@ -621,7 +697,7 @@ impl Parser<'_> {
                             self.pos += 1;
                             Segment::Wildcard { bracketed: false }
                         }
-                        Some('[') => self.bracket_segment()?,
+                        Some('[') => self.bracket_segment(self.pos)?,
                         Some(c) if is_name_char(c) => self.name_segment(),
                         _ => {
                             return Err(self.err(
@@ -660,8 +736,9 @@ impl Parser<'_> {
         }
     }
 
-    /// `[0]`, `[*]` or `['key']` at the cursor.
-    fn bracket_segment(&mut self) -> Result<Segment, PatternError> {
+    /// `[0]`, `[*]` or `['key']` at the cursor; `token_start` is where AWS's token began (the
+    /// `[`, or the `$` of `$.[`), for its error text.
+    fn bracket_segment(&mut self, token_start: usize) -> Result<Segment, PatternError> {
         let open = self.pos;
         self.pos += 1;
         let seg = match self.peek() {
@@ -701,17 +778,17 @@ impl Parser<'_> {
                 }
             }
             Some('"') => {
-                return Err(self.err(
+                return Err(self.bad_chars(
+                    token_start,
                     self.pos,
-                    format!(
-                        "{GENERIC}: double quotation marks aren't supported inside bracket notation; use single quotes: $.['key']"
-                    ),
+                    "double quotation marks aren't supported inside bracket notation; use single quotes: $.['key']",
                 ));
             }
             _ => {
-                return Err(self.err(
+                return Err(self.bad_chars(
+                    token_start,
                     self.pos,
-                    format!("{GENERIC}: expected an array index, '*' or a 'quoted key' after '['"),
+                    "expected an array index (0, 1, …), '*' or a 'quoted key' after '['",
                 ));
             }
         };
@@ -782,11 +859,15 @@ impl Parser<'_> {
             Some('%') => Value::Regex(self.regex_value()?),
             Some(c) if !ends_bare_value(c) => {
                 let word = self.word_at(at, |c| !ends_bare_value(c));
-                if let Some(bad) = word.chars().position(|c| !c.is_ascii_graphic()) {
-                    return Err(self.err(
+                if let Some(bad) = word
+                    .chars()
+                    .position(|c| !(c.is_ascii_graphic() || c.is_alphanumeric()))
+                {
+                    return Err(self.bad_chars(
+                        at,
                         at + bad,
-                        format!(
-                            "Invalid character(s) in term '{word}'; put values with characters other than ASCII letters, digits and punctuation in double quotes: \"{word}\""
+                        &format!(
+                            "put values with characters other than letters, digits and ASCII punctuation in double quotes: \"{word}\""
                         ),
                     ));
                 }
@@ -815,10 +896,12 @@ impl Parser<'_> {
             }
         };
         if !op.is_equality() && !matches!(value, Value::Number { .. }) {
-            return Err(self.err(
+            // AWS names the whole value: `Invalid character(s) in term '"0"'`.
+            return Err(self.bad_token(
                 at,
-                format!(
-                    "{GENERIC}: '{}' compares numbers; use a number here, or '='/'!=' for strings and regular expressions",
+                self.pos.saturating_sub(1).max(at),
+                &format!(
+                    "'{}' compares numbers; use a number here, or '='/'!=' for strings and regular expressions",
                     op.as_str()
                 ),
             ));
@@ -850,7 +933,7 @@ impl Parser<'_> {
             ));
         }
         let body: String = self.chars[open + 1..i].iter().collect();
-        aws_regex::translate(&body, open + 1).map_err(|(at, msg)| self.err(at, msg))?;
+        aws_regex::translate(&body, open + 1).map_err(|e| self.regex_error(open, e))?;
         self.pos = i + 1;
         Ok(RegexLit {
             body,
@@ -874,10 +957,23 @@ impl Parser<'_> {
                     span: Span::new(start, start),
                 },
                 Some('.') if self.starts_with("...") => {
+                    // AWS counts `...` as a field name: a second one is a duplicate.
+                    if fields.iter().any(|f| matches!(f, Field::Ellipsis { .. })) {
+                        return Err(self.err(start, "Duplicate field '...'"));
+                    }
                     self.pos += 3;
                     Field::Ellipsis {
                         span: Span::new(start, self.pos),
                     }
+                }
+                Some(c) if c.is_ascii_digit() => {
+                    // A field name cannot start with a digit; AWS names the whole word.
+                    let word = self.word_at(start, is_field_name_char);
+                    return Err(self.bad_token(
+                        start,
+                        start + word.chars().count().max(1) - 1,
+                        "field names start with a letter or '_' (unnamed fields are reported as $1, $2, …)",
+                    ));
                 }
                 Some(c) if is_field_name_char(c) || c == '(' => self.delimited_field()?,
                 Some(c) => {

@@ -19,45 +19,91 @@ const COMPILE: &str = "Failed to compile regular expression.";
 /// Compiled-program size cap: keeps hostile patterns (`a{1000}{1000}`) from using much memory.
 const SIZE_LIMIT: usize = 1 << 20;
 
+/// Why a regular expression was refused, and where (character position in the pattern).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RegexError {
+    pub(crate) at: usize,
+    /// A character AWS's lexer refuses (AWS: `Invalid character(s) in term '%…'`, the text from
+    /// the opening `%` through that character); otherwise the expression does not compile
+    /// (AWS: `Failed to compile regular expression.`).
+    pub(crate) lexical: bool,
+    /// For a lexical error the hint; otherwise the whole message.
+    pub(crate) msg: String,
+}
+
+fn lexical(at: usize, hint: impl Into<String>) -> RegexError {
+    RegexError {
+        at,
+        lexical: true,
+        msg: hint.into(),
+    }
+}
+
+fn uncompilable(at: usize, detail: impl std::fmt::Display) -> RegexError {
+    RegexError {
+        at,
+        lexical: false,
+        msg: format!("{COMPILE} {detail}"),
+    }
+}
+
 /// Check `body` (the text between the `%`s, starting at character `start` of the pattern)
-/// and translate it to `regex` syntax. Errors are (character position, message).
-pub(crate) fn translate(body: &str, start: usize) -> Result<String, (usize, String)> {
+/// and translate it to `regex` syntax.
+pub(crate) fn translate(body: &str, start: usize) -> Result<String, RegexError> {
     let chars: Vec<char> = body.chars().collect();
     if chars.is_empty() {
-        return Err((
+        // The closing '%' cannot follow the opening one.
+        return Err(lexical(
             start,
-            format!("{COMPILE} The regular expression between the '%' signs is empty."),
+            "the regular expression between the '%' signs is empty",
         ));
     }
     let mut out = String::with_capacity(body.len() + 8);
     let mut in_class = false;
+    // 1 right after a repetition operator, 2 after a lazy one (`+?`): AWS's engine (like RE2)
+    // refuses a repetition of a repetition (`a++`, `a*+`, `a{2}*`), which the `regex` crate allows.
+    let mut repeated = 0u8;
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
         let at = start + i;
+        if !in_class && matches!(c, '*' | '+' | '?' | '{') {
+            repeated = match (repeated, c) {
+                (0, _) => 1,
+                (1, '?') => 2,
+                _ => {
+                    return Err(uncompilable(
+                        at,
+                        format!("The expression is invalid: '{c}' repeats a repetition."),
+                    ));
+                }
+            };
+        } else {
+            repeated = 0;
+        }
         if !c.is_ascii() {
-            return Err((
+            return Err(lexical(
                 at,
                 format!(
-                    "{COMPILE} Multi-byte characters are not supported in regular expressions (found '{c}')."
+                    "multi-byte characters are not supported in regular expressions (found '{c}')"
                 ),
             ));
         }
         match c {
             '(' | ')' => {
-                return Err((
+                return Err(lexical(
                     at,
                     format!(
-                        "{COMPILE} '(' and ')' are not supported (no sub-patterns); to match a literal '{c}' write \\x{:02X}.",
+                        "'(' and ')' are not supported (no sub-patterns); to match a literal '{c}' write \\x{:02X}",
                         c as u32
                     ),
                 ));
             }
             '\\' => {
                 let Some(&n) = chars.get(i + 1) else {
-                    return Err((
+                    return Err(uncompilable(
                         at,
-                        format!("{COMPILE} The regular expression ends with a lone '\\'."),
+                        "The regular expression ends with a lone '\\'.",
                     ));
                 };
                 match n {
@@ -70,11 +116,9 @@ pub(crate) fn translate(body: &str, start: usize) -> Result<String, (usize, Stri
                     'x' => {
                         let hex: String = chars.iter().skip(i + 2).take(2).collect();
                         if hex.len() != 2 || !hex.chars().all(|h| h.is_ascii_hexdigit()) {
-                            return Err((
+                            return Err(uncompilable(
                                 at,
-                                format!(
-                                    "{COMPILE} '\\x' must be followed by two hexadecimal digits, e.g. \\x3A for ':'."
-                                ),
+                                "'\\x' must be followed by two hexadecimal digits, e.g. \\x3A for ':'.",
                             ));
                         }
                         out.push_str(r"\x");
@@ -82,10 +126,10 @@ pub(crate) fn translate(body: &str, start: usize) -> Result<String, (usize, Stri
                         i += 2;
                     }
                     '(' | ')' => {
-                        return Err((
-                            at,
+                        return Err(lexical(
+                            at + 1,
                             format!(
-                                "{COMPILE} '(' and ')' are not supported, even escaped; write \\x{:02X} instead.",
+                                "'(' and ')' are not supported, even escaped; write \\x{:02X} instead",
                                 n as u32
                             ),
                         ));
@@ -94,11 +138,19 @@ pub(crate) fn translate(body: &str, start: usize) -> Result<String, (usize, Stri
                         // An escaped operator or symbol is itself, literally.
                         out.push_str(&regex::escape(&n.to_string()));
                     }
+                    n if !n.is_ascii() => {
+                        return Err(lexical(
+                            at + 1,
+                            format!(
+                                "multi-byte characters are not supported in regular expressions (found '{n}')"
+                            ),
+                        ));
+                    }
                     n => {
-                        return Err((
+                        return Err(uncompilable(
                             at,
                             format!(
-                                "{COMPILE} '\\{n}' is not a supported escape; use \\d \\D \\s \\S \\w \\W, \\xhh, or '\\' before an operator."
+                                "'\\{n}' is not a supported escape; use \\d \\D \\s \\S \\w \\W, \\xhh, or '\\' before an operator."
                             ),
                         ));
                     }
@@ -137,7 +189,7 @@ pub(crate) fn translate(body: &str, start: usize) -> Result<String, (usize, Stri
                 // `{m,n}`, `{m,}`, `{,n}`, `{m}`, with optional spaces.
                 let close = chars[i..].iter().position(|&c| c == '}').map(|p| i + p);
                 let Some(close) = close else {
-                    return Err((at, format!("{COMPILE} This '{{' has no closing '}}'.")));
+                    return Err(uncompilable(at, "This '{' has no closing '}'."));
                 };
                 let inner: String = chars[i + 1..close].iter().filter(|c| **c != ' ').collect();
                 let valid = !inner.is_empty()
@@ -145,11 +197,9 @@ pub(crate) fn translate(body: &str, start: usize) -> Result<String, (usize, Stri
                     && inner.matches(',').count() <= 1
                     && inner != ",";
                 if !valid {
-                    return Err((
+                    return Err(uncompilable(
                         at,
-                        format!(
-                            "{COMPILE} A repetition must look like {{m,n}}, {{m,}}, {{,n}} or {{m}}."
-                        ),
+                        "A repetition must look like {m,n}, {m,}, {,n} or {m}.",
                     ));
                 }
                 out.push('{');
@@ -181,10 +231,10 @@ pub(crate) fn translate(body: &str, start: usize) -> Result<String, (usize, Stri
                 } else {
                     format!("the control character U+{:04X}", c as u32)
                 };
-                return Err((
+                return Err(lexical(
                     at,
                     format!(
-                        "{COMPILE} {shown} is not allowed in a filter-pattern regular expression; write \\x{:02X} to match it.",
+                        "{shown} is not allowed in a filter-pattern regular expression; write \\x{:02X} to match it",
                         c as u32
                     ),
                 ));
@@ -193,7 +243,7 @@ pub(crate) fn translate(body: &str, start: usize) -> Result<String, (usize, Stri
         i += 1;
     }
     // Compile once here so that every error surfaces when the pattern is parsed.
-    build(&out).map_err(|e| (start, format!("{COMPILE} {e}")))?;
+    build(&out).map_err(|e| uncompilable(start, e))?;
     Ok(out)
 }
 
@@ -256,21 +306,41 @@ mod tests {
 
     #[test]
     fn rejects_what_aws_rejects() {
-        for (body, at) in [
-            ("something!", 9),
-            ("(a)", 0),
-            (r"a\(", 1),
-            ("é", 0),
-            ("a\"b", 1),
-            (r"\q", 0),
-            (r"\x4", 0),
-            ("a{x}", 1),
-            ("", 0),
+        // (body, position, lexical): characters AWS's lexer refuses, or expressions that do not
+        // compile (real AWS answers: regex-*-rejected, regex-possessive, regex-bad-range).
+        for (body, at, lex) in [
+            ("something!", 9, true),
+            ("(a)", 0, true),
+            (r"a\(", 2, true),
+            ("é", 0, true),
+            ("a\"b", 1, true),
+            ("[a&&b]", 2, true),
+            ("", 0, true),
+            (r"\q", 0, false),
+            (r"\p", 0, false),
+            (r"\x4", 0, false),
+            ("a{x}", 1, false),
+            ("a++", 2, false),
+            ("a*+", 2, false),
+            ("a{2}*", 4, false),
+            ("a+??", 3, false),
+            ("[z-a]", 0, false),
         ] {
             let err = translate(body, 0).unwrap_err();
-            assert_eq!(err.0, at, "{body}: {}", err.1);
-            assert!(err.1.starts_with(COMPILE), "{}", err.1);
+            assert_eq!((err.at, err.lexical), (at, lex), "{body}: {}", err.msg);
+            assert_eq!(err.msg.starts_with(COMPILE), !lex, "{}", err.msg);
         }
+    }
+
+    #[test]
+    fn lazy_repetitions_compile() {
+        assert!(ok("a+?").is_match("aa"));
+        assert!(ok("a*?b").is_match("aab"));
+        assert!(ok("a??").is_match(""));
+        assert!(ok("a{1,2}?").is_match("a"));
+        // A repetition after an escape or a class is fine.
+        assert!(ok(r"\d+\.+").is_match("1.."));
+        assert!(ok("[+*]+").is_match("+*"));
     }
 
     #[test]
