@@ -172,6 +172,31 @@ impl AlarmNotification {
             .filter(|a| !a.is_empty())
     }
 
+    /// Whether this notification comes from an alarm of `account` (the notifier's own): every
+    /// account id it names (`AWSAccountId`, the account in `AlarmArn`) is `account`, and it names
+    /// at least one. The topic policy lets only this account's alarms publish; this check is the
+    /// notifier's own guard against a forged or cross-account alarm making it read log groups.
+    ///
+    /// ```
+    /// use logalert::alarm::AlarmNotification;
+    /// let a = AlarmNotification::from_json(r#"{"AlarmName":"x","NewStateValue":"ALARM",
+    ///   "AWSAccountId":"111122223333",
+    ///   "AlarmArn":"arn:aws:cloudwatch:eu-west-1:111122223333:alarm:x"}"#).unwrap();
+    /// assert!(a.is_from_account("111122223333"));
+    /// assert!(!a.is_from_account("444455556666"));
+    /// ```
+    pub fn is_from_account(&self, account: &str) -> bool {
+        let arn_account = self
+            .alarm_arn
+            .as_deref()
+            .map(|arn| arn.split(':').nth(4).unwrap_or(""));
+        let named: Vec<&str> = [self.aws_account_id.as_deref(), arn_account]
+            .into_iter()
+            .flatten()
+            .collect();
+        !account.is_empty() && !named.is_empty() && named.iter().all(|a| *a == account)
+    }
+
     /// `StateChangeTime` as epoch milliseconds.
     pub fn state_change_ms(&self) -> Option<i64> {
         parse_alarm_time(self.state_change_time.as_deref()?)
@@ -278,6 +303,36 @@ mod tests {
 
     fn alarm(json: serde_json::Value) -> AlarmNotification {
         serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn only_alarms_of_the_given_account() {
+        let from = |id: Option<&str>, arn: Option<&str>| {
+            let mut v = serde_json::json!({"AlarmName":"a","NewStateValue":"ALARM"});
+            if let Some(id) = id {
+                v["AWSAccountId"] = id.into();
+            }
+            if let Some(arn) = arn {
+                v["AlarmArn"] = arn.into();
+            }
+            alarm(v)
+        };
+        let ours = "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:a";
+        let theirs = "arn:aws:cloudwatch:eu-west-1:444455556666:alarm:a";
+        assert!(from(Some("111122223333"), Some(ours)).is_from_account("111122223333"));
+        assert!(from(Some("111122223333"), None).is_from_account("111122223333"));
+        assert!(from(None, Some(ours)).is_from_account("111122223333"));
+        assert!(!from(Some("111122223333"), Some(theirs)).is_from_account("111122223333"));
+        assert!(!from(Some("444455556666"), Some(ours)).is_from_account("111122223333"));
+        assert!(
+            !from(None, None).is_from_account("111122223333"),
+            "names no account"
+        );
+        assert!(!from(None, Some("arn:aws:cloudwatch")).is_from_account("111122223333"));
+        assert!(
+            !from(Some(""), None).is_from_account(""),
+            "an unknown own account"
+        );
     }
 
     #[test]

@@ -13,21 +13,24 @@
 //! * [`links`] — CloudWatch console deep links (log stream at a time window, Logs Insights).
 //! * [`alarm`] — CloudWatch Alarm notifications as SNS delivers them.
 //! * [`import`] — migration from ElastAlert rules and CloudWatch metric filters.
-//! * [`slack`] — Slack rendering: escaping, redaction, truncation, attachments and Block Kit.
+//! * [`render`] — what every destination shares: the text pipeline (visible text → redaction).
+//! * [`slack`] — Slack rendering: escaping, truncation, attachments and Block Kit.
 //!
 //! Data paths: decode ([`payload`]) → match ([`pattern`], [`rules`]) → decide ([`engine`], [`state`]) →
-//! publish ([`alert`]); receive ([`alert`], [`alarm`]) → render ([`slack`], [`links`]) → deliver
+//! publish ([`alert`]); receive ([`alert`], [`alarm`]) → render ([`render`], [`slack`], [`links`]) → deliver
 //! (in `functions/slack-notifier`).
 
 pub mod alarm;
 pub mod alert;
 pub mod cli;
 pub mod engine;
+pub mod fingerprint;
 pub mod import;
 pub mod links;
 pub mod metrics;
 pub mod pattern;
 pub mod payload;
+pub mod render;
 pub mod rules;
 pub mod slack;
 pub mod state;

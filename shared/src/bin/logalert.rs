@@ -22,6 +22,7 @@ Examples:
   logalert test-pattern --filter-pattern 'ERROR -healthcheck' --log-event-messages 'ERROR db down'
   logalert validate rules.yaml
   logalert replay --rules rules.yaml examples/payloads/*
+  logalert import-elastalert /etc/elastalert/rules > rules.yaml
   logalert completions bash > ~/.local/share/bash-completion/completions/logalert
 
 `logalert help SUBCOMMAND` (or SUBCOMMAND --help) for each subcommand's inputs, output and examples.";
@@ -67,6 +68,10 @@ enum Command {
     Replay(cli::replay::Args),
     /// Render an SNS message (logalert alert, CloudWatch alarm, or text) into the Slack payload.
     Render(cli::render::Args),
+    /// Convert ElastAlert / ElastAlert 2 rule files (and config.yaml) into a logalert rules file.
+    ImportElastalert(cli::import::ElastAlertArgs),
+    /// Convert CloudWatch metric filters (and their alarms) into a logalert rules file.
+    ImportMetricFilters(cli::import::MetricFiltersArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     #[command(after_help = COMPLETIONS_HELP)]
     Completions {
@@ -82,6 +87,8 @@ fn main() -> ExitCode {
         Command::Validate(args) => cli::validate::run(args),
         Command::Replay(args) => cli::replay::run(args),
         Command::Render(args) => cli::render::run(args),
+        Command::ImportElastalert(args) => cli::import::run_elastalert(args),
+        Command::ImportMetricFilters(args) => cli::import::run_metric_filters(args),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

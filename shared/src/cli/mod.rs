@@ -2,6 +2,7 @@
 //! `src/bin/logalert.rs` only dispatches. [`report`] holds what they share: the error style
 //! (`logalert: FILE:LINE:COL: message`), exit codes and the region; [`inputs`] reads replay's inputs.
 
+pub mod import;
 pub mod inputs;
 pub mod output;
 pub mod render;

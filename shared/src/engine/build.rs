@@ -8,6 +8,7 @@ use crate::alert::{
 use crate::metrics::InvocationMetrics;
 use crate::pattern::Match;
 use crate::payload::LogsPayload;
+use crate::render::text::publication::redact_alert;
 use crate::rules::template::{self, TemplateVars};
 use crate::rules::{MetricSpec, Rule};
 
@@ -150,7 +151,7 @@ pub(crate) fn publication(
             .unwrap_or_else(|| default_subject(rule, &c, log_group, query_key)),
     );
 
-    let alert = AlertMessage {
+    let mut alert = AlertMessage {
         version: ALERT_VERSION,
         kind: KIND_LOG_MATCH.to_string(),
         rule: AlertRule {
@@ -181,6 +182,8 @@ pub(crate) fn publication(
         incident_opened_at: None,
         incident_total: None,
     };
+    // Every SNS subscriber gets redacted samples, text and subject (security, issue 11).
+    let subject = redact_alert(&engine.config.redactor, &mut alert, &subject);
     // SNS rejects empty attribute values; every value here is non-empty by construction except a
     // log group name from a malformed payload.
     let non_empty = |v: &str| {

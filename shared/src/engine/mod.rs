@@ -94,6 +94,8 @@ pub struct EngineConfig {
     /// Fills the templates' `links` variable ([`alert_links`] by default); `None` leaves
     /// `links.*` missing.
     pub links: Option<LinkBuilder>,
+    /// Redacts what is published (`REDACT_PATTERNS`; the defaults otherwise) — security stream.
+    pub redactor: crate::render::text::Redactor,
 }
 
 impl EngineConfig {
@@ -102,7 +104,18 @@ impl EngineConfig {
             region: region.into(),
             ignore_log_groups: Vec::new(),
             links: Some(alert_links),
+            redactor: crate::render::text::Redactor::default(),
         }
+    }
+
+    /// Extra redaction patterns from `REDACT_PATTERNS` (a JSON list of regexes; unset or blank:
+    /// the defaults) — the same variable and meaning as the notifier's.
+    pub fn with_redact_patterns(
+        mut self,
+        json: Option<&str>,
+    ) -> Result<EngineConfig, crate::render::text::redact::RedactPatternError> {
+        self.redactor = crate::render::text::Redactor::from_env_value(json)?;
+        Ok(self)
     }
 
     /// Parse `IGNORE_LOG_GROUPS` (comma-separated names or globs; blanks ignored).

@@ -51,8 +51,9 @@
 
 use serde_json::{Map, Value};
 
+use super::Draft;
 use super::query::{self, Convert, Query};
-use super::yaml::{comment, flow, scalar};
+use super::yaml::{flow, scalar};
 
 /// One input file.
 #[derive(Debug, Clone)]
@@ -82,6 +83,8 @@ pub struct Options {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
     pub file: String,
+    /// 1-based line and column, for a file that is not valid YAML.
+    pub at: Option<(usize, usize)>,
     pub rule: Option<String>,
     pub message: String,
 }
@@ -105,6 +108,8 @@ pub struct Conversion {
     pub usable: usize,
     /// Rules written commented out.
     pub unusable: usize,
+    /// Files that are not YAML, or documents that are not rules (each also a warning).
+    pub unreadable: usize,
     pub warnings: Vec<Warning>,
     pub channels: Vec<Channel>,
 }
@@ -380,14 +385,19 @@ pub fn convert(files: &[SourceFile], config: Option<&SourceFile>, opts: &Options
             }
         },
     };
-    let mut body = String::new();
+    let mut drafts: Vec<Draft> = Vec::new();
     let mut names: Vec<String> = Vec::new();
     for file in files {
         let docs = match super::yaml::load(&file.text) {
             Ok(d) => d,
             Err((l, col, e)) => {
-                cx.warn(&file.name, None, format!("{l}:{col}: invalid YAML: {e}"));
-                out.unusable += 1;
+                cx.warnings.push(Warning {
+                    file: file.name.clone(),
+                    at: Some((l, col)),
+                    rule: None,
+                    message: format!("invalid YAML: {e}"),
+                });
+                out.unreadable += 1;
                 continue;
             }
         };
@@ -395,7 +405,7 @@ pub fn convert(files: &[SourceFile], config: Option<&SourceFile>, opts: &Options
             let Value::Object(mut rule) = doc else {
                 if !doc.is_null() {
                     cx.warn(&file.name, None, "not a mapping: not an ElastAlert rule");
-                    out.unusable += 1;
+                    out.unreadable += 1;
                 }
                 continue;
             };
@@ -418,74 +428,45 @@ pub fn convert(files: &[SourceFile], config: Option<&SourceFile>, opts: &Options
                 converted.name = name.clone();
             }
             names.push(name);
-            let text = converted.render();
-            match crate::rules::load(&format!("version: 1\nrules:\n{text}"), &file.name) {
-                Ok(_) => {
-                    out.usable += 1;
-                    body.push('\n');
-                    body.push_str(&text);
-                }
-                Err(errors) => {
-                    out.unusable += 1;
-                    let why: Vec<String> = errors.0.iter().map(|e| e.message.clone()).collect();
-                    cx.warn(
-                        &file.name,
-                        Some(&converted.name),
-                        format!(
-                            "written commented out: this logalert does not accept it ({})",
-                            why.join("; ")
-                        ),
-                    );
-                    body.push('\n');
-                    body.push_str(&comment(
-                        &format!(
-                            "NOT ACTIVE (this logalert does not accept it: {}):\n{}",
-                            why.join("; "),
-                            text.trim_end()
-                        ),
-                        "  ",
-                    ));
-                }
-            }
+            drafts.push(converted);
         }
     }
-    let mut yaml = String::new();
-    yaml.push_str(&comment(
-        &format!(
-            "Converted from ElastAlert by `logalert import-elastalert` ({}).\n\
-             Check with `logalert validate`; try it on your logs with `logalert replay`.\n\
-             Filters became CloudWatch filter patterns: field values compare exactly and \
-             case-sensitively.",
-            files
-                .iter()
-                .map(|f| f.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        "",
-    ));
+    let placed = super::place(&drafts);
+    out.usable = placed.usable;
+    out.unusable += placed.unusable;
+    for (d, why) in &placed.refused {
+        cx.warn(
+            &d.file,
+            Some(&d.name),
+            format!("written commented out: {why}"),
+        );
+    }
+    let mut header = format!(
+        "Converted from ElastAlert by `logalert import-elastalert` ({}).\n\
+         Check with `logalert validate`; try it on your logs with `logalert replay`.\n\
+         Filters became CloudWatch filter patterns: field values compare exactly and \
+         case-sensitively.",
+        files
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     if !cx.channels.is_empty() {
-        let mut lines = String::from(
-            "Channels these rules use: add them to the webhook secret (WebhooksSecretArn).\n\
-             URLs and keys are credentials and are not copied here (--channels-file writes them).\n",
+        header.push_str(
+            "\n\nChannels these rules use: add them to the webhook secret (WebhooksSecretArn).\n\
+             URLs and keys are credentials and are not copied here (--channels-file writes them).",
         );
         for c in &cx.channels {
-            lines.push_str(&format!(
-                "  {}: {} (from {})\n",
+            header.push_str(&format!(
+                "\n  {}: {} (from {})",
                 c.name,
                 c.entry["type"].as_str().unwrap_or("?"),
                 c.used_by.join(", ")
             ));
         }
-        yaml.push_str(&comment(&lines, ""));
     }
-    yaml.push_str("version: 1\nrules:");
-    if out.usable == 0 {
-        yaml.push_str(" []");
-    }
-    yaml.push('\n');
-    yaml.push_str(&body);
-    out.yaml = yaml;
+    out.yaml = super::document(&header, &placed);
     out.warnings = cx.warnings;
     out.channels = cx.channels;
     out
@@ -497,53 +478,29 @@ struct Cx<'a> {
     channels: Vec<Channel>,
 }
 
-/// One converted rule: keys in order, and comments.
-struct RuleOut {
-    file: String,
-    name: String,
-    keys: Vec<(String, String)>,
-    notes: Vec<String>,
-}
-
-impl RuleOut {
-    fn set(&mut self, key: &str, value: String) {
-        self.keys.push((key.to_string(), value));
-    }
-
-    fn render(&self) -> String {
-        let mut s = comment(&format!("from {}", self.file), "  ");
-        for n in &self.notes {
-            s.push_str(&comment(n, "  "));
-        }
-        s.push_str(&format!("  - name: {}\n", scalar(&self.name)));
-        for (k, v) in &self.keys {
-            s.push_str(&format!("    {k}: {v}\n"));
-        }
-        s
-    }
-}
-
 impl Cx<'_> {
     fn warn(&mut self, file: &str, rule: Option<&str>, message: impl Into<String>) {
         self.warnings.push(Warning {
             file: file.to_string(),
+            at: None,
             rule: rule.map(str::to_string),
             message: message.into(),
         });
     }
 
-    fn rule(&mut self, file: &str, r: &Map<String, Value>) -> RuleOut {
+    fn rule(&mut self, file: &str, r: &Map<String, Value>) -> Draft {
         let name = match r.get("name") {
             Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
             _ => std::path::Path::new(file)
                 .file_stem()
                 .map_or_else(|| "rule".to_string(), |s| s.to_string_lossy().into_owned()),
         };
-        let mut out = RuleOut {
+        let mut out = Draft {
             file: file.to_string(),
             name: name.clone(),
             keys: Vec::new(),
             notes: Vec::new(),
+            blocked: None,
         };
         let mut lost: Vec<String> = Vec::new();
         let mut used: Vec<&str> = vec!["name"];
@@ -584,9 +541,9 @@ impl Cx<'_> {
             Err(e) => {
                 lost.push(format!("filter: {e}"));
                 out.set("filter_pattern", scalar(""));
-                out.notes.push(
-                    "filter_pattern \"\" matches every event until you write one".to_string(),
-                );
+                out.blocked = Some(format!(
+                    "its filter did not carry over ({e}); write a filter_pattern, then enable it"
+                ));
             }
         }
         used.push("filter");
@@ -610,6 +567,7 @@ impl Cx<'_> {
                 lost.push(format!(
                     "type `{ty}`: a custom ElastAlert rule type has no logalert equivalent"
                 ));
+                out.blocked = Some(format!("type `{ty}` has no logalert equivalent"));
             }
         }
 
@@ -720,7 +678,8 @@ impl Cx<'_> {
             if is_alerter_option(k) {
                 continue; // options of an alerter this rule does not use
             }
-            lost.push(format!("{k}: {}", flow(&r[k])));
+            // The key only: values of unknown keys may be credentials.
+            lost.push(format!("`{k}`: no logalert equivalent"));
         }
         if !lost.is_empty() {
             for l in &lost {

@@ -10,5 +10,99 @@
 //! reads the files and prints the result.
 
 pub mod elastalert;
+pub mod metric_filters;
 pub mod query;
 pub mod yaml;
+
+use yaml::{comment, scalar};
+
+/// One converted rule before it is written: keys in order (values already YAML), and comments.
+#[derive(Debug, Clone)]
+pub(crate) struct Draft {
+    /// Where it came from (shown in a comment above it).
+    pub file: String,
+    pub name: String,
+    pub keys: Vec<(String, String)>,
+    pub notes: Vec<String>,
+    /// Why this rule must not run as converted (its filter or type did not carry over): it is
+    /// written commented out.
+    pub blocked: Option<String>,
+}
+
+impl Draft {
+    pub fn set(&mut self, key: &str, value: String) {
+        self.keys.push((key.to_string(), value));
+    }
+
+    /// The rule as an item of the `rules:` list.
+    pub fn render(&self) -> String {
+        let mut s = comment(&format!("from {}", self.file), "  ");
+        for n in &self.notes {
+            s.push_str(&comment(n, "  "));
+        }
+        s.push_str(&format!("  - name: {}\n", scalar(&self.name)));
+        for (k, v) in &self.keys {
+            s.push_str(&format!("    {k}: {v}\n"));
+        }
+        s
+    }
+}
+
+/// Rules written: live when this logalert's schema accepts them, commented out (with the
+/// schema's reasons) when it does not — so the file always validates.
+pub(crate) struct Placed {
+    pub body: String,
+    pub usable: usize,
+    pub unusable: usize,
+    /// Drafts written commented out, with why.
+    pub refused: Vec<(Draft, String)>,
+}
+
+pub(crate) fn place(drafts: &[Draft]) -> Placed {
+    let mut p = Placed {
+        body: String::new(),
+        usable: 0,
+        unusable: 0,
+        refused: Vec::new(),
+    };
+    for d in drafts {
+        let text = d.render();
+        p.body.push('\n');
+        let verdict = match &d.blocked {
+            Some(why) => Err(why.clone()),
+            None => crate::rules::load(&format!("version: 1\nrules:\n{text}"), &d.file)
+                .map(|_| ())
+                .map_err(|errors| {
+                    let why: Vec<String> = errors.0.iter().map(|e| e.message.clone()).collect();
+                    format!("this logalert does not accept it: {}", why.join("; "))
+                }),
+        };
+        match verdict {
+            Ok(()) => {
+                p.usable += 1;
+                p.body.push_str(&text);
+            }
+            Err(why) => {
+                p.unusable += 1;
+                p.body.push_str(&comment(
+                    &format!("NOT ACTIVE ({why}):\n{}", text.trim_end()),
+                    "  ",
+                ));
+                p.refused.push((d.clone(), why));
+            }
+        }
+    }
+    p
+}
+
+/// The file around the rules: a header comment, `version: 1`, `rules:` (`[]` when none is live).
+pub(crate) fn document(header: &str, placed: &Placed) -> String {
+    let mut yaml = comment(header, "");
+    yaml.push_str("version: 1\nrules:");
+    if placed.usable == 0 {
+        yaml.push_str(" []");
+    }
+    yaml.push('\n');
+    yaml.push_str(&placed.body);
+    yaml
+}

@@ -942,6 +942,10 @@ impl JsonWriter<'_> {
                 })
             }
             Query::Range { field, lo, hi } => {
+                self.notes.push(format!(
+                    "`{field}`: numeric comparisons match JSON numbers only (Elasticsearch also \
+                     coerces numeric strings such as \"599\")"
+                ));
                 let sel = selector(field)?;
                 let mut parts = Vec::new();
                 if let Some((n, inc)) = lo {

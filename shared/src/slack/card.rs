@@ -2,9 +2,6 @@
 //! escaped; the layouts ([`super::attachments`], [`super::blocks`]) only arrange and trim it.
 
 use std::collections::BTreeSet;
-use std::sync::LazyLock;
-
-use regex::Regex;
 
 use super::RenderOptions;
 use super::escape::{escape, inline_code, link, mentions, neutralize_fences};
@@ -13,6 +10,7 @@ use super::limits::{limit_lines, truncate, truncate_escaped};
 use crate::alarm::{AlarmEnrichment, AlarmNotification, AlarmState};
 use crate::alert::{AlertMessage, Severity};
 use crate::links::{self, LogEventsLink};
+use crate::render::text;
 
 pub const COLOR_CRITICAL: &str = "#8b0000";
 pub const COLOR_ERROR: &str = "#d50200";
@@ -163,56 +161,11 @@ fn time_label(ms: i64, with_date: bool) -> String {
     }
 }
 
-static ANSI: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\x1b\[[0-9;?]*[ -/]*[@-~]").expect("ANSI regex compiles"));
-
-/// Control characters (other than newline and tab) and bidirectional overrides/isolates (which can
-/// make text display in a different order than it is written) become U+FFFD; ANSI colour codes are removed;
-/// CRLF becomes LF.
-fn clean_controls(s: &str) -> String {
-    let s = ANSI.replace_all(s, "");
-    s.replace("\r\n", "\n")
-        .chars()
-        .map(|c| if is_unsafe_char(c) { '\u{FFFD}' } else { c })
-        .collect()
-}
-
-fn is_unsafe_char(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t')
-        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
-}
-
-/// Pretty-print JSON: the whole message, or a JSON object after a one-line prefix (the Lambda text
-/// format `2024-… <request id> ERROR {…}`).
-fn pretty_json(s: &str) -> Option<String> {
-    let trimmed = s.trim();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        let v: serde_json::Value = serde_json::from_str(trimmed).ok()?;
-        if v.is_object() || v.is_array() {
-            return serde_json::to_string_pretty(&v).ok();
-        }
-    }
-    let brace = trimmed.find('{')?;
-    let (prefix, rest) = trimmed.split_at(brace);
-    if prefix.contains('\n') {
-        return None;
-    }
-    let v: serde_json::Value = serde_json::from_str(rest).ok()?;
-    Some(format!(
-        "{}\n{}",
-        prefix.trim_end(),
-        serde_json::to_string_pretty(&v).ok()?
-    ))
-}
-
-/// A log message made ready for a code block: redacted, control characters cleaned, JSON
-/// pretty-printed, cut to `max_lines` and `max_chars`, escaped and fence-neutralized.
+/// A log message made ready for a code block: through the text pipeline (visible, JSON
+/// pretty-printed, redacted), cut to `max_lines` and `max_chars`, escaped and fence-neutralized.
 pub fn code_content(raw: &str, opts: &RenderOptions, max_lines: usize, max_chars: usize) -> String {
-    let redacted = opts.redactor.redact(raw);
-    let cleaned = clean_controls(&redacted);
-    let text = pretty_json(&cleaned).unwrap_or(cleaned);
-    let text = text.trim_matches('\n');
-    let (kept, dropped) = limit_lines(text, max_lines.max(1));
+    let shown = text::code(raw, &opts.redactor);
+    let (kept, dropped) = limit_lines(&shown, max_lines.max(1));
     let tail = if dropped > 0 {
         format!(
             "\n… ({dropped} more {})",
@@ -230,21 +183,21 @@ pub fn code_content(raw: &str, opts: &RenderOptions, max_lines: usize, max_chars
     }
 }
 
-/// Untrusted text → redacted, escaped, flattened to one line, cut.
+/// Untrusted text → one line through the text pipeline, escaped, cut.
 fn safe_line(raw: &str, opts: &RenderOptions, max: usize) -> String {
-    let one_line = clean_controls(&opts.redactor.redact(raw)).replace(['\n', '\t'], " ");
+    let one_line = text::line(raw, &opts.redactor);
     truncate_escaped(&neutralize_fences(&escape(&one_line)), max)
 }
 
-/// Untrusted text → redacted, escaped, cut; line breaks kept.
+/// Untrusted text → a paragraph through the text pipeline (line breaks kept), escaped, cut.
 fn safe_paragraph(raw: &str, opts: &RenderOptions) -> String {
-    let cleaned = clean_controls(&opts.redactor.redact(raw));
-    truncate_escaped(&neutralize_fences(&escape(cleaned.trim())), PARAGRAPH_MAX)
+    let shown = text::paragraph(raw, &opts.redactor);
+    truncate_escaped(&neutralize_fences(&escape(&shown)), PARAGRAPH_MAX)
 }
 
 fn field(title: &str, raw: &str, short: bool, opts: &RenderOptions) -> Field {
-    let cleaned = clean_controls(&opts.redactor.redact(raw));
-    let raw = truncate(&cleaned, super::limits::FIELD_VALUE_MAX / 2);
+    let shown = text::paragraph(raw, &opts.redactor);
+    let raw = truncate(&shown, super::limits::FIELD_VALUE_MAX / 2);
     Field {
         title: title.to_string(),
         value: escape(&raw),
@@ -687,9 +640,9 @@ pub fn other_card(subject: Option<&str>, incoming: &Incoming, opts: &RenderOptio
 }
 
 fn safe_paragraph_long(raw: &str, opts: &RenderOptions) -> String {
-    let cleaned = clean_controls(&opts.redactor.redact(raw));
+    let shown = text::paragraph(raw, &opts.redactor);
     truncate_escaped(
-        &neutralize_fences(&escape(cleaned.trim())),
+        &neutralize_fences(&escape(&shown)),
         super::limits::SECTION_TEXT_MAX - 100,
     )
 }

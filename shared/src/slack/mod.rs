@@ -1,5 +1,6 @@
 //! Slack rendering: every SNS message logalert's notifier receives becomes one Slack incoming-webhook
-//! payload, with untrusted text redacted ([`redact`]), escaped ([`escape`]) and trimmed to Slack's
+//! payload, with untrusted text made visible and redacted by the shared text pipeline
+//! ([`crate::render::text`]), escaped ([`escape`]) and trimmed to Slack's
 //! limits ([`limits`]).
 //!
 //! ```
@@ -36,12 +37,13 @@ mod card;
 pub mod escape;
 pub mod incoming;
 pub mod limits;
-pub mod redact;
 
 use serde_json::Value;
 
 use crate::alarm::{AlarmEnrichment, AlarmNotification};
 use crate::alert::AlertMessage;
+/// Redaction moved to [`crate::render::text::redact`] (shared by every destination).
+pub use crate::render::text::redact;
 pub use incoming::{Incoming, SnsEnvelope};
 pub use redact::Redactor;
 

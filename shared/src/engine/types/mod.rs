@@ -20,7 +20,20 @@
 //! [`next_due`] below.
 
 mod any;
+pub mod blacklist;
+pub mod cardinality;
+pub mod change;
+pub mod common;
+pub mod flatline;
 mod frequency;
+pub mod metric_aggregation;
+pub mod new_term;
+pub mod percentage_match;
+pub mod select;
+pub mod sketch;
+pub mod spike;
+pub mod spike_aggregation;
+pub mod whitelist;
 
 pub use any::Any;
 pub use frequency::{Frequency, FrequencyConfig, FrequencyState};
