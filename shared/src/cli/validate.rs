@@ -24,7 +24,7 @@ use std::process::ExitCode;
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use crate::cli::report::{self, EXIT_USAGE, Place};
-use crate::rules::{RuleError, load_files};
+use crate::rules::{RuleError, load_files, source_line};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -122,7 +122,7 @@ fn rules_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
 /// The error's source line with a caret under its column (annotate-snippets, the renderer rustc
 /// and cargo use), indented two spaces under the `logalert:` line; `None` past the end of the file.
 fn snippet(source: &str, e: &RuleError) -> Option<String> {
-    let line = source.lines().nth(e.line.checked_sub(1)?)?;
+    let line = source_line(source, e.line)?;
     let start: usize = line
         .char_indices()
         .nth(e.column.saturating_sub(1))

@@ -87,9 +87,7 @@ fn load_one(source: &str, origin: &str) -> Loaded {
         Err(e) => {
             let m = e.marker();
             let line = m.line().max(1);
-            let hint = source
-                .lines()
-                .nth(line - 1)
+            let hint = source_line(source, line)
                 .and_then(hints::yaml_trap)
                 .map(|h| format!("; {h}"))
                 .unwrap_or_default();
@@ -178,7 +176,7 @@ impl<'s> Cx<'s> {
         if end.line() > start.line() {
             return None;
         }
-        let line = self.source.lines().nth(start.line().checked_sub(1)?)?;
+        let line = source_line(self.source, start.line())?;
         let rest: String = line.chars().skip(start.col()).collect();
         let rest = rest.find(" #").map_or(rest.as_str(), |i| &rest[..i]);
         Some(rest.trim_end().to_string())
@@ -499,6 +497,24 @@ fn english_and(items: &[String]) -> String {
         [one] => one.clone(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
+}
+
+/// Line `line` (1-based) of `source`, counting line breaks as YAML does (`\n`, `\r\n` and a lone
+/// `\r`), without its line break — the line an error's position refers to.
+///
+/// ```
+/// use logalert::rules::source_line;
+/// assert_eq!(source_line("a\r\nb\rc\n", 3), Some("c"));
+/// assert_eq!(source_line("a\n", 3), None);
+/// ```
+pub fn source_line(source: &str, line: usize) -> Option<&str> {
+    let mut rest = source;
+    for _ in 1..line {
+        let i = rest.find(['\n', '\r'])?;
+        let skip = if rest[i..].starts_with("\r\n") { 2 } else { 1 };
+        rest = &rest[i + skip..];
+    }
+    Some(rest.find(['\n', '\r']).map_or(rest, |i| &rest[..i])).filter(|_| line >= 1)
 }
 
 /// 1-based (line, column) of char index `idx`. Line breaks as YAML counts them: `\n`, `\r\n`,

@@ -48,7 +48,7 @@ use crate::pattern::{FilterPattern, ValueRef};
 
 pub use duration::{MAX_DURATION, parse_duration};
 pub use glob::LogGroupGlob;
-pub use load::{load, load_files};
+pub use load::{load, load_files, source_line};
 pub use values::{Entry, Pos, Report, Source, Value, Values};
 
 /// Largest `max_samples` accepted.
