@@ -39,9 +39,12 @@ pub fn load(source: &str, origin: &str) -> Result<RuleSet, RuleErrors> {
 pub fn load_files(files: &[(&str, &str)]) -> Result<RuleSet, RuleErrors> {
     let mut all_rules = Vec::new();
     let mut all_errors = Vec::new();
+    let mut all_warnings = Vec::new();
     let mut names: HashMap<String, (String, Pos)> = HashMap::new();
     for (origin, source) in files {
-        let (rules, mut errors, file_names) = load_one(source, origin);
+        let (rules, mut errors, file_names, mut warnings) = load_one(source, origin);
+        warnings.sort_by_key(|e| (e.line, e.column));
+        all_warnings.extend(warnings);
         for (name, at) in file_names {
             match names.get(&name) {
                 Some((first_file, first)) if first_file != origin => errors.push(RuleError {
@@ -65,14 +68,23 @@ pub fn load_files(files: &[(&str, &str)]) -> Result<RuleSet, RuleErrors> {
         all_rules.extend(rules.unwrap_or_default());
     }
     if all_errors.is_empty() {
-        Ok(RuleSet { rules: all_rules })
+        Ok(RuleSet {
+            rules: all_rules,
+            warnings: all_warnings,
+        })
     } else {
         Err(RuleErrors(all_errors))
     }
 }
 
-/// One file loaded: its rules (if it parsed), its errors, and where each rule name is written.
-type Loaded = (Option<Vec<Rule>>, Vec<RuleError>, Vec<(String, Pos)>);
+/// One file loaded: its rules (if it parsed), its errors, where each rule name is written, and
+/// its warnings.
+type Loaded = (
+    Option<Vec<Rule>>,
+    Vec<RuleError>,
+    Vec<(String, Pos)>,
+    Vec<RuleError>,
+);
 
 fn load_one(source: &str, origin: &str) -> Loaded {
     let mut cx = Cx {
@@ -81,6 +93,7 @@ fn load_one(source: &str, origin: &str) -> Loaded {
         chars: None,
         errors: Vec::new(),
         names: Vec::new(),
+        warnings: Vec::new(),
     };
     let docs = match MarkedYaml::load_from_str(source) {
         Ok(docs) => docs,
@@ -96,7 +109,7 @@ fn load_one(source: &str, origin: &str) -> Loaded {
                 m.col() + 1,
                 format!("invalid YAML: {}{hint}", e.info()),
             );
-            return (None, cx.errors, Vec::new());
+            return (None, cx.errors, Vec::new(), Vec::new());
         }
     };
     let rules = match docs.as_slice() {
@@ -117,7 +130,7 @@ fn load_one(source: &str, origin: &str) -> Loaded {
             None
         }
     };
-    (rules, cx.errors, cx.names)
+    (rules, cx.errors, cx.names, cx.warnings)
 }
 
 pub type Node<'a> = MarkedYaml<'a>;
@@ -131,6 +144,8 @@ pub struct Cx<'s> {
     errors: Vec<RuleError>,
     /// Every valid rule name, where it is written (for uniqueness across files).
     names: Vec<(String, Pos)>,
+    /// Problems that do not stop the rules loading.
+    warnings: Vec<RuleError>,
 }
 
 /// What one mapping (a rule or `defaults:`) wrote.
@@ -195,13 +210,33 @@ impl<'s> Cx<'s> {
         offset: usize,
         message: impl Into<String>,
     ) {
+        let (line, col) = self.pos_in_scalar(node, offset);
+        self.err_at(line, col, message);
+    }
+
+    /// A warning (the rules still load) at the `offset`-th character of scalar `node`.
+    pub(super) fn warn_in_scalar(
+        &mut self,
+        node: &Node<'_>,
+        offset: usize,
+        message: impl Into<String>,
+    ) {
+        let (line, column) = self.pos_in_scalar(node, offset);
+        self.warnings.push(RuleError {
+            file: self.origin.to_string(),
+            line,
+            column,
+            message: message.into(),
+        });
+    }
+
+    fn pos_in_scalar(&mut self, node: &Node<'_>, offset: usize) -> (usize, usize) {
         let chars = self
             .chars
             .get_or_insert_with(|| self.source.chars().collect());
         let start = node.span.start.index();
         let idx = scalar_char_index(chars, start, offset).unwrap_or(start);
-        let (line, col) = line_col(chars, idx);
-        self.err_at(line, col, message);
+        line_col(chars, idx)
     }
 
     fn top<'a>(&mut self, doc: &'a Node<'a>) -> Option<Vec<Rule>> {
@@ -454,6 +489,7 @@ fn schema_defaults() -> Values {
         chars: None,
         errors: Vec::new(),
         names: Vec::new(),
+        warnings: Vec::new(),
     };
     let mut values = Values::default();
     for spec in KEYS {

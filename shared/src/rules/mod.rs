@@ -62,6 +62,9 @@ pub const MAX_NUM_EVENTS: u64 = 2000;
 pub struct RuleSet {
     /// Every rule in file order, including disabled ones (see [`Rule::enabled`]).
     pub rules: Vec<Rule>,
+    /// Problems that do not stop the rules loading (e.g. a template variable one typo away from a
+    /// logalert variable), in file order. `logalert validate` prints them.
+    pub warnings: Vec<RuleError>,
 }
 
 impl RuleSet {
