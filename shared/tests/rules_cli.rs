@@ -210,9 +210,21 @@ fn replay_prints_one_json_line_per_publish() {
         [
             ("errors".to_string(), 2, 0),
             ("payments".to_string(), 2, 0),
-            ("errors".to_string(), 1, 1)
+            // v2: the 10:02 tick (event time) closes the realert window and summarises it.
+            ("errors".to_string(), 0, 1),
+            ("errors".to_string(), 1, 0)
         ],
         "{out}"
+    );
+    assert_eq!(lines[2]["message"]["kind"], "summary");
+    assert_eq!(lines[2]["message"]["decided_at"], 1_795_600_920_000_i64);
+    assert_eq!(
+        lines[2]["message"]["incident_id"], lines[0]["message"]["incident_id"],
+        "the summary belongs to the first alert's incident"
+    );
+    assert_ne!(
+        lines[3]["message"]["incident_id"],
+        lines[0]["message"]["incident_id"]
     );
     assert_eq!(lines[0]["subject"], "[ERROR] errors: 2 matches in /app/web");
     assert_eq!(
