@@ -253,6 +253,134 @@ impl AlarmNotification {
     }
 }
 
+/// The other shape of an alarm state change: a CloudWatch **Lambda alarm action**
+/// (`{"source":"aws.cloudwatch","alarmArn":…,"alarmData":{…}}`) or an **EventBridge** event
+/// (`{"detail-type":"CloudWatch Alarm State Change","source":"aws.cloudwatch","detail":{…}}`),
+/// read into the SNS notification's form so it renders and is enriched the same way. `None` when
+/// `value` is not one of them.
+///
+/// ```
+/// use logalert::alarm::{AlarmNotification, AlarmState};
+/// let event = serde_json::json!({"source": "aws.cloudwatch",
+///     "alarmArn": "arn:aws:cloudwatch:us-east-1:444455556666:alarm:demo", "accountId": "444455556666",
+///     "alarmData": {"alarmName": "demo",
+///         "state": {"value": "ALARM", "reason": "test", "timestamp": "2023-08-04T12:36:15.490+0000"},
+///         "previousState": {"value": "OK"},
+///         "configuration": {"metrics": [{"id": "m1", "metricStat": {"metric": {"namespace": "AWS/Logs",
+///             "name": "CallCount", "dimensions": {"LogGroup": "/app"}}, "period": 60, "stat": "Sum"},
+///             "returnData": true}]}}});
+/// let alarm = AlarmNotification::from_event(&event).unwrap();
+/// assert_eq!(alarm.new_state(), AlarmState::Alarm);
+/// assert_eq!(alarm.metrics(), [("AWS/Logs".to_string(), "CallCount".to_string())]);
+/// assert_eq!(alarm.region(), Some("us-east-1"));
+/// ```
+impl AlarmNotification {
+    pub fn looks_like_event(value: &serde_json::Value) -> bool {
+        value.get("source").and_then(|s| s.as_str()) == Some("aws.cloudwatch")
+            && (value.get("alarmData").is_some_and(|d| d.is_object())
+                || value
+                    .get("detail")
+                    .is_some_and(|d| d.get("alarmName").is_some()))
+    }
+
+    pub fn from_event(value: &serde_json::Value) -> Option<AlarmNotification> {
+        use serde_json::Value;
+        if !AlarmNotification::looks_like_event(value) {
+            return None;
+        }
+        let data = value.get("alarmData").or_else(|| value.get("detail"))?;
+        let text = |v: &Value, path: &str| -> Option<String> {
+            v.pointer(path)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        // AWS's own examples carry stray spaces ("12: 36: 15.490", "us-east-1: 4444…").
+        let squeeze = |s: String| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+        let config = data.get("configuration").cloned().unwrap_or(Value::Null);
+        let metrics: Vec<MetricDataQuery> = config
+            .get("metrics")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .map(|m| MetricDataQuery {
+                        id: text(m, "/id"),
+                        expression: text(m, "/expression"),
+                        label: text(m, "/label"),
+                        metric_stat: m.get("metricStat").map(|st| MetricStat {
+                            metric: Some(MetricRef {
+                                metric_name: text(st, "/metric/name"),
+                                namespace: text(st, "/metric/namespace"),
+                            }),
+                            period: st.get("period").and_then(Value::as_i64),
+                            stat: text(st, "/stat"),
+                        }),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        // A single plain metric reads like an SNS `Trigger` with MetricName.
+        let single = match metrics.as_slice() {
+            [only] if only.expression.is_none() => only.metric_stat.clone(),
+            _ => None,
+        };
+        let dimensions = config
+            .pointer("/metrics/0/metricStat/metric/dimensions")
+            .and_then(Value::as_object)
+            .filter(|_| single.is_some())
+            .map(|d| {
+                d.iter()
+                    .map(|(k, v)| AlarmDimension {
+                        name: k.clone(),
+                        value: v
+                            .as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let trigger = (!metrics.is_empty()).then(|| AlarmTrigger {
+            metric_name: single
+                .as_ref()
+                .and_then(|s| s.metric.as_ref()?.metric_name.clone()),
+            namespace: single
+                .as_ref()
+                .and_then(|s| s.metric.as_ref()?.namespace.clone()),
+            statistic: single.as_ref().and_then(|s| s.stat.clone()),
+            period: single.as_ref().and_then(|s| s.period),
+            dimensions,
+            metrics: if single.is_some() {
+                Vec::new()
+            } else {
+                metrics.clone()
+            },
+            ..Default::default()
+        });
+        let arn = text(value, "/alarmArn")
+            .or_else(|| text(value, "/resources/0"))
+            .map(squeeze);
+        Some(AlarmNotification {
+            alarm_name: text(data, "/alarmName")?,
+            alarm_description: text(&config, "/description"),
+            aws_account_id: text(value, "/accountId")
+                .or_else(|| text(value, "/account"))
+                .map(squeeze),
+            new_state_value: text(data, "/state/value")?,
+            new_state_reason: text(data, "/state/reason"),
+            state_change_time: text(data, "/state/timestamp")
+                .or_else(|| text(value, "/time"))
+                .map(squeeze),
+            region_name: text(value, "/region"),
+            alarm_arn: arn,
+            old_state_value: text(data, "/previousState/value"),
+            alarm_rule: text(&config, "/alarmRule"),
+            trigger,
+        })
+    }
+}
+
 /// Parse CloudWatch's `2024-11-22T02:48:32.123+0000` (also RFC 3339) into epoch milliseconds.
 pub fn parse_alarm_time(s: &str) -> Option<i64> {
     let s = s.trim();
@@ -306,6 +434,69 @@ mod tests {
     }
 
     #[test]
+    fn lambda_alarm_action_fixtures_read_as_alarms() {
+        // aws_lambda_events' fixtures (as published by AWS, stray spaces included).
+        let metric: serde_json::Value = serde_json::from_str(include_str!(
+            "../tests/fixtures/alarm-events/example-cloudwatch-alarm-metric.json"
+        ))
+        .unwrap();
+        let a = AlarmNotification::from_event(&metric).unwrap();
+        assert_eq!(a.alarm_name, "lambda-demo-metric-alarm");
+        assert_eq!(a.new_state(), AlarmState::Alarm);
+        assert_eq!(a.old_state(), Some(AlarmState::InsufficientData));
+        assert_eq!(a.region(), Some("us-east-1"));
+        assert_eq!(a.account(), Some("444455556666"));
+        assert_eq!(a.state_change_ms(), Some(1_691_152_575_490));
+        assert_eq!(
+            a.metrics(),
+            [("AWS/Logs".to_string(), "CallCount".to_string())]
+        );
+        assert_eq!(a.period_secs(), Some(60));
+        let t = a.trigger.as_ref().unwrap();
+        assert_eq!(
+            (
+                t.dimensions[0].name.as_str(),
+                t.dimensions[0].value.as_str()
+            ),
+            ("InstanceId", "i-12345678")
+        );
+        assert_eq!(
+            a.alarm_description.as_deref(),
+            Some("Metric Alarm to test Lambda actions")
+        );
+        let composite: serde_json::Value = serde_json::from_str(include_str!(
+            "../tests/fixtures/alarm-events/example-cloudwatch-alarm-composite.json"
+        ))
+        .unwrap();
+        let c = AlarmNotification::from_event(&composite).unwrap();
+        assert_eq!(c.alarm_name, "CompositeDemo.Main");
+        assert!(
+            c.alarm_rule
+                .as_deref()
+                .unwrap()
+                .starts_with("ALARM(CompositeDemo.FirstChild)")
+        );
+        assert!(c.metrics().is_empty());
+        // The SNS form and other JSON are not events.
+        assert!(
+            AlarmNotification::from_event(
+                &serde_json::json!({"AlarmName": "a", "NewStateValue": "OK"})
+            )
+            .is_none()
+        );
+        assert!(
+            AlarmNotification::from_event(&serde_json::json!({"source": "aws.cloudwatch"}))
+                .is_none()
+        );
+        assert!(
+            AlarmNotification::from_event(
+                &serde_json::json!({"source": "aws.cloudwatch", "alarmData": {}})
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
     fn only_alarms_of_the_given_account() {
         let from = |id: Option<&str>, arn: Option<&str>| {
             let mut v = serde_json::json!({"AlarmName":"a","NewStateValue":"ALARM"});
@@ -333,6 +524,36 @@ mod tests {
             !from(Some(""), None).is_from_account(""),
             "an unknown own account"
         );
+    }
+
+    #[test]
+    fn eventbridge_alarm_state_change_reads_as_an_alarm() {
+        let event = serde_json::json!({
+            "version": "0", "id": "c4c1c1c9-6542-e61b-6ef0-8c4d36933a92",
+            "detail-type": "CloudWatch Alarm State Change", "source": "aws.cloudwatch",
+            "account": "123456789012", "time": "2019-10-02T17:04:40Z", "region": "us-east-1",
+            "resources": ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh"],
+            "detail": {"alarmName": "ServerCpuTooHigh",
+                "state": {"value": "OK", "reason": "Threshold Crossed", "timestamp": "2019-10-02T17:04:40.985+0000"},
+                "previousState": {"value": "ALARM", "timestamp": "2019-10-02T17:01:40.985+0000"},
+                "configuration": {"description": "Goes into alarm when server CPU utilization is too high!",
+                    "metrics": [{"id": "30b6c6b2-a864-43a2-4877-c09a1afc3b87",
+                        "metricStat": {"metric": {"dimensions": {"InstanceId": "i-12345678901234567"},
+                            "name": "CPUUtilization", "namespace": "AWS/EC2"}, "period": 300, "stat": "Average"},
+                        "returnData": true}]}}
+        });
+        let a = AlarmNotification::from_event(&event).unwrap();
+        assert!(a.is_resolved());
+        assert_eq!(
+            a.alarm_arn.as_deref(),
+            Some("arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh")
+        );
+        assert_eq!(a.account(), Some("123456789012"));
+        assert_eq!(
+            a.metrics(),
+            [("AWS/EC2".to_string(), "CPUUtilization".to_string())]
+        );
+        assert_eq!(a.evaluation_window_ms().unwrap().1, 1_570_035_880_985);
     }
 
     #[test]

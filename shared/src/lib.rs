@@ -13,7 +13,8 @@
 //! * [`links`] — CloudWatch console deep links (log stream at a time window, Logs Insights).
 //! * [`alarm`] — CloudWatch Alarm notifications as SNS delivers them.
 //! * [`import`] — migration from ElastAlert rules and CloudWatch metric filters.
-//! * [`render`] — what every destination shares: the text pipeline (visible text → redaction).
+//! * [`render`] — every destination: the text pipeline (visible text → redaction), one reading of
+//!   the alert, Teams, PagerDuty and signed-webhook renderers.
 //! * [`slack`] — Slack rendering: escaping, truncation, attachments and Block Kit.
 //!
 //! Data paths: decode ([`payload`]) → match ([`pattern`], [`rules`]) → decide ([`engine`], [`state`]) →

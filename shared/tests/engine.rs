@@ -649,7 +649,11 @@ rules:
         p[0].subject,
         "api failed (1x): <missing: reason> second line ?"
     );
-    assert_eq!(p[0].alert.subject.as_deref(), Some(p[0].subject.as_str()));
+    // The alert keeps the subject as written; only SNS's Subject attribute is sanitised.
+    assert_eq!(
+        p[0].alert.subject.as_deref(),
+        Some("api failed (1x): <missing: reason>\nsecond line ✓")
+    );
     assert_eq!(
         p[0].alert.text.as_deref(),
         Some(
@@ -676,6 +680,7 @@ fn subjects_are_sns_safe() {
         s.starts_with("ERROR ???? xxx") && s.ends_with("..."),
         "{s:?}"
     );
+    assert_eq!(p[0].alert.subject.as_deref(), Some(line.as_str()));
 }
 
 #[test]

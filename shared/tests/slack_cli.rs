@@ -129,3 +129,28 @@ fn errors_are_clear() {
     assert_eq!(code, 2);
     assert!(err.contains("attachments or blocks"), "{err}");
 }
+
+#[test]
+fn renders_for_every_destination() {
+    let input = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/slack/alert-v1.json"
+    ))
+    .unwrap();
+    let body = |to: &str| {
+        let (code, out, err) = logalert(&["render", "--to", to], Some(&input));
+        assert_eq!(code, 0, "{to}: {err}");
+        serde_json::from_str::<Value>(&out).unwrap()
+    };
+    assert!(body("slack")["attachments"].is_array());
+    let teams = body("teams");
+    assert_eq!(teams["type"], "message");
+    assert_eq!(teams["attachments"][0]["content"]["version"], "1.5");
+    let pd = body("pagerduty");
+    assert_eq!(pd["event_action"], "trigger");
+    assert_eq!(pd["routing_key"], "<routing key>");
+    assert_eq!(body("webhook")["kind"], "log-match");
+    let (code, _, err) = logalert(&["render", "--to", "fax"], Some(&input));
+    assert_eq!(code, 2);
+    assert!(err.contains("teams") && err.contains("pagerduty"), "{err}");
+}

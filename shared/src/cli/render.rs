@@ -1,5 +1,7 @@
-//! `logalert render [INPUT]`: print the exact Slack payload the notifier would post for an SNS
-//! message — a logalert alert, a CloudWatch alarm notification, or anything else.
+//! `logalert render [INPUT] [--to slack|teams|pagerduty|webhook]`: print the exact body the notifier
+//! would send for an SNS message — a logalert alert, a CloudWatch alarm notification, or anything
+//! else — to a Slack webhook (default), a Teams Workflow, PagerDuty Events v2 (with a placeholder
+//! routing key) or a signed webhook (the body; the signature headers depend on the secret and time).
 //!
 //! INPUT (a file, or stdin when absent or `-`) is the SNS `Message` body itself, one SNS record
 //! (`{"Sns":{…}}`), a whole Lambda SNS event (`{"Records":[…]}`, one payload per record), or an SNS
@@ -41,7 +43,10 @@ Examples:
 pub struct Args {
     /// SNS message body, SNS record, Lambda SNS event or SNS notification JSON; `-` or absent: stdin.
     pub input: Option<PathBuf>,
-    /// Layout: `attachments` (default) or `blocks` (Block Kit).
+    /// Destination whose exact body to print: `slack` (default), `teams`, `pagerduty`, `webhook`.
+    #[arg(long, default_value = "slack", value_parser = ["slack", "teams", "pagerduty", "webhook"])]
+    pub to: String,
+    /// Slack layout: `attachments` (default) or `blocks` (Block Kit).
     #[arg(long, default_value = "attachments", value_parser = parse_format)]
     pub format: SlackFormat,
     /// Extra redaction regex (repeatable), like env `REDACT_PATTERNS` in the notifier.
@@ -91,6 +96,12 @@ impl Args {
         })
     }
 
+    /// The destination to render for (`--to`, with `--format` for Slack).
+    pub fn target(&self) -> crate::render::Target {
+        crate::render::Target::parse(&self.to, self.format)
+            .unwrap_or(crate::render::Target::Slack(self.format))
+    }
+
     /// Read the input (file or stdin); errors name the file.
     pub fn read_input(&self) -> Result<String, String> {
         match self.input.as_deref() {
@@ -108,15 +119,24 @@ impl Args {
     }
 }
 
-/// Render every SNS message found in `input`.
+/// Render every SNS message found in `input` for Slack (in `opts.format`).
 pub fn render_input(input: &str, opts: &RenderOptions) -> Vec<Rendered> {
+    render_input_to(input, &crate::render::Target::Slack(opts.format), opts)
+}
+
+/// Render every SNS message found in `input` for `target`.
+pub fn render_input_to(
+    input: &str,
+    target: &crate::render::Target,
+    opts: &RenderOptions,
+) -> Vec<Rendered> {
     SnsEnvelope::from_input(input)
         .into_iter()
         .map(|env| {
             let incoming = Incoming::classify(&env.message);
             let channel = incoming.channel(env.attribute("channel")).to_string();
             let payload =
-                crate::slack::render_incoming(&incoming, env.subject.as_deref(), None, opts);
+                crate::render::render_to(target, &incoming, env.subject.as_deref(), None, opts);
             Rendered {
                 message_id: env.message_id,
                 channel,
@@ -167,7 +187,7 @@ pub fn run(args: Args) -> ExitCode {
             "{name}: empty input: give an SNS message, record or event"
         ));
     }
-    let rendered = render_input(&input, &opts);
+    let rendered = render_input_to(&input, &args.target(), &opts);
     match OutputFormat::resolve(args.output) {
         OutputFormat::Json => print(&rendered, args.compact),
         OutputFormat::Text => {

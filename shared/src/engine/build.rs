@@ -206,7 +206,8 @@ pub(crate) fn publication(config: &EngineConfig, rule: &Rule, d: Draft) -> Publi
         truncated,
         channel: rule.channel.clone(),
         mention: rule.mention.clone(),
-        subject: subject_tpl.map(|_| subject.clone()),
+        // As written (Korean, emoji…): only the SNS `Subject` attribute is ASCII-sanitised.
+        subject: subject_tpl,
         text,
         alert_id: d.alert_id,
         incident_id: d.incident_id,

@@ -11,6 +11,7 @@ use crate::alarm::{AlarmEnrichment, AlarmNotification, AlarmState};
 use crate::alert::{AlertMessage, Severity};
 use crate::links::{self, LogEventsLink};
 use crate::render::text;
+use crate::render::view::{AlertView, Stage, plural_word};
 
 pub const COLOR_CRITICAL: &str = "#8b0000";
 pub const COLOR_ERROR: &str = "#d50200";
@@ -24,7 +25,7 @@ pub const LINK_URL_MAX: usize = 2_000;
 
 /// A log-events link that fits [`LINK_URL_MAX`]: drops the filter pattern, then the stream, then
 /// falls back to the log groups list, so a link is always there.
-fn log_events_link(mut link: LogEventsLink<'_>) -> String {
+pub fn log_events_link(mut link: LogEventsLink<'_>) -> String {
     let url = links::log_events_url(&link);
     if url.len() <= LINK_URL_MAX {
         return url;
@@ -42,8 +43,20 @@ fn log_events_link(mut link: LogEventsLink<'_>) -> String {
     links::log_groups_url(link.region)
 }
 
+/// The alarm's console page when the link fits [`LINK_URL_MAX`], else the alarms list; `None`
+/// without a region (no `AlarmArn`).
+pub fn alarm_link(alarm: &AlarmNotification) -> Option<String> {
+    let region = alarm.region()?;
+    let url = links::alarm_url(region, &alarm.alarm_name);
+    Some(if url.len() <= LINK_URL_MAX {
+        url
+    } else {
+        links::alarms_url(region)
+    })
+}
+
 /// A Logs Insights link that fits [`LINK_URL_MAX`], else the Logs Insights page.
-fn insights_link(region: &str, groups: &[&str], start_ms: i64, end_ms: i64) -> String {
+pub fn insights_link(region: &str, groups: &[&str], start_ms: i64, end_ms: i64) -> String {
     let url = links::insights_url(
         region,
         groups,
@@ -137,18 +150,6 @@ fn severity_emoji(s: Severity) -> &'static str {
     }
 }
 
-fn plural_word(n: u64, one: &str) -> String {
-    match (n, one.ends_with('h')) {
-        (1, _) => one.to_string(),
-        (_, true) => format!("{one}es"),
-        (_, false) => format!("{one}s"),
-    }
-}
-
-fn plural(n: u64, one: &str) -> String {
-    format!("{n} {}", plural_word(n, one))
-}
-
 /// `HH:MM:SS.mmmZ` (and the date when `with_date`), UTC.
 fn time_label(ms: i64, with_date: bool) -> String {
     let iso = links::iso_millis(ms);
@@ -158,6 +159,27 @@ fn time_label(ms: i64, with_date: bool) -> String {
         iso.split_once('T')
             .map(|(_, t)| t.to_string())
             .unwrap_or(iso)
+    }
+}
+
+/// Untrusted text as a person should see it, redacted, before any destination's escaping (line
+/// breaks kept): the shared text pipeline ([`text::paragraph`]). Every non-Slack renderer starts here.
+pub fn readable(raw: &str, opts: &RenderOptions) -> String {
+    text::paragraph(raw, &opts.redactor)
+}
+
+/// A log message for a monospace block in any destination: [`text::code`] (visible, JSON
+/// pretty-printed, redacted), cut to `max_lines` (with a "… (N more lines)" tail). Not escaped.
+pub fn readable_code(raw: &str, opts: &RenderOptions, max_lines: usize) -> String {
+    let shown = text::code(raw, &opts.redactor);
+    let (kept, dropped) = limit_lines(&shown, max_lines.max(1));
+    if dropped > 0 {
+        format!(
+            "{kept}\n… ({dropped} more {})",
+            plural_word(dropped as u64, "line")
+        )
+    } else {
+        kept
     }
 }
 
@@ -231,42 +253,70 @@ pub fn alert_card(alert: &AlertMessage, opts: &RenderOptions) -> Card {
         end_ms: last.saturating_add(pad),
         filter_pattern: alert.rule.filter_pattern.as_deref(),
     });
-    let title_raw = alert
-        .subject
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or(&alert.rule.name);
-    let title = safe_line(title_raw, opts, super::limits::TITLE_MAX);
+    let view = AlertView::of(alert);
+    let title_raw = view.title_raw();
+    let title = match view.stage {
+        Stage::Summary => format!("Summary: {title_raw}"),
+        Stage::Resolved => format!("Resolved: {title_raw}"),
+        Stage::First | Stage::FollowUp => title_raw.to_string(),
+    };
+    let title = safe_line(&title, opts, super::limits::TITLE_MAX);
     let rule_name = safe_line(&alert.rule.name, opts, 200);
     let group = safe_line(&alert.log_group, opts, 300);
-    let matches = plural(alert.count, "match");
+    let headline = view.headline();
 
-    let who = mentions(&alert.mention);
+    let who = if view.pings() {
+        mentions(&alert.mention)
+    } else {
+        String::new()
+    };
     let mut notify = String::new();
     if !who.is_empty() {
         notify.push_str(&who);
         notify.push(' ');
     }
+    let (emoji, color) = match view.stage {
+        Stage::Resolved => (":white_check_mark:", COLOR_RESOLVED),
+        Stage::Summary => (":bar_chart:", severity_color(severity)),
+        Stage::First | Stage::FollowUp => (severity_emoji(severity), severity_color(severity)),
+    };
+    let follow = if view.stage == Stage::FollowUp {
+        " (follow-up)"
+    } else {
+        ""
+    };
     notify.push_str(&format!(
-        "{} *{}* {}: {} in {}",
-        severity_emoji(severity),
-        severity.as_str().to_uppercase(),
-        rule_name,
-        matches,
+        "{emoji} *{}* {rule_name}{follow}: {} in {}",
+        view.state_label(),
+        escape(&headline),
         inline_code(&alert.log_group),
     ));
     let fallback = truncate_escaped(
         &format!(
             "[{}] {}: {} in {}",
-            severity.as_str().to_uppercase(),
+            view.state_label(),
             title,
-            matches,
+            escape(&headline),
             group
         ),
         super::limits::FALLBACK_MAX,
     );
 
     let mut body = Vec::new();
+    if let Some(o) = alert
+        .observation
+        .as_ref()
+        .filter(|o| !o.text.trim().is_empty() || o.sparkline.is_some())
+    {
+        let mut line = safe_line(&o.text, opts, 500);
+        if let Some(spark) = o.sparkline.as_deref().filter(|s| !s.trim().is_empty()) {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(&inline_code(&truncate(spark, 120)));
+        }
+        body.push(Paragraph::Mrkdwn(line));
+    }
     if let Some(d) = alert
         .rule
         .description
@@ -291,9 +341,31 @@ pub fn alert_card(alert: &AlertMessage, opts: &RenderOptions) -> Card {
                 opts,
             ),
         },
-        field("Matches", &alert.count.to_string(), true, opts),
+        match view.stage {
+            Stage::Summary => field(
+                "Suppressed matches",
+                &view.reported().to_string(),
+                true,
+                opts,
+            ),
+            Stage::Resolved => field(
+                "Total matches",
+                &alert
+                    .incident_total
+                    .unwrap_or(alert.count.saturating_add(alert.suppressed))
+                    .to_string(),
+                true,
+                opts,
+            ),
+            Stage::First | Stage::FollowUp => {
+                field("Matches", &alert.count.to_string(), true, opts)
+            }
+        },
         field("Severity", severity.as_str(), true, opts),
     ];
+    if let Some(line) = view.incident_line() {
+        fields.push(field("Incident", &line, false, opts));
+    }
     if let Some(qk) = alert.query_key.as_deref() {
         fields.push(field("Query key", qk, true, opts));
     }
@@ -352,21 +424,34 @@ pub fn alert_card(alert: &AlertMessage, opts: &RenderOptions) -> Card {
         first.saturating_sub(pad),
         last.saturating_add(pad),
     );
+    let (total, suppressed) = match view.stage {
+        // The whole message is about the suppressed matches.
+        Stage::Summary => (Some(view.reported()), 0),
+        Stage::Resolved => ((alert.count > 0).then_some(alert.count), alert.suppressed),
+        Stage::First | Stage::FollowUp => (Some(alert.count), alert.suppressed),
+    };
+    let footer_text = match view.short_incident() {
+        Some(id) => format!(
+            "logalert · {rule_name} · incident {}",
+            safe_line(&id, opts, 40)
+        ),
+        None => format!("logalert · {rule_name}"),
+    };
     Card {
         notify,
         fallback,
-        color: severity_color(severity),
+        color,
         title,
         title_link: Some(title_link),
         body,
         fields,
         samples,
-        total: Some(alert.count),
-        suppressed: alert.suppressed,
+        total,
+        suppressed,
         truncated: alert.truncated,
         unit: "match",
         footer_link: Some((insights, "Logs Insights")),
-        footer_text: format!("logalert · {rule_name}"),
+        footer_text,
         ts: Some(last.div_euclid(1000)),
     }
 }
@@ -401,14 +486,7 @@ pub fn alarm_card(
     let name = safe_line(&alarm.alarm_name, opts, 255);
     let title = truncate_escaped(&format!("{label}: {name}"), super::limits::TITLE_MAX);
     let region = alarm.region().unwrap_or("us-east-1");
-    let title_link = alarm.region().map(|r| {
-        let url = links::alarm_url(r, &alarm.alarm_name);
-        if url.len() <= LINK_URL_MAX {
-            url
-        } else {
-            links::alarms_url(r)
-        }
-    });
+    let title_link = alarm_link(alarm);
     let notify = format!("{emoji} *{label}* {name}");
     let fallback = truncate_escaped(&format!("{label}: {name}"), super::limits::FALLBACK_MAX);
 
@@ -428,54 +506,10 @@ pub fn alarm_card(
         body.push(Paragraph::Mrkdwn(safe_paragraph(d, opts)));
     }
 
-    let mut fields = Vec::new();
-    let trigger = alarm.trigger.clone().unwrap_or_default();
-    let metrics = alarm.metrics();
-    if let Some(rule) = alarm.alarm_rule.as_deref() {
-        fields.push(field("Composite rule", rule, false, opts));
-    } else if let (Some(ns), Some(m)) = (&trigger.namespace, &trigger.metric_name) {
-        fields.push(field("Metric", &format!("{ns} / {m}"), true, opts));
-    } else if !metrics.is_empty() {
-        let list: Vec<String> = metrics
-            .iter()
-            .map(|(ns, m)| format!("{ns} / {m}"))
-            .collect();
-        fields.push(field("Metrics (math)", &list.join(", "), true, opts));
-    }
-    if let (Some(op), Some(threshold)) = (&trigger.comparison_operator, trigger.threshold) {
-        let stat = trigger
-            .statistic
-            .clone()
-            .or(trigger.extended_statistic.clone())
-            .unwrap_or_default();
-        let mut cond = format!("{} {} {}", stat, operator(op), threshold)
-            .trim()
-            .to_string();
-        if let (Some(p), Some(n)) = (trigger.period, trigger.evaluation_periods) {
-            let dp = trigger.datapoints_to_alarm.unwrap_or(n);
-            cond.push_str(&format!(" for {dp} of {n} × {p}s"));
-        }
-        fields.push(field("Condition", &cond, true, opts));
-    }
-    if !trigger.dimensions.is_empty() {
-        let dims: Vec<String> = trigger
-            .dimensions
-            .iter()
-            .map(|d| format!("{}={}", d.name, d.value))
-            .collect();
-        fields.push(field("Dimensions", &dims.join(", "), true, opts));
-    }
-    let transition = match alarm.old_state_value.as_deref() {
-        Some(old) => format!("{old} → {}", alarm.new_state_value),
-        None => alarm.new_state_value.clone(),
-    };
-    fields.push(field("State", &transition, true, opts));
-    fields.push(field(
-        "Account / region",
-        &format!("{} / {}", alarm.account().unwrap_or("?"), region),
-        true,
-        opts,
-    ));
+    let fields: Vec<Field> = alarm_facts(alarm)
+        .iter()
+        .map(|(title, value, short)| field(title, value, *short, opts))
+        .collect();
 
     let mut samples = Vec::new();
     let mut footer_link = None;
@@ -566,6 +600,61 @@ pub fn alarm_card(
         footer_text: "logalert · CloudWatch alarm".to_string(),
         ts: alarm.state_change_ms().map(|ms| ms.div_euclid(1000)),
     }
+}
+
+/// An alarm's facts as (title, raw value, short) — the same for every destination, which escapes
+/// the values its own way.
+pub fn alarm_facts(alarm: &AlarmNotification) -> Vec<(&'static str, String, bool)> {
+    let region = alarm.region().unwrap_or("us-east-1");
+    let mut fields: Vec<(&'static str, String, bool)> = Vec::new();
+    let trigger = alarm.trigger.clone().unwrap_or_default();
+    let metrics = alarm.metrics();
+    if let Some(rule) = alarm.alarm_rule.as_deref() {
+        fields.push(("Composite rule", rule.to_string(), false));
+    } else if let (Some(ns), Some(m)) = (&trigger.namespace, &trigger.metric_name) {
+        fields.push(("Metric", format!("{ns} / {m}"), true));
+    } else if !metrics.is_empty() {
+        let list: Vec<String> = metrics
+            .iter()
+            .map(|(ns, m)| format!("{ns} / {m}"))
+            .collect();
+        fields.push(("Metrics (math)", list.join(", "), true));
+    }
+    if let (Some(op), Some(threshold)) = (&trigger.comparison_operator, trigger.threshold) {
+        let stat = trigger
+            .statistic
+            .clone()
+            .or(trigger.extended_statistic.clone())
+            .unwrap_or_default();
+        let mut cond = format!("{} {} {}", stat, operator(op), threshold)
+            .trim()
+            .to_string();
+        if let (Some(p), Some(n)) = (trigger.period, trigger.evaluation_periods) {
+            let dp = trigger.datapoints_to_alarm.unwrap_or(n);
+            cond.push_str(&format!(" for {dp} of {n} × {p}s"));
+        }
+        fields.push(("Condition", cond, true));
+    }
+    if !trigger.dimensions.is_empty() {
+        let dims: Vec<String> = trigger
+            .dimensions
+            .iter()
+            .map(|d| format!("{}={}", d.name, d.value))
+            .collect();
+        fields.push(("Dimensions", dims.join(", "), true));
+    }
+    let transition = match alarm.old_state_value.as_deref() {
+        Some(old) => format!("{old} → {}", alarm.new_state_value),
+        None => alarm.new_state_value.clone(),
+    };
+    fields.push(("State", transition, true));
+    fields.push((
+        "Account / region",
+        format!("{} / {}", alarm.account().unwrap_or("?"), region),
+        true,
+    ));
+
+    fields
 }
 
 pub fn other_card(subject: Option<&str>, incoming: &Incoming, opts: &RenderOptions) -> Card {

@@ -21,7 +21,10 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::alarm::AlarmNotification;
-use crate::alert::{ALERT_VERSION, AlertMessage, KIND_LOG_MATCH};
+use crate::alert::{ALERT_VERSION, AlertMessage, KIND_LOG_MATCH, KIND_RESOLVED, KIND_SUMMARY};
+
+/// The `kind`s of a logalert alert message.
+pub const ALERT_KINDS: [&str; 3] = [KIND_LOG_MATCH, KIND_SUMMARY, KIND_RESOLVED];
 
 /// The channel used when a message names none, or names one without a webhook.
 pub const DEFAULT_CHANNEL: &str = "default";
@@ -59,7 +62,13 @@ impl Incoming {
                 },
             };
         }
-        if value.get("kind").and_then(Value::as_str) == Some(KIND_LOG_MATCH) {
+        // The same state change as a Lambda alarm action or an EventBridge event (also when an
+        // EventBridge rule targets the SNS topic).
+        if let Some(alarm) = AlarmNotification::from_event(&value) {
+            return Incoming::Alarm(Box::new(alarm));
+        }
+        let kind = value.get("kind").and_then(Value::as_str);
+        if kind.is_some_and(|k| ALERT_KINDS.contains(&k)) {
             let version = value.get("version").and_then(Value::as_u64);
             if version != Some(u64::from(ALERT_VERSION)) {
                 let shown = value
@@ -227,6 +236,36 @@ mod tests {
             panic!("expected a note")
         };
         assert!(note.contains("CloudWatch alarm"), "{note}");
+    }
+
+    #[test]
+    fn alarm_events_are_alarms() {
+        let event =
+            include_str!("../../tests/fixtures/alarm-events/example-cloudwatch-alarm-metric.json");
+        let Incoming::Alarm(a) = Incoming::classify(event) else {
+            panic!("a Lambda alarm action is an alarm")
+        };
+        assert_eq!(a.alarm_name, "lambda-demo-metric-alarm");
+    }
+
+    #[test]
+    fn every_alert_kind_is_an_alert() {
+        for kind in ALERT_KINDS {
+            let body = serde_json::json!({"version":1,"kind":kind,"alert_id":"a","incident_id":"i",
+                "rule":{"name":"r","type":"any","severity":"error","description":null},
+                "account":"1","region":"us-east-1","log_group":"/g","query_key":null,
+                "count":0,"suppressed":3,"first_timestamp":0,"last_timestamp":0,
+                "samples":[],"truncated":false,"channel":"c","mention":[]});
+            let Incoming::Alert(a) = Incoming::classify(&body.to_string()) else {
+                panic!("{kind} is an alert")
+            };
+            assert_eq!(a.kind, kind);
+        }
+        // An unknown kind is other JSON (shown, not dropped).
+        assert!(matches!(
+            Incoming::classify(r#"{"version":1,"kind":"digest","rule":{}}"#),
+            Incoming::Json { note: None, .. }
+        ));
     }
 
     #[test]

@@ -33,7 +33,7 @@
 
 mod attachments;
 mod blocks;
-mod card;
+pub(crate) mod card;
 pub mod escape;
 pub mod incoming;
 pub mod limits;
