@@ -171,6 +171,10 @@ impl Rule {
         let Some(re) = self.regex() else {
             return;
         };
+        // The DFA answers "no match" much faster than the capture engine searches.
+        if !re.is_match(text) {
+            return;
+        }
         for c in re.captures_iter(text) {
             let whole = c.get(0).expect("group 0");
             if let Secret::CookieValues = self.secret {
