@@ -12,7 +12,20 @@ use logalert::engine::{Engine, EngineConfig};
 use logalert_dynamodb::DynamoStateStore;
 use serde_json::{Value, json};
 
-const T0: i64 = 1_795_600_800_000;
+/// The tests' event time: a whole minute an hour before now. State items expire on wall time
+/// (DynamoDB TTL semantics in logalert-dynamodb), so a fixed date would make these tests fail a
+/// week after it was written.
+/// Computed once per test process, so every use in a test sees the same instant.
+fn t0() -> i64 {
+    static T0: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *T0.get_or_init(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_millis() as i64;
+        now - now.rem_euclid(60_000) - 3_600_000
+    })
+}
 
 const RULES: &str = r#"
 version: 1
@@ -226,9 +239,9 @@ async fn a_direct_delivery_publishes_the_alert_to_sns() {
     let event = direct(&payload_json(
         "/app/api",
         &[
-            ("1", T0, "ERROR db down"),
-            ("2", T0 + 5, "INFO ok"),
-            ("3", T0 + 9, "ERROR again"),
+            ("1", t0(), "ERROR db down"),
+            ("2", t0() + 5, "INFO ok"),
+            ("3", t0() + 9, "ERROR again"),
         ],
     ));
     let response = handle(&h, LambdaEvent::new(event, Context::default()))
@@ -266,9 +279,9 @@ async fn a_direct_delivery_publishes_the_alert_to_sns() {
     let event = direct(&payload_json(
         "/app/api",
         &[
-            ("1", T0, "ERROR db down"),
-            ("2", T0 + 5, "INFO ok"),
-            ("3", T0 + 9, "ERROR again"),
+            ("1", t0(), "ERROR db down"),
+            ("2", t0() + 5, "INFO ok"),
+            ("3", t0() + 9, "ERROR again"),
         ],
     ));
     let response = handle(&h, LambdaEvent::new(event, Context::default()))
@@ -284,7 +297,10 @@ async fn frequency_state_lives_in_dynamodb_across_invocations() {
     let h = handler(&s, &s.topic_arn, &s.table);
     let line = r#"{"event":"login_failed","user":"alice"}"#;
     for (i, id) in ["a", "b"].iter().enumerate() {
-        let ev = direct(&payload_json("/auth", &[(id, T0 + i as i64 * 1000, line)]));
+        let ev = direct(&payload_json(
+            "/auth",
+            &[(id, t0() + i as i64 * 1000, line)],
+        ));
         handle(&h, LambdaEvent::new(ev, Context::default()))
             .await
             .unwrap();
@@ -292,7 +308,7 @@ async fn frequency_state_lives_in_dynamodb_across_invocations() {
     assert!(received(&s, 0).await.is_empty(), "2 < num_events");
     // A second handler (another container) sees the same window.
     let h2 = handler(&s, &s.topic_arn, &s.table);
-    let ev = direct(&payload_json("/auth", &[("c", T0 + 2000, line)]));
+    let ev = direct(&payload_json("/auth", &[("c", t0() + 2000, line)]));
     handle(&h2, LambdaEvent::new(ev, Context::default()))
         .await
         .unwrap();
@@ -312,10 +328,10 @@ async fn frequency_state_lives_in_dynamodb_across_invocations() {
 async fn kinesis_batches_report_undecodable_records_as_item_failures() {
     let s = stack().await;
     let h = handler(&s, &s.topic_arn, &s.table);
-    let good = encode(&payload_json("/svc", &[("k1", T0, "ERROR from kinesis")]));
+    let good = encode(&payload_json("/svc", &[("k1", t0(), "ERROR from kinesis")]));
     let truncated = {
         let full = base64::engine::general_purpose::STANDARD
-            .decode(encode(&payload_json("/svc", &[("k2", T0, "x")])))
+            .decode(encode(&payload_json("/svc", &[("k2", t0(), "x")])))
             .unwrap();
         base64::engine::general_purpose::STANDARD.encode(&full[..full.len() / 2])
     };
@@ -326,7 +342,7 @@ async fn kinesis_batches_report_undecodable_records_as_item_failures() {
         ("102", "%%%".into()),
         ("103", control),
     ]);
-    let inv = h.process(&ev, T0).await;
+    let inv = h.process(&ev, t0()).await;
     assert_eq!(
         inv.response.unwrap(),
         json!({"batchItemFailures": [{"itemIdentifier": "101"}, {"itemIdentifier": "102"}]})
@@ -350,9 +366,9 @@ async fn an_undecodable_direct_payload_fails_the_invocation() {
         err.to_string(),
         "undecodable CloudWatch Logs payload: payload data is not gzip (it does not start with the gzip magic bytes 1f 8b)"
     );
-    let inv = h.process(&ev, T0).await;
+    let inv = h.process(&ev, t0()).await;
     assert_eq!(inv.metrics.decode_failures, 1);
-    let lines = inv.metrics.to_emf_lines("logalert", T0);
+    let lines = inv.metrics.to_emf_lines("logalert", t0());
     let v: Value = serde_json::from_str(&lines[0]).unwrap();
     assert_eq!(v["DecodeFailures"], 1.0);
     let err = handle(
@@ -372,7 +388,7 @@ async fn publish_failures_fail_the_invocation_and_the_retry_alerts() {
     let s = stack().await;
     let missing_topic = "arn:aws:sns:us-east-1:123456789012:does-not-exist";
     let broken = handler(&s, missing_topic, &s.table);
-    let json = payload_json("/app", &[("p1", T0, "ERROR lost?")]);
+    let json = payload_json("/app", &[("p1", t0(), "ERROR lost?")]);
     let err = handle(&broken, LambdaEvent::new(direct(&json), Context::default()))
         .await
         .unwrap_err();
@@ -383,7 +399,7 @@ async fn publish_failures_fail_the_invocation_and_the_retry_alerts() {
         "{err}"
     );
     let inv = broken
-        .process(&kinesis(&[("200", encode(&json))]), T0)
+        .process(&kinesis(&[("200", encode(&json))]), t0())
         .await;
     assert_eq!(
         inv.response.unwrap(),
@@ -408,7 +424,10 @@ async fn a_missing_state_table_fails_open() {
     let s = stack().await;
     let h = handler(&s, &s.topic_arn, "no-such-table");
     let inv = h
-        .process(&direct(&payload_json("/app", &[("f1", T0, "ERROR x")])), T0)
+        .process(
+            &direct(&payload_json("/app", &[("f1", t0(), "ERROR x")])),
+            t0(),
+        )
         .await;
     assert!(inv.response.is_ok());
     assert!(inv.metrics.state_failures >= 2, "{:?}", inv.metrics);
@@ -421,9 +440,9 @@ async fn own_log_groups_are_skipped() {
     let h = handler(&s, &s.topic_arn, &s.table);
     let ev = direct(&payload_json(
         "/aws/lambda/logalert-log-filter",
-        &[("o1", T0, "ERROR about an ERROR")],
+        &[("o1", t0(), "ERROR about an ERROR")],
     ));
-    let inv = h.process(&ev, T0).await;
+    let inv = h.process(&ev, t0()).await;
     assert_eq!(inv.response.unwrap(), json!({"events": 1, "alerts": 0}));
     assert_eq!(inv.metrics.events_processed, 0);
     assert!(received(&s, 0).await.is_empty());
