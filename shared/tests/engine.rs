@@ -151,14 +151,24 @@ fn realert_suppresses_and_carries_the_count_into_the_next_alert() {
     // Within 5 minutes (event time): suppressed.
     assert!(run(&e, &store, &[inv("2", T0 + MIN)]).0.is_empty());
     assert!(run(&e, &store, &[inv("3", T0 + 4 * MIN)]).0.is_empty());
-    // After: alert, carrying the 2 suppressed matches.
+    // After: the window's summary reports the 2 suppressed matches (v2: a closed window is
+    // always summarised, also when no tick ran before the next match), then the alert.
     let (p, _) = run(&e, &store, &[inv("4", T0 + 5 * MIN + 1)]);
     assert_eq!(
         alerts(&p)
             .iter()
-            .map(|a| (a.count, a.suppressed))
+            .map(|a| (a.kind.as_str(), a.count, a.suppressed))
             .collect::<Vec<_>>(),
-        [(1, 2)]
+        [("summary", 0, 2), ("log-match", 1, 0)]
+    );
+    assert_eq!(
+        p[0].alert.samples.len(),
+        2,
+        "the summary carries the suppressed matches"
+    );
+    assert_eq!(
+        p[0].subject,
+        "[CRITICAL] errors: 2 more matches suppressed in /app"
     );
     // The suppressed count was reset by that alert.
     let (p, _) = run(&e, &store, &[inv("5", T0 + 11 * MIN)]);
@@ -339,12 +349,17 @@ fn frequency_within_one_invocation_and_then_suppression() {
         .map(|i| login(&format!("{i}"), T0 + 20_000 + i, "a"))
         .collect();
     assert!(run(&e, &store, &[mk(&evs)]).0.is_empty());
-    // After realert, the next threshold crossing alerts with the suppressed count.
+    // After realert, the next threshold crossing closes the window first: its summary reports
+    // the 3 suppressed matches (v2; v1 carried them into this alert), then the alert.
     let evs: Vec<_> = (20..23)
         .map(|i| login(&format!("{i}"), T0 + 11 * MIN + i, "a"))
         .collect();
     let (p, _) = run(&e, &store, &[mk(&evs)]);
-    assert_eq!((p[0].alert.count, p[0].alert.suppressed), (3, 3));
+    let got: Vec<(&str, u64, u64)> = p
+        .iter()
+        .map(|p| (p.alert.kind.as_str(), p.alert.count, p.alert.suppressed))
+        .collect();
+    assert_eq!(got, [("summary", 0, 3), ("log-match", 3, 0)]);
 }
 
 #[test]
@@ -460,7 +475,7 @@ fn state_failures_fail_open() {
     let p = payload("/app", "s", &[("1", T0, "ERROR x")]);
     let o = block_on(e.process(std::slice::from_ref(&p), &DownStore, &sink, T0));
     assert_eq!(sink.take().len(), 1, "alerts anyway");
-    assert!(o.metrics.state_failures >= 2, "{:?}", o.metrics);
+    assert!(o.metrics.state_failures >= 1, "{:?}", o.metrics);
     assert!(o.failed_payloads.is_empty());
     // A frequency rule judges the matches in hand.
     let e = engine(FREQ);
@@ -473,9 +488,11 @@ fn state_failures_fail_open() {
     assert!(sink.take().is_empty());
 }
 
-/// A store in which another instance writes between our read and our write.
+/// A store in which another instance decides and commits between our read and our commit.
 struct RacingStore {
     inner: MemoryStore,
+    other: Engine,
+    other_payload: LogsPayload,
     raced: AtomicUsize,
 }
 
@@ -483,47 +500,65 @@ impl StateStore for RacingStore {
     async fn get(&self, key: &str) -> Result<Option<StateRecord>, StateError> {
         self.inner.get(key).await
     }
-    async fn put(
-        &self,
-        key: &str,
-        record: &StateRecord,
-        expected: Option<u64>,
-    ) -> Result<(), StateError> {
-        if key.starts_with("supp#") && self.raced.fetch_add(1, Ordering::SeqCst) == 0 {
-            // The other instance suppressed 4 matches meanwhile.
-            let cur = self.inner.get(key).await?;
-            let mut body = cur
-                .as_ref()
-                .map_or(serde_json::json!({}), |r| r.body.clone());
-            body["suppressed"] = serde_json::json!(body["suppressed"].as_u64().unwrap_or(0) + 4);
-            let rec = StateRecord {
-                version: cur.as_ref().map_or(1, |r| r.version + 1),
-                expires_at: record.expires_at,
-                body,
-            };
-            self.inner.put(key, &rec, cur.map(|r| r.version)).await?;
+    async fn put(&self, k: &str, r: &StateRecord, v: Option<u64>) -> Result<(), StateError> {
+        self.inner.put(k, r, v).await
+    }
+    async fn commit(&self, writes: &[logalert::state::Write]) -> Result<(), StateError> {
+        if self.raced.fetch_add(1, Ordering::SeqCst) == 0 {
+            let sink = CollectingSink::default();
+            let o = self
+                .other
+                .process(
+                    std::slice::from_ref(&self.other_payload),
+                    &self.inner,
+                    &sink,
+                    T0,
+                )
+                .await;
+            assert_eq!(o.published, 1, "the other instance alerts");
         }
-        self.inner.put(key, record, expected).await
+        self.inner.commit(writes).await
+    }
+    async fn due(
+        &self,
+        now: i64,
+        limit: usize,
+    ) -> Result<Vec<logalert::state::DueKey>, StateError> {
+        self.inner.due(now, limit).await
     }
 }
 
+/// Two invocations deciding on the same rule+key at the same moment: the one that commits second
+/// conflicts, re-reads and re-decides — it is suppressed by the other's alert, not a second alert.
 #[test]
-fn concurrent_writes_are_merged_not_lost() {
-    let e = engine(ANY_RULES);
+fn concurrent_decisions_are_re_decided_not_re_applied() {
     let store = RacingStore {
         inner: MemoryStore::default(),
+        other: engine(ANY_RULES),
+        other_payload: payload("/app", "s2", &[("9", T0, "ERROR other")]),
         raced: AtomicUsize::new(0),
     };
     store.inner.set_clock(T0 / 1000);
+    let e = engine(ANY_RULES);
     let sink = CollectingSink::default();
-    let p = payload("/app", "s", &[("1", T0, "ERROR x")]);
-    let o = block_on(e.process(&[p], &store, &sink, T0));
-    assert_eq!(o.metrics.state_failures, 0);
-    // Our alert reported 0 suppressed; the 4 the other instance suppressed are kept for the next.
-    let rec = block_on(store.inner.get("supp#errors#")).unwrap().unwrap();
-    assert_eq!(rec.body["suppressed"], 4);
-    assert_eq!(rec.body["last_alert_ms"], T0);
-    assert!(rec.version >= 2);
+    let p = payload("/app", "s", &[("1", T0 + 1, "ERROR x")]);
+    let o = block_on(e.process(&[p], &store, &sink, T0 + 1));
+    assert_eq!((o.conflicts, o.metrics.state_failures), (1, 0));
+    assert!(sink.take().is_empty(), "suppressed by the concurrent alert");
+    assert_eq!(
+        o.metrics.per_rule["errors"],
+        (1, 0),
+        "counted once, no alert"
+    );
+    // The window's summary reports it when the window closes.
+    let o = block_on(e.tick(&store, &sink, T0 + 5 * MIN));
+    let p = sink.take();
+    assert_eq!(o.published, 1);
+    assert_eq!(
+        (p[0].alert.kind.as_str(), p[0].alert.suppressed),
+        ("summary", 1)
+    );
+    assert_eq!(p[0].alert.samples[0].id, "1");
 }
 
 #[test]
@@ -696,9 +731,14 @@ fn every_state_item_has_a_ttl_after_the_event_time() {
     let e = engine(FREQ);
     let store = MemoryStore::default();
     run(&e, &store, &[mk(&[login("1", T0, "a")])]);
-    // Items are live now, and expire by themselves.
-    assert!(store.len() >= 2, "freq window + batch marker");
-    store.set_clock(T0 / 1000 + 3 * 86_400);
+    // Items are live now, and expire by themselves: the key item a week after its last
+    // activity, the payload marker after 15 days (beyond any redelivery: SQS keeps a dead letter
+    // at most 14 days).
+    assert_eq!(store.keys().len(), 2, "key item + batch marker");
+    store.set_clock(T0 / 1000 + 8 * 86_400);
+    assert_eq!(store.keys().len(), 1);
+    assert!(store.keys()[0].starts_with("batch#"));
+    store.set_clock(T0 / 1000 + 15 * 86_400);
     assert_eq!(store.len(), 0, "everything expired");
 }
 

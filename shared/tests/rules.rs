@@ -120,7 +120,7 @@ rules:
   - name: two
     filter_pattern: x
     severity: urgent
-    realert: 5 minutes
+    realert: 5 minuets
   - name: one
     filter_pattern: y
     type: frequncy
@@ -131,7 +131,7 @@ rules:
             "r.yaml:5:5: unknown key `severty` in a rule (did you mean `severity`?)",
             "r.yaml:6:5: unknown key `alert_text_agrs` in a rule (did you mean `alert_text`?)",
             "r.yaml:9:15: unknown severity `urgent` (expected critical, error, warning or info)",
-            "r.yaml:10:14: `realert`: unknown duration unit ` minutes` in `5 minutes`: expected a duration such as `30s`, `5m`, `2h`, `1d` (or `{minutes: 5}`)",
+            "r.yaml:10:14: `realert`: unknown duration unit ` minuets` in `5 minuets`: expected a duration such as `30s`, `5m`, `1h30m`, `1.5h` or `2d` (or `{minutes: 5}`)",
             "r.yaml:11:11: duplicate rule name `one` (first defined on line 3)",
             "r.yaml:13:11: unknown rule type `frequncy` (expected any or frequency) (did you mean `frequency`?)",
         ]
@@ -201,9 +201,9 @@ rules:
             "r.yaml:1:10: unsupported `version`: this logalert reads `version: 1`",
             "r.yaml:3:5: a rule needs a `name`",
             "r.yaml:3:5: a rule needs a `filter_pattern` (use \"\" to match every event)",
-            "r.yaml:5:21: `filter_pattern` must be a string, found a list",
+            "r.yaml:5:21: `filter_pattern` must be a string, found a list: YAML reads an unquoted `[ … ]` as a list; quote it: `filter_pattern: '[x]'`",
             "r.yaml:6:18: `max_samples` must be between 0 and 100, found 500",
-            "r.yaml:7:14: `enabled` must be true or false, found a string",
+            "r.yaml:7:14: `enabled` must be true or false, found the string `yes` (YAML 1.2 reads yes/no/on/off as strings)",
             "r.yaml:8:14: `mention`: `everyone` is not `here`, `channel` or a Slack user/group id (U…, W… or S…, e.g. U024BE7LH)",
             "r.yaml:9:5: a rule must be a mapping, found a string",
         ]
@@ -221,6 +221,7 @@ fn top_level_problems() {
         [
             "r.yaml:1:1: unknown top-level key `verison` (did you mean `version`?)",
             "r.yaml:1:1: missing `version: 1`",
+            "r.yaml:2:8: `rules` is empty: a rules file needs at least one rule",
         ]
     );
     assert_eq!(

@@ -26,7 +26,7 @@ use super::report::{self, EXIT_FINDINGS, EXIT_USAGE, Place};
 use crate::engine::{CollectingSink, Engine, EngineConfig, Publication};
 use crate::payload::LogsPayload;
 use crate::slack::{RenderOptions, SlackFormat};
-use crate::state::{MemoryStore, block_on};
+use crate::state::{MemoryStore, StateStore, block_on};
 
 pub use super::inputs::{PLAIN_LOG_BATCH_EVENTS, PLAIN_LOG_BATCH_MS, line_timestamp};
 
@@ -106,6 +106,10 @@ pub struct Args {
     /// No per-input summary on stderr (problems are still reported).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Stop at the last event: do not keep ticking after it until nothing is pending (realert
+    /// summaries, `resolved`, pending publications).
+    #[arg(long)]
+    pub no_drain: bool,
 }
 
 fn parse_format(s: &str) -> Result<SlackFormat, String> {
@@ -209,6 +213,15 @@ pub fn run(args: Args) -> ExitCode {
             }
         }
     }
+    if !args.no_drain {
+        let mut out = stdout.lock();
+        for p in replay.drain() {
+            if writeln!(out, "{}", output.print(&p, format, args.pretty)).is_err() {
+                return ExitCode::from(EXIT_USAGE);
+            }
+            published.push(p.alert);
+        }
+    }
     if format == OutputFormat::Text {
         println!("{}", output::alerts_summary(&published));
     }
@@ -240,12 +253,24 @@ fn report_problem(p: &inputs::Problem) {
 }
 
 /// The engine with in-memory state and an event-time clock: feed it invocations in order.
+///
+/// Time runs as in the deployed function, on event time: before each invocation the ticks of
+/// every minute since the previous one run (a minute with nothing due is skipped, as its tick
+/// would do nothing), and [`Replay::drain`] keeps ticking after the last input until nothing is
+/// pending.
 #[derive(Debug)]
 pub struct Replay {
     engine: Engine,
     store: MemoryStore,
+    /// The engine clock: the newest event time seen, or the last tick.
     clock_ms: i64,
 }
+
+/// The tick period (EventBridge `rate(1 minute)` in the template).
+pub const TICK_PERIOD_MS: i64 = 60_000;
+/// [`Replay::drain`] stops this long (event time) after the last input even if something is still
+/// due (a rule type that is always due).
+pub const DRAIN_LIMIT_MS: i64 = 31 * 86_400_000;
 
 impl Replay {
     pub fn new(engine: Engine) -> Replay {
@@ -256,13 +281,15 @@ impl Replay {
         }
     }
 
-    /// Run one invocation; returns what would be published.
+    /// Run one invocation (after the ticks due before it); returns what would be published.
     pub fn invoke(&mut self, payloads: &[LogsPayload]) -> Vec<Publication> {
         let latest = payloads
             .iter()
             .flat_map(|p| p.log_events.iter().map(|e| e.timestamp))
             .max();
+        let sink = CollectingSink::default();
         if let Some(t) = latest {
+            self.tick_until(t, &sink);
             self.clock_ms = self.clock_ms.max(t);
         }
         let now = if self.clock_ms == i64::MIN {
@@ -271,9 +298,53 @@ impl Replay {
             self.clock_ms
         };
         self.store.set_clock(now.div_euclid(1000));
-        let sink = CollectingSink::default();
         block_on(self.engine.process(payloads, &self.store, &sink, now));
         sink.take()
+    }
+
+    /// Keep ticking after the last input until nothing is due (or [`DRAIN_LIMIT_MS`] passed).
+    pub fn drain(&mut self) -> Vec<Publication> {
+        let sink = CollectingSink::default();
+        if self.clock_ms != i64::MIN {
+            self.tick_until(self.clock_ms.saturating_add(DRAIN_LIMIT_MS), &sink);
+        }
+        sink.take()
+    }
+
+    /// Run the ticks of every minute boundary after the clock, up to `until_ms`, at which
+    /// something is due.
+    fn tick_until(&mut self, until_ms: i64, sink: &CollectingSink) {
+        if self.clock_ms == i64::MIN {
+            return;
+        }
+        loop {
+            let Some(due) = block_on(self.store.due(i64::MAX, 1))
+                .ok()
+                .and_then(|d| d.first().map(|d| d.due_at))
+            else {
+                return;
+            };
+            let Some(at) = next_tick(due.max(self.clock_ms.saturating_add(1))) else {
+                return;
+            };
+            if at > until_ms {
+                return;
+            }
+            self.clock_ms = at;
+            self.store.set_clock(at.div_euclid(1000));
+            block_on(self.engine.tick(&self.store, sink, at));
+        }
+    }
+}
+
+/// The first tick time (a whole minute) at or after `t`; `None` past the end of time.
+fn next_tick(t: i64) -> Option<i64> {
+    let minutes = t.div_euclid(TICK_PERIOD_MS);
+    let at = minutes.checked_mul(TICK_PERIOD_MS)?;
+    if at == t {
+        Some(at)
+    } else {
+        at.checked_add(TICK_PERIOD_MS)
     }
 }
 

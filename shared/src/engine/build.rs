@@ -1,13 +1,14 @@
 //! Building the alert message and its SNS publication, within SNS's limits.
 
-use super::{Engine, MatchRef, Publication};
+use super::types::MatchView;
+use super::{EngineConfig, Publication};
 use crate::alert::{
-    ALERT_VERSION, AlertMessage, AlertRule, KIND_LOG_MATCH, MAX_SAMPLE_MESSAGE_BYTES,
-    SNS_MAX_MESSAGE_BYTES, Sample, sanitize_subject, truncate_utf8,
+    ALERT_VERSION, AlertMessage, AlertRule, KIND_LOG_MATCH, KIND_RESOLVED, KIND_SUMMARY,
+    MAX_SAMPLE_MESSAGE_BYTES, Observation, SNS_MAX_MESSAGE_BYTES, Sample, sanitize_subject,
+    truncate_utf8,
 };
 use crate::metrics::InvocationMetrics;
 use crate::pattern::Match;
-use crate::payload::LogsPayload;
 use crate::render::text::publication::redact_alert;
 use crate::rules::template::{self, TemplateVars};
 use crate::rules::{MetricSpec, Rule};
@@ -17,6 +18,15 @@ pub const MISSING_VALUE: &str = "<missing>";
 
 /// Room left under SNS's limit for the SNS request's own overhead.
 const SIZE_MARGIN: usize = 1024;
+
+/// Most bytes one publication's body may take: SNS's limit, and small enough that the outbox of a
+/// state item (at most `MAX_OUTBOX_PENDING` of them, plus the window's samples and the type's
+/// state) stays under DynamoDB's 400 KB item limit.
+pub const PUBLICATION_BUDGET: usize = if SNS_MAX_MESSAGE_BYTES < 64 * 1024 {
+    SNS_MAX_MESSAGE_BYTES
+} else {
+    64 * 1024
+};
 
 /// Longest rendered `alert_text` carried in the message.
 pub const MAX_TEXT_BYTES: usize = 16 * 1024;
@@ -59,101 +69,124 @@ pub(crate) fn record_rule_metric(
     metrics.add_rule_metric(&spec.name, &spec.unit, dims, timestamp, value);
 }
 
-fn default_subject(rule: &Rule, c: &Counts, log_group: &str, query_key: Option<&str>) -> String {
-    let plural = if c.count == 1 { "match" } else { "matches" };
-    let key = query_key.map(|k| format!(" [{k}]")).unwrap_or_default();
-    format!(
-        "[{}] {}{key}: {} {plural} in {log_group}",
-        rule.severity.as_str().to_uppercase(),
-        rule.name,
-        c.count
+fn default_subject(rule: &Rule, d: &Draft) -> String {
+    let key = d.query_key.map(|k| format!(" [{k}]")).unwrap_or_default();
+    let severity = rule.severity.as_str().to_uppercase();
+    let log_group = d.log_group;
+    let plural = |n: u64| if n == 1 { "match" } else { "matches" };
+    match d.kind {
+        KIND_SUMMARY => format!(
+            "[{severity}] {}{key}: {} more {} suppressed in {log_group}",
+            rule.name,
+            d.counts.suppressed,
+            plural(d.counts.suppressed)
+        ),
+        KIND_RESOLVED => format!("[RESOLVED] {}{key}: quiet in {log_group}", rule.name),
+        _ => format!(
+            "[{severity}] {}{key}: {} {} in {log_group}",
+            rule.name,
+            d.counts.count,
+            plural(d.counts.count)
+        ),
+    }
+}
+
+/// Everything a publication is built from (a decision's output, before SNS's limits).
+pub(crate) struct Draft<'a> {
+    pub kind: &'static str,
+    pub query_key: Option<&'a str>,
+    pub log_group: &'a str,
+    pub account: &'a str,
+    pub counts: Counts,
+    pub samples: Vec<Sample>,
+    /// Sample messages were cut.
+    pub truncated: bool,
+    /// The full message of the first sample (templates read its JSON fields); log-match only.
+    pub template_message: Option<&'a str>,
+    pub observation: Option<Observation>,
+    pub alert_id: String,
+    pub incident_id: String,
+    pub decided_at: i64,
+    pub incident_opened_at: Option<i64>,
+    pub incident_total: Option<u64>,
+}
+
+/// A sample of a match, its message cut to `max_bytes` (and whether it was).
+pub(crate) fn sample(m: &MatchView, max_bytes: usize) -> (Sample, bool) {
+    let mut message = m.message.to_string();
+    let cut = truncate_utf8(&mut message, max_bytes);
+    let sample = Sample {
+        id: m.id.to_string(),
+        timestamp: m.timestamp,
+        log_stream: m.log_stream.to_string(),
+        message,
+        extracted: m
+            .extracted
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
+            .collect(),
+    };
+    (sample, cut)
+}
+
+/// Render the rule's templates (log-match alerts only: summaries and resolutions carry the
+/// engine's own subject, since a template written for an alert would misreport them).
+fn templates(config: &EngineConfig, rule: &Rule, d: &Draft) -> (Option<String>, Option<String>) {
+    let (Some(first), Some(message)) = (d.samples.first(), d.template_message) else {
+        return (None, None);
+    };
+    if d.kind != KIND_LOG_MATCH {
+        return (None, None);
+    }
+    let links = config.links.map_or_else(Vec::new, |f| {
+        f(
+            &config.region,
+            d.log_group,
+            &first.log_stream,
+            d.counts.first,
+            d.counts.last,
+            rule.filter_pattern.source(),
+        )
+    });
+    let vars = TemplateVars {
+        rule_name: &rule.name,
+        rule_type: rule.kind.as_str(),
+        severity: rule.severity,
+        description: rule.description.as_deref(),
+        count: d.counts.count,
+        suppressed: d.counts.suppressed,
+        log_group: d.log_group,
+        log_stream: &first.log_stream,
+        timestamp_ms: first.timestamp,
+        message,
+        query_key: d.query_key,
+        links,
+    };
+    (
+        rule.alert_subject
+            .as_deref()
+            .map(|t| template::render(t, &vars)),
+        rule.alert_text
+            .as_deref()
+            .map(|t| template::render(t, &vars)),
     )
 }
 
-pub(crate) fn publication(
-    engine: &Engine,
-    payloads: &[LogsPayload],
-    rule: &Rule,
-    query_key: Option<&str>,
-    matches: &[&MatchRef],
-    c: Counts,
-) -> Publication {
-    let first = matches.first().copied();
-    let first_payload = first.map(|m| &payloads[m.payload]);
-    let log_group = first_payload.map_or("", |p| p.log_group.as_str());
-    let mut truncated = false;
-    let samples: Vec<Sample> = matches
-        .iter()
-        .take(rule.max_samples)
-        .map(|m| {
-            let p = &payloads[m.payload];
-            let ev = &p.log_events[m.event];
-            let mut message = ev.message.clone();
-            truncated |= truncate_utf8(&mut message, MAX_SAMPLE_MESSAGE_BYTES);
-            Sample {
-                id: ev.id.clone(),
-                timestamp: ev.timestamp,
-                log_stream: p.log_stream.clone(),
-                message,
-                extracted: m
-                    .extracted
-                    .iter()
-                    .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
-                    .collect(),
-            }
-        })
-        .collect();
-
-    let (subject_tpl, mut text) = match (first, first_payload) {
-        (Some(m), Some(p)) => {
-            let ev = &p.log_events[m.event];
-            let links = engine.config.links.map_or_else(Vec::new, |f| {
-                f(
-                    &engine.config.region,
-                    &p.log_group,
-                    &p.log_stream,
-                    c.first,
-                    c.last,
-                    rule.filter_pattern.source(),
-                )
-            });
-            let vars = TemplateVars {
-                rule_name: &rule.name,
-                rule_type: rule.kind.as_str(),
-                severity: rule.severity,
-                description: rule.description.as_deref(),
-                count: c.count,
-                suppressed: c.suppressed,
-                log_group: &p.log_group,
-                log_stream: &p.log_stream,
-                timestamp_ms: ev.timestamp,
-                message: &ev.message,
-                query_key,
-                links,
-            };
-            (
-                rule.alert_subject
-                    .as_deref()
-                    .map(|t| template::render(t, &vars)),
-                rule.alert_text
-                    .as_deref()
-                    .map(|t| template::render(t, &vars)),
-            )
-        }
-        _ => (None, None),
-    };
+pub(crate) fn publication(config: &EngineConfig, rule: &Rule, d: Draft) -> Publication {
+    let mut truncated = d.truncated;
+    let (subject_tpl, mut text) = templates(config, rule, &d);
     if let Some(t) = &mut text {
         truncated |= truncate_utf8(t, MAX_TEXT_BYTES);
     }
     let subject = sanitize_subject(
         &subject_tpl
             .clone()
-            .unwrap_or_else(|| default_subject(rule, &c, log_group, query_key)),
+            .unwrap_or_else(|| default_subject(rule, &d)),
     );
-
+    let log_group = d.log_group;
     let mut alert = AlertMessage {
         version: ALERT_VERSION,
-        kind: KIND_LOG_MATCH.to_string(),
+        kind: d.kind.to_string(),
         rule: AlertRule {
             name: rule.name.clone(),
             rule_type: rule.kind.as_str().to_string(),
@@ -161,30 +194,30 @@ pub(crate) fn publication(
             description: rule.description.clone(),
             filter_pattern: Some(rule.filter_pattern.source().to_string()),
         },
-        account: first_payload.map_or_else(String::new, |p| p.owner.clone()),
-        region: engine.config.region.clone(),
+        account: d.account.to_string(),
+        region: config.region.clone(),
         log_group: log_group.to_string(),
-        query_key: query_key.map(str::to_string),
-        count: c.count,
-        suppressed: c.suppressed,
-        first_timestamp: c.first,
-        last_timestamp: c.last,
-        samples,
+        query_key: d.query_key.map(str::to_string),
+        count: d.counts.count,
+        suppressed: d.counts.suppressed,
+        first_timestamp: d.counts.first,
+        last_timestamp: d.counts.last,
+        samples: d.samples,
         truncated,
         channel: rule.channel.clone(),
         mention: rule.mention.clone(),
         // As written (Korean, emoji…): only the SNS `Subject` attribute is ASCII-sanitised.
         subject: subject_tpl,
         text,
-        alert_id: String::new(),
-        incident_id: String::new(),
-        decided_at: 0,
-        observation: None,
-        incident_opened_at: None,
-        incident_total: None,
+        alert_id: d.alert_id,
+        incident_id: d.incident_id,
+        decided_at: d.decided_at,
+        observation: d.observation,
+        incident_opened_at: d.incident_opened_at,
+        incident_total: d.incident_total,
     };
     // Every SNS subscriber gets redacted samples, text and subject (security, issue 11).
-    let subject = redact_alert(&engine.config.redactor, &mut alert, &subject);
+    let subject = redact_alert(&config.redactor, &mut alert, &subject);
     // SNS rejects empty attribute values; every value here is non-empty by construction except a
     // log group name from a malformed payload.
     let non_empty = |v: &str| {
@@ -206,7 +239,7 @@ pub(crate) fn publication(
             .map(|(k, v)| k.len() + v.len() + "String".len())
             .sum::<usize>()
         + SIZE_MARGIN;
-    let (alert, body) = fit(alert, SNS_MAX_MESSAGE_BYTES.saturating_sub(overhead));
+    let (alert, body) = fit(alert, PUBLICATION_BUDGET.saturating_sub(overhead));
     Publication {
         subject,
         alert,

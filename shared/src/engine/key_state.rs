@@ -83,6 +83,9 @@ pub struct RealertWindow {
     /// The first suppressed matches (≤ the rule's `max_samples`, messages cut).
     #[serde(default)]
     pub samples: Vec<Sample>,
+    /// A sample message was cut.
+    #[serde(default)]
+    pub truncated: bool,
 }
 
 /// A publication in the outbox: decided, committed, not yet accepted by the sink. Republished with

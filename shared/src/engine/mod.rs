@@ -1,4 +1,4 @@
-//! Batch evaluation: match → group per (rule, query key) → thresholds and suppression → alerts.
+//! Engine v2: match → read → decide → commit → publish → mark sent, over at-least-once delivery.
 //!
 //! ```
 //! use logalert::engine::{Engine, EngineConfig, Publication};
@@ -21,64 +21,84 @@
 //! };
 //! let store = MemoryStore::default();
 //! let sink = logalert::engine::CollectingSink::default();
-//! let outcome = logalert::state::block_on(engine.process(&[payload], &store, &sink, 1_700_000_000_000));
+//! let outcome = logalert::state::block_on(engine.process(&[payload.clone()], &store, &sink, 1_700_000_000_000));
 //! assert!(outcome.failed_payloads.is_empty());
 //! let published: Vec<Publication> = sink.take();
 //! assert_eq!(published[0].alert.count, 1);
 //! assert_eq!(published[0].subject, "[ERROR] errors: 1 match in /app");
+//! // A redelivery is recognised: nothing is counted or published again.
+//! let again = logalert::state::block_on(engine.process(&[payload], &store, &sink, 1_700_000_000_000));
+//! assert_eq!((again.duplicate_payloads, sink.take().len()), (1, 0));
 //! ```
 //!
 //! The same code runs in the Lambda function (DynamoDB state, SNS sink, wall clock) and in
 //! `logalert replay` (memory state, printing sink, event time as the clock).
 //!
-//! ## Decisions and state
+//! ## One invocation ([`Engine::process`])
 //!
-//! One invocation is processed as **read → publish → commit** ([`Engine::process`]):
+//! 1. **match** ([`Engine::match_payloads`]): every event of every `DATA_MESSAGE` payload is
+//!    matched against the enabled rules whose `log_groups` cover the payload's log group
+//!    (`CONTROL_MESSAGE`s and ignored log groups are skipped); matches are grouped per (rule, query
+//!    key), an event id seen twice in one group is kept once, and a payload seen twice in one
+//!    invocation is read once.
+//! 2. The groups are cut into **units** of at most [`MAX_COMMIT_ITEMS`] state items (key items plus
+//!    the `batch#` markers of the payloads they hold) — nearly always one unit.
+//! 3. Per unit: **read** ([`read_unit`]) the key items and markers (one batch get); drop the
+//!    matches of payloads whose marker says they were handled for that key (a redelivery);
+//!    **decide** ([`decide_unit`]) — the pure per-key decision ([`policy::decide`]: the rule type,
+//!    then realert, summaries, incidents, `resolve_after`, ids, outbox); **commit**
+//!    ([`commit_unit`]) every changed key item *and* the markers in one atomic, conditional commit.
+//!    On a conflict the unit is read and decided again from scratch (never re-applied).
+//! 4. **publish** ([`publish_outboxes`]): everything in the outboxes of the committed items —
+//!    the publications just decided and any left pending by an earlier crash — with their
+//!    `alert_id`s. Then **mark sent** ([`mark_sent`]): accepted publications leave the outbox
+//!    (a conditional commit; if it fails they are published again later, with the same id).
 //!
-//! 1. every event of every `DATA_MESSAGE` payload is matched against the enabled rules whose
-//!    `log_groups` cover the payload's log group (`CONTROL_MESSAGE`s and ignored log groups are
-//!    skipped), and matches are grouped per (rule, query key);
-//! 2. a payload whose `batch#<hash of its event ids>` marker exists was fully handled before (a
-//!    redelivery): its matches are dropped;
-//! 3. per group, the suppression item `supp#<rule>#<key>` (last alert time, suppressed count, the
-//!    hashed ids of recently handled matches) and, for frequency rules, the window item
-//!    `freq#<rule>#<key>` (hashed id and time of recent matches) are read; matches already handled
-//!    are dropped (so a retried invocation never counts or alerts twice); the decision is made;
-//! 4. alerts are published through the [`AlertSink`];
-//! 5. state is written for every group that did not alert or whose alert was published (optimistic
-//!    concurrency, re-read and merge on conflict), then the payload markers for payloads whose
-//!    alerts were all published.
+//! Metrics (`Matches`, the rules' own metrics, `Alerts`) count only what a commit made new, so a
+//! redelivery or a retried conflict counts nothing twice.
 //!
-//! A group whose alert failed to publish writes no state and leaves its payloads unmarked, so a
-//! retry decides again and alerts. If the state store fails, the engine alerts anyway (fail open),
-//! counts `StateFailures` and goes on; a frequency rule then judges only the matches in hand.
+//! The state store unavailable (not a conflict): the engine **fails open** — it decides over
+//! what it could read (or fresh state), publishes directly, counts `StateFailures`, and does not
+//! fail the payloads. A publish that fails leaves the publication in the outbox (committed):
+//! the payloads behind it are reported failed so the caller retries soon (a retried payload is a
+//! duplicate, and republishes its keys' outbox); a tick republishes it in any case.
 //!
-//! Known limit: two concurrent invocations deciding on the same (rule, key) at the same moment can
-//! both alert (the decision is not a transaction); they cannot both count the same events.
+//! ## Time ([`Engine::tick`])
+//!
+//! A tick finds the keys with due work through the store's due index ([`StateStore::due`]) and
+//! runs the same decide with no matches: summaries of closed realert windows, `resolved` for
+//! quiet incidents, the rule types' time-based triggers, pending outbox entries.
 
 mod build;
-mod decide;
+mod ids;
 mod key_state;
+pub mod policy;
+mod tick;
 pub mod types;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Mutex;
-
-use sha2::{Digest, Sha256};
 
 use crate::alert::AlertMessage;
 use crate::metrics::InvocationMetrics;
 use crate::pattern::Extracted;
 use crate::payload::LogsPayload;
 use crate::rules::{LogGroupGlob, QueryKeyPart, Rule, RuleSet};
-use crate::state::StateStore;
+use crate::state::{MAX_COMMIT_ITEMS, StateError, StateRecord, StateStore, Write};
 
-pub use build::MISSING_VALUE;
+pub use build::{MISSING_VALUE, PUBLICATION_BUDGET};
+pub use ids::{alert_id, batch_marker_key, incident_id};
 pub use key_state::{Incident, KEY_STATE_SCHEMA, KeyState, Pending, RealertWindow, key_state_key};
+pub use policy::{Decided, MAX_OUTBOX_PENDING};
 
-/// How long a `batch#` marker lives: longer than CloudWatch Logs' and Lambda's retry horizons.
-pub const BATCH_MARKER_TTL_SECS: i64 = 2 * 86_400;
+/// How long a `batch#` marker lives: longer than anything can redeliver a payload (Lambda's async
+/// retries: 6 h; a dead-letter queue replayed within SQS's maximum retention: 14 days).
+pub const BATCH_MARKER_TTL_SECS: i64 = 15 * 86_400;
+/// How long a key's state item outlives its last activity or due time.
+pub const KEY_STATE_TTL_SECS: i64 = 7 * 86_400;
+/// Attempts at one unit's read → decide → commit under conflicts before its payloads fail.
+pub const COMMIT_ATTEMPTS: usize = 10;
 
 /// Builds the `links` of an alert (console, Logs Insights) for templates: (name, URL) pairs.
 /// Arguments: region, log group, log stream, first and last match time (epoch ms), filter pattern.
@@ -226,18 +246,27 @@ impl AlertSink for CollectingSink {
     }
 }
 
-/// What happened to one invocation.
+/// What happened to one invocation or tick.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Outcome {
-    /// Alerts published.
+    /// Publications the sink accepted (new ones and republished pending ones).
     pub published: usize,
-    /// Indices (into the payload slice) of payloads with an alert that failed to publish: the
-    /// invocation must fail (direct) or report them as batch item failures (Kinesis).
+    /// Publications newly decided (committed to an outbox, or published directly when failing
+    /// open).
+    pub decided: usize,
+    /// Publications the sink refused: they stay in their outbox (a later invocation or tick
+    /// publishes them with the same `alert_id`).
+    pub pending: usize,
+    /// Indices (into the payload slice) of payloads the caller must retry: a publication behind
+    /// them was refused, or their commit kept conflicting. Direct invocations fail; Kinesis reports
+    /// them as batch item failures.
     pub failed_payloads: Vec<usize>,
-    /// Reasons for the failed publishes.
+    /// Reasons for the failures above.
     pub errors: Vec<String>,
-    /// Payloads skipped as redeliveries of fully handled ones.
+    /// Payloads skipped as redeliveries of handled ones (or repeated within the invocation).
     pub duplicate_payloads: usize,
+    /// Conditional commits that conflicted (and were re-decided).
+    pub conflicts: usize,
     pub metrics: InvocationMetrics,
 }
 
@@ -254,7 +283,88 @@ pub(crate) struct MatchRef {
 pub(crate) struct Group {
     pub rule: usize,
     pub query_key: Option<String>,
+    /// The key state item's store key.
+    pub key: String,
+    /// Distinct (by event id) matches, sorted by (timestamp, id).
     pub matches: Vec<MatchRef>,
+    /// Every payload with a match in this group (also one whose match repeated an earlier one).
+    pub payloads: Vec<usize>,
+}
+
+/// The match step's result.
+#[derive(Debug, Default)]
+pub(crate) struct Matched {
+    pub groups: Vec<Group>,
+    /// Per payload: its `batch#` marker key, when it has matches.
+    pub markers: Vec<Option<String>>,
+    /// Payloads repeated within the invocation (skipped).
+    pub repeated: usize,
+}
+
+/// A slice of the invocation committed at once: parts of groups and the payloads behind them.
+#[derive(Debug, Default)]
+struct Unit {
+    parts: Vec<Part>,
+    payloads: Vec<usize>,
+}
+
+#[derive(Debug)]
+struct Part {
+    group: usize,
+    /// The group's matches from these payloads.
+    payloads: Vec<usize>,
+}
+
+/// A `batch#` marker's body: which key items of the payload are committed.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+struct MarkerBody {
+    /// Every key item the payload changes is committed (markers written before engine v2, which
+    /// have no such field, meant that too).
+    #[serde(default = "yes")]
+    complete: bool,
+    /// When not complete: the short names ([`ids::short_key`]) of the key items committed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    done: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A key state as read: its version (None: absent) and body.
+#[derive(Debug, Clone)]
+struct Read {
+    version: Option<u64>,
+    state: Option<KeyState>,
+}
+
+#[derive(Debug, Default)]
+struct UnitRead {
+    keys: Vec<Read>,
+    markers: HashMap<usize, (Option<u64>, MarkerBody)>,
+}
+
+/// A decided key: its state after the decision and the version it will have once committed.
+#[derive(Debug, Clone)]
+pub(crate) struct Decided1 {
+    pub rule: Option<usize>,
+    pub key: String,
+    pub version: u64,
+    pub state: KeyState,
+}
+
+#[derive(Debug, Default)]
+struct UnitDecision {
+    writes: Vec<Write>,
+    /// Every key of the unit after the decision (changed or not).
+    keys: Vec<Decided1>,
+    /// Publications decided now, with their key (published directly when failing open).
+    new: Vec<(String, Pending)>,
+    /// (rule, part index, new matches) — counted in metrics once committed.
+    counted: Vec<(usize, Vec<MatchRef>)>,
+    alerts: Vec<(usize, u64)>,
+    /// Payloads found fully handled before.
+    duplicates: Vec<usize>,
 }
 
 /// The compiled rules plus deployment facts: the log-filter logic.
@@ -262,15 +372,23 @@ pub(crate) struct Group {
 pub struct Engine {
     rules: RuleSet,
     config: EngineConfig,
+    by_name: HashMap<String, usize>,
     /// Rule indices per log group, computed once per log group seen.
     by_group: Mutex<HashMap<String, std::sync::Arc<Vec<usize>>>>,
 }
 
 impl Engine {
     pub fn new(rules: RuleSet, config: EngineConfig) -> Engine {
+        let by_name = rules
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.name.clone(), i))
+            .collect();
         Engine {
             rules,
             config,
+            by_name,
             by_group: Mutex::new(HashMap::new()),
         }
     }
@@ -289,6 +407,14 @@ impl Engine {
             .ignore_log_groups
             .iter()
             .any(|g| g.is_match(log_group))
+    }
+
+    /// The enabled rule named `name`.
+    pub(crate) fn rule_named(&self, name: &str) -> Option<usize> {
+        self.by_name
+            .get(name)
+            .copied()
+            .filter(|&i| self.rules.rules[i].enabled)
     }
 
     fn rules_for(&self, log_group: &str) -> std::sync::Arc<Vec<usize>> {
@@ -313,77 +439,87 @@ impl Engine {
         list
     }
 
-    /// Step 1: match every event and group the matches. Pure.
-    pub(crate) fn evaluate(
+    /// Step 1, **match**: every event against the rules of its log group, grouped per (rule,
+    /// query key). Pure. Counts `events_processed` only (the other metrics wait for the commit).
+    pub(crate) fn match_payloads(
         &self,
         payloads: &[LogsPayload],
         metrics: &mut InvocationMetrics,
-    ) -> Vec<Group> {
-        let mut groups: Vec<Group> = Vec::new();
+    ) -> Matched {
+        let mut out = Matched {
+            markers: vec![None; payloads.len()],
+            ..Matched::default()
+        };
         let mut index: HashMap<(usize, Option<String>), usize> = HashMap::new();
+        let mut seen_ids: Vec<HashSet<&str>> = Vec::new();
+        let mut seen_markers: HashSet<String> = HashSet::new();
         for (pi, payload) in payloads.iter().enumerate() {
-            if payload.is_control() {
-                continue;
-            }
-            let rules = self.rules_for(&payload.log_group);
-            if self.is_ignored(&payload.log_group) {
+            if payload.is_control() || self.is_ignored(&payload.log_group) {
                 continue;
             }
             metrics.events_processed += payload.log_events.len() as u64;
+            let rules = self.rules_for(&payload.log_group);
             if rules.is_empty() {
                 continue;
             }
+            let marker = batch_marker_key(payload);
+            if !seen_markers.insert(marker.clone()) {
+                out.repeated += 1;
+                continue;
+            }
+            let mut any = false;
             for (ei, event) in payload.log_events.iter().enumerate() {
                 for &ri in rules.iter() {
                     let rule = &self.rules.rules[ri];
                     let Some(m) = rule.filter_pattern.matches(&event.message) else {
                         continue;
                     };
+                    any = true;
                     let query_key = query_key_of(rule, payload, &event.message, &m);
-                    if let Some(spec) = &rule.metric {
-                        build::record_rule_metric(
-                            metrics,
-                            spec,
-                            &event.message,
-                            &m,
-                            event.timestamp,
-                        );
-                    }
                     let gi = *index.entry((ri, query_key.clone())).or_insert_with(|| {
-                        groups.push(Group {
+                        out.groups.push(Group {
                             rule: ri,
+                            key: key_state_key(&rule.name, query_key.as_deref()),
                             query_key,
                             matches: Vec::new(),
+                            payloads: Vec::new(),
                         });
-                        groups.len() - 1
+                        seen_ids.push(HashSet::new());
+                        out.groups.len() - 1
                     });
-                    groups[gi].matches.push(MatchRef {
-                        payload: pi,
-                        event: ei,
-                        extracted: m.extracted,
-                    });
+                    let g = &mut out.groups[gi];
+                    if g.payloads.last() != Some(&pi) {
+                        g.payloads.push(pi);
+                    }
+                    if seen_ids[gi].insert(event.id.as_str()) {
+                        g.matches.push(MatchRef {
+                            payload: pi,
+                            event: ei,
+                            extracted: m.extracted,
+                        });
+                    }
                 }
+            }
+            if any {
+                out.markers[pi] = Some(marker);
             }
         }
         // Deterministic order: rule order, then the time of each group's first match.
-        for g in &mut groups {
+        let event = |m: &MatchRef| &payloads[m.payload].log_events[m.event];
+        for g in &mut out.groups {
             g.matches.sort_by(|a, b| {
-                let (ea, eb) = (
-                    &payloads[a.payload].log_events[a.event],
-                    &payloads[b.payload].log_events[b.event],
-                );
+                let (ea, eb) = (event(a), event(b));
                 (ea.timestamp, &ea.id).cmp(&(eb.timestamp, &eb.id))
             });
         }
-        groups.sort_by_key(|g| {
-            let m = &g.matches[0];
-            (g.rule, payloads[m.payload].log_events[m.event].timestamp)
-        });
-        groups
+        out.groups
+            .sort_by_key(|g| (g.rule, event(&g.matches[0]).timestamp));
+        out
     }
 
-    /// Process one invocation's payloads: match, decide against `store`, publish to `sink`, commit
-    /// state. `now_ms` is the clock (wall time in Lambda, event time in replay) used for TTLs.
+    /// Process one invocation's payloads: match, then per unit read → decide → commit, then
+    /// publish → mark sent. `now_ms` is the engine clock (wall time in Lambda, event time in
+    /// replay): `decided_at`, windows closing, TTLs.
     pub async fn process<S: StateStore, P: AlertSink>(
         &self,
         payloads: &[LogsPayload],
@@ -392,136 +528,562 @@ impl Engine {
         now_ms: i64,
     ) -> Outcome {
         let mut outcome = Outcome::default();
-        let mut groups = self.evaluate(payloads, &mut outcome.metrics);
-
-        // Redeliveries: drop payloads already fully handled.
-        let mut involved: Vec<usize> = groups
-            .iter()
-            .flat_map(|g| g.matches.iter().map(|m| m.payload))
-            .collect();
-        involved.sort_unstable();
-        involved.dedup();
-        let mut markers: HashMap<usize, String> = HashMap::new();
-        let mut duplicate = vec![false; payloads.len()];
-        for &pi in &involved {
-            let key = batch_marker_key(&payloads[pi]);
-            match store.get(&key).await {
-                Ok(Some(_)) => {
-                    duplicate[pi] = true;
-                    outcome.duplicate_payloads += 1;
-                    tracing::info!(
-                        marker = %key,
-                        events = payloads[pi].log_events.len(),
-                        log_group = %payloads[pi].log_group,
-                        "skipping a redelivered payload"
-                    );
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    outcome.metrics.state_failures += 1;
-                    tracing::warn!(marker = %key, error = %e, "state read failed (continuing)");
-                }
-            }
-            markers.insert(pi, key);
-        }
-        if duplicate.iter().any(|d| *d) {
-            for g in &mut groups {
-                g.matches.retain(|m| !duplicate[m.payload]);
-            }
-            groups.retain(|g| !g.matches.is_empty());
-        }
-        for g in &groups {
-            outcome
-                .metrics
-                .add_matches(&self.rules.rules[g.rule].name, g.matches.len() as u64);
-        }
-
-        // Decide.
-        let mut decisions = Vec::with_capacity(groups.len());
-        for g in groups {
-            let d = decide::decide(self, payloads, g, store, now_ms, &mut outcome.metrics).await;
-            decisions.push(d);
-        }
-
-        // Publish.
-        let publications: Vec<Publication> = decisions
-            .iter()
-            .filter_map(|d| d.publication.clone())
-            .collect();
-        let results = if publications.is_empty() {
-            Vec::new()
-        } else {
-            sink.publish(&publications).await
-        };
-        let mut results = results.into_iter();
+        let matched = self.match_payloads(payloads, &mut outcome.metrics);
+        outcome.duplicate_payloads += matched.repeated;
+        let mut committed: Vec<Decided1> = Vec::new();
+        let mut fail_open: Vec<(String, Pending)> = Vec::new();
         let mut failed = vec![false; payloads.len()];
-        for d in &mut decisions {
-            if d.publication.is_none() {
-                continue;
-            }
-            match results
-                .next()
-                .unwrap_or_else(|| Err("the sink returned no result".to_string()))
+        let mut duplicates: HashSet<usize> = HashSet::new();
+        for unit in plan_units(&matched) {
+            match self
+                .run_unit(payloads, &matched, &unit, store, now_ms, &mut outcome)
+                .await
             {
-                Ok(()) => {
-                    outcome.published += 1;
-                    outcome
-                        .metrics
-                        .add_alert(&self.rules.rules[d.group.rule].name);
+                UnitResult::Committed(d) => {
+                    duplicates.extend(d.duplicates.iter().copied());
+                    self.count(payloads, &d, &mut outcome);
+                    committed.extend(d.keys);
                 }
-                Err(e) => {
-                    outcome.metrics.publish_failures += 1;
-                    outcome
-                        .errors
-                        .push(format!("rule {}: {e}", self.rules.rules[d.group.rule].name));
-                    d.publish_failed = true;
-                    for m in &d.group.matches {
-                        failed[m.payload] = true;
+                UnitResult::FailOpen(d) => {
+                    self.count(payloads, &d, &mut outcome);
+                    fail_open.extend(d.new);
+                }
+                UnitResult::GaveUp(reason) => {
+                    for &p in &unit.payloads {
+                        failed[p] = true;
                     }
+                    outcome.errors.push(reason);
                 }
             }
         }
-
-        // Commit.
-        for d in &decisions {
-            if !d.publish_failed {
-                decide::commit(self, d, store, now_ms, &mut outcome.metrics).await;
-            }
-        }
-        for &pi in &involved {
-            if duplicate[pi] || failed[pi] {
-                continue;
-            }
-            let key = &markers[&pi];
-            let rec = crate::state::StateRecord {
-                version: 1,
-                expires_at: now_ms.div_euclid(1000) + BATCH_MARKER_TTL_SECS,
-                body: serde_json::json!({"events": payloads[pi].log_events.len()}),
-            };
-            match store.put(key, &rec, None).await {
-                Ok(()) | Err(crate::state::StateError::Conflict) => {}
-                Err(e) => {
-                    outcome.metrics.state_failures += 1;
-                    tracing::warn!(marker = %key, error = %e, "state write failed");
+        outcome.duplicate_payloads += duplicates.len();
+        let refused = publish_and_mark(
+            self,
+            store,
+            sink,
+            committed,
+            fail_open,
+            now_ms,
+            &mut outcome,
+        )
+        .await;
+        for key in refused {
+            for g in matched.groups.iter().filter(|g| g.key == key) {
+                for &p in &g.payloads {
+                    failed[p] = true;
                 }
             }
         }
         outcome.failed_payloads = (0..payloads.len()).filter(|&i| failed[i]).collect();
         outcome
     }
+
+    /// Metrics for what a unit made new: matches, the rules' own metrics, alerts.
+    fn count(&self, payloads: &[LogsPayload], d: &UnitDecision, outcome: &mut Outcome) {
+        for (ri, matches) in &d.counted {
+            let rule = &self.rules.rules[*ri];
+            outcome
+                .metrics
+                .add_matches(&rule.name, matches.len() as u64);
+            if let Some(spec) = &rule.metric {
+                for m in matches {
+                    let ev = &payloads[m.payload].log_events[m.event];
+                    let found = crate::pattern::Match {
+                        extracted: m.extracted.clone(),
+                    };
+                    build::record_rule_metric(
+                        &mut outcome.metrics,
+                        spec,
+                        &ev.message,
+                        &found,
+                        ev.timestamp,
+                    );
+                }
+            }
+        }
+        for (ri, n) in &d.alerts {
+            for _ in 0..*n {
+                outcome.metrics.add_alert(&self.rules.rules[*ri].name);
+            }
+        }
+        outcome.decided += d.new.len();
+    }
+
+    /// read → decide → commit for one unit, re-reading and re-deciding on conflicts.
+    async fn run_unit<S: StateStore>(
+        &self,
+        payloads: &[LogsPayload],
+        matched: &Matched,
+        unit: &Unit,
+        store: &S,
+        now_ms: i64,
+        outcome: &mut Outcome,
+    ) -> UnitResult {
+        for _ in 0..COMMIT_ATTEMPTS {
+            let read = match read_unit(store, matched, unit).await {
+                Ok(r) => r,
+                Err(e) => {
+                    outcome.metrics.state_failures += 1;
+                    tracing::warn!(error = %e, "state read failed; deciding without it (fail open)");
+                    let empty = UnitRead {
+                        keys: vec![
+                            Read {
+                                version: None,
+                                state: None
+                            };
+                            unit.parts.len()
+                        ],
+                        markers: HashMap::new(),
+                    };
+                    return UnitResult::FailOpen(
+                        self.decide_unit(payloads, matched, unit, &empty, now_ms),
+                    );
+                }
+            };
+            let decision = self.decide_unit(payloads, matched, unit, &read, now_ms);
+            match commit_unit(store, &decision.writes).await {
+                Ok(()) => return UnitResult::Committed(decision),
+                Err(StateError::Conflict) => {
+                    outcome.conflicts += 1;
+                    tracing::info!("state changed concurrently; re-reading and re-deciding");
+                }
+                Err(e) => {
+                    outcome.metrics.state_failures += 1;
+                    tracing::warn!(error = %e, "state commit failed; publishing anyway (fail open)");
+                    return UnitResult::FailOpen(decision);
+                }
+            }
+        }
+        UnitResult::GaveUp(format!(
+            "state kept changing concurrently ({COMMIT_ATTEMPTS} attempts); the payloads will be retried"
+        ))
+    }
+
+    /// Step 3, **decide** every key of a unit over what was read. Pure.
+    fn decide_unit(
+        &self,
+        payloads: &[LogsPayload],
+        matched: &Matched,
+        unit: &Unit,
+        read: &UnitRead,
+        now_ms: i64,
+    ) -> UnitDecision {
+        let mut d = UnitDecision::default();
+        let handled = |p: usize, key: &str| {
+            read.markers.get(&p).is_some_and(|(_, m)| {
+                m.complete || m.done.iter().any(|k| k == &ids::short_key(key))
+            })
+        };
+        for &p in &unit.payloads {
+            if read.markers.get(&p).is_some_and(|(_, m)| m.complete) {
+                d.duplicates.push(p);
+            }
+        }
+        for (part, r) in unit.parts.iter().zip(&read.keys) {
+            let g = &matched.groups[part.group];
+            let rule = &self.rules.rules[g.rule];
+            let new: Vec<MatchRef> = g
+                .matches
+                .iter()
+                .filter(|m| part.payloads.contains(&m.payload) && !handled(m.payload, &g.key))
+                .cloned()
+                .collect();
+            let views: Vec<types::MatchView> = new
+                .iter()
+                .map(|m| {
+                    let p = &payloads[m.payload];
+                    let ev = &p.log_events[m.event];
+                    types::MatchView {
+                        id: &ev.id,
+                        timestamp: ev.timestamp,
+                        log_group: &p.log_group,
+                        log_stream: &p.log_stream,
+                        message: &ev.message,
+                        extracted: &m.extracted,
+                    }
+                })
+                .collect();
+            let origin = new.last().map(|m| policy::Origin {
+                log_group: &payloads[m.payload].log_group,
+                account: &payloads[m.payload].owner,
+            });
+            let before = r.state.clone();
+            let mut st = before
+                .clone()
+                .unwrap_or_else(|| KeyState::new(&rule.name, g.query_key.as_deref(), now_ms));
+            let old_outbox = st.outbox.len();
+            let decided = policy::decide(&self.config, rule, &mut st, &views, origin, now_ms);
+            d.new.extend(
+                st.outbox[old_outbox..]
+                    .iter()
+                    .map(|p| (g.key.clone(), p.clone())),
+            );
+            if decided.alerts > 0 {
+                d.alerts.push((g.rule, decided.alerts));
+            }
+            let changed = before.as_ref() != Some(&st)
+                && !(before.is_none() && views.is_empty() && st.outbox.is_empty());
+            let version = r.version.unwrap_or(0) + u64::from(changed);
+            if changed {
+                d.writes.push(key_write(
+                    &g.key,
+                    rule_due(Some(rule), &st),
+                    &st,
+                    r.version,
+                    now_ms,
+                ));
+            }
+            if !new.is_empty() {
+                d.counted.push((g.rule, new));
+            }
+            d.keys.push(Decided1 {
+                rule: Some(g.rule),
+                key: g.key.clone(),
+                version,
+                state: st,
+            });
+        }
+        // The markers of the unit's payloads, in the same commit.
+        for &p in &unit.payloads {
+            let (version, body) = read.markers.get(&p).cloned().unwrap_or_default();
+            if body.complete && version.is_some() {
+                continue;
+            }
+            let mut next = if version.is_some() {
+                body.clone()
+            } else {
+                MarkerBody::default()
+            };
+            for part in unit.parts.iter().filter(|part| part.payloads.contains(&p)) {
+                let short = ids::short_key(&matched.groups[part.group].key);
+                if !next.done.contains(&short) {
+                    next.done.push(short);
+                }
+            }
+            let all: Vec<String> = matched
+                .groups
+                .iter()
+                .filter(|g| g.payloads.contains(&p))
+                .map(|g| ids::short_key(&g.key))
+                .collect();
+            next.complete = all.iter().all(|k| next.done.contains(k));
+            if next.complete {
+                next.done.clear();
+            }
+            if version.is_some() && next == body {
+                continue;
+            }
+            let key = matched.markers[p]
+                .clone()
+                .expect("payloads in units have matches");
+            let record = StateRecord {
+                version: version.unwrap_or(0) + 1,
+                expires_at: now_ms
+                    .div_euclid(1000)
+                    .saturating_add(BATCH_MARKER_TTL_SECS),
+                body: serde_json::to_value(&next).expect("markers serialise"),
+            };
+            d.writes.push(Write::put(key, record, version));
+        }
+        d
+    }
 }
 
-/// `batch#<sha256(log group, log stream, event ids)>`.
-pub fn batch_marker_key(payload: &LogsPayload) -> String {
-    let mut h = Sha256::new();
-    h.update(payload.log_group.as_bytes());
-    h.update([0]);
-    h.update(payload.log_stream.as_bytes());
-    for e in &payload.log_events {
-        h.update([0]);
-        h.update(e.id.as_bytes());
+enum UnitResult {
+    Committed(UnitDecision),
+    FailOpen(UnitDecision),
+    GaveUp(String),
+}
+
+/// Cut the groups into units of at most [`MAX_COMMIT_ITEMS`] items (key items + markers).
+fn plan_units(matched: &Matched) -> Vec<Unit> {
+    let mut units = Vec::new();
+    let mut cur = Unit::default();
+    let items = |u: &Unit, g: &Group| {
+        let new_payloads = g
+            .payloads
+            .iter()
+            .filter(|p| !u.payloads.contains(p))
+            .count();
+        u.parts.len() + u.payloads.len() + 1 + new_payloads
+    };
+    for (gi, g) in matched.groups.iter().enumerate() {
+        if items(&cur, g) > MAX_COMMIT_ITEMS && !cur.parts.is_empty() {
+            units.push(std::mem::take(&mut cur));
+        }
+        if items(&cur, g) <= MAX_COMMIT_ITEMS {
+            for &p in &g.payloads {
+                if !cur.payloads.contains(&p) {
+                    cur.payloads.push(p);
+                }
+            }
+            cur.parts.push(Part {
+                group: gi,
+                payloads: g.payloads.clone(),
+            });
+            continue;
+        }
+        // One key behind more payloads than a commit holds: one unit per slice of payloads.
+        for slice in g.payloads.chunks(MAX_COMMIT_ITEMS - 1) {
+            units.push(Unit {
+                parts: vec![Part {
+                    group: gi,
+                    payloads: slice.to_vec(),
+                }],
+                payloads: slice.to_vec(),
+            });
+        }
     }
-    format!("batch#{}", hex(&h.finalize()[..16]))
+    if !cur.parts.is_empty() {
+        units.push(cur);
+    }
+    units
+}
+
+/// Step 2, **read**: the unit's key items and markers, in one batch get.
+async fn read_unit<S: StateStore>(
+    store: &S,
+    matched: &Matched,
+    unit: &Unit,
+) -> Result<UnitRead, StateError> {
+    let mut keys: Vec<String> = unit
+        .parts
+        .iter()
+        .map(|p| matched.groups[p.group].key.clone())
+        .collect();
+    keys.extend(unit.payloads.iter().map(|&p| {
+        matched.markers[p]
+            .clone()
+            .expect("payloads in units have matches")
+    }));
+    let records = store.get_many(&keys).await?;
+    let (key_records, marker_records) = records.split_at(unit.parts.len());
+    Ok(UnitRead {
+        keys: key_records.iter().zip(&keys).map(|(r, k)| parse_key_state(k, r)).collect(),
+        markers: unit
+            .payloads
+            .iter()
+            .zip(marker_records)
+            .filter_map(|(&p, r)| {
+                r.as_ref().map(|r| {
+                    let body = serde_json::from_value(r.body.clone()).unwrap_or_else(|e| {
+                        tracing::warn!(error = %e, "unreadable batch marker; taking it as complete");
+                        MarkerBody {
+                            complete: true,
+                            done: Vec::new(),
+                        }
+                    });
+                    (p, (Some(r.version), body))
+                })
+            })
+            .collect(),
+    })
+}
+
+fn parse_key_state(key: &str, r: &Option<StateRecord>) -> Read {
+    match r {
+        None => Read {
+            version: None,
+            state: None,
+        },
+        Some(r) => match serde_json::from_value::<KeyState>(r.body.clone()) {
+            Ok(st) => Read {
+                version: Some(r.version),
+                state: Some(st),
+            },
+            Err(e) => {
+                // Written by another version: started afresh, the version kept for the condition.
+                tracing::warn!(key, error = %e, "unreadable key state; starting afresh");
+                Read {
+                    version: Some(r.version),
+                    state: None,
+                }
+            }
+        },
+    }
+}
+
+/// When a key's state item must next be looked at: the policy's due time, or for a rule no longer
+/// loaded, only its pending publications.
+pub(crate) fn rule_due(rule: Option<&Rule>, st: &KeyState) -> Option<i64> {
+    match rule {
+        Some(r) => policy::next_due(r, st),
+        None => st.outbox.iter().map(|p| p.alert.decided_at).min(),
+    }
+}
+
+/// The write of a key's state item (conditioned on the version read).
+pub(crate) fn key_write(
+    key: &str,
+    due: Option<i64>,
+    st: &KeyState,
+    read_version: Option<u64>,
+    now_ms: i64,
+) -> Write {
+    let horizon = due.map_or(now_ms, |d| d.max(now_ms));
+    let record = StateRecord {
+        version: read_version.unwrap_or(0) + 1,
+        expires_at: horizon.div_euclid(1000).saturating_add(KEY_STATE_TTL_SECS),
+        body: serde_json::to_value(st).expect("key states serialise"),
+    };
+    Write::put(key, record, read_version).due_at(due)
+}
+
+/// Step 3, **commit**: every write of the unit, atomically.
+async fn commit_unit<S: StateStore>(store: &S, writes: &[Write]) -> Result<(), StateError> {
+    if writes.is_empty() {
+        return Ok(());
+    }
+    store.commit(writes).await
+}
+
+/// The publication of an outbox entry (its body is the alert's JSON, as decided).
+pub(crate) fn publication_of(p: &Pending) -> Publication {
+    Publication {
+        subject: p.subject.clone(),
+        body: serde_json::to_string(&p.alert).expect("alerts serialise"),
+        alert: p.alert.clone(),
+        attributes: p.attributes.clone(),
+    }
+}
+
+/// Steps 4 and 5, **publish** every outbox entry of the committed keys (and the fail-open
+/// publications), then **mark sent** what the sink accepted. Returns the keys with a refused
+/// publication.
+pub(crate) async fn publish_and_mark<S: StateStore, P: AlertSink>(
+    engine: &Engine,
+    store: &S,
+    sink: &P,
+    committed: Vec<Decided1>,
+    fail_open: Vec<(String, Pending)>,
+    now_ms: i64,
+    outcome: &mut Outcome,
+) -> Vec<String> {
+    let (publications, owners) = publish_outboxes(&committed, &fail_open);
+    if publications.is_empty() {
+        return Vec::new();
+    }
+    let results = sink.publish(&publications).await;
+    let mut accepted: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut refused = Vec::new();
+    for (i, (p, key)) in publications.iter().zip(owners).enumerate() {
+        match results
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| Err("the sink returned no result".to_string()))
+        {
+            Ok(()) => {
+                outcome.published += 1;
+                accepted
+                    .entry(key)
+                    .or_default()
+                    .insert(p.alert.alert_id.clone());
+            }
+            Err(e) => {
+                outcome.metrics.publish_failures += 1;
+                outcome.pending += 1;
+                outcome
+                    .errors
+                    .push(format!("rule {}: {e}", p.alert.rule.name));
+                refused.push(key);
+            }
+        }
+    }
+    let fail_open_keys: HashSet<&str> = fail_open.iter().map(|(k, _)| k.as_str()).collect();
+    accepted.retain(|k, _| !fail_open_keys.contains(k.as_str()));
+    mark_sent(engine, store, committed, &accepted, now_ms, outcome).await;
+    refused.sort();
+    refused.dedup();
+    refused
+}
+
+/// The publications of the committed outboxes, in order, and the key each belongs to.
+fn publish_outboxes(
+    committed: &[Decided1],
+    fail_open: &[(String, Pending)],
+) -> (Vec<Publication>, Vec<String>) {
+    committed
+        .iter()
+        .flat_map(|k| k.state.outbox.iter().map(move |p| (k.key.as_str(), p)))
+        .chain(fail_open.iter().map(|(k, p)| (k.as_str(), p)))
+        .map(|(k, p)| (publication_of(p), k.to_string()))
+        .unzip()
+}
+
+/// Attempts at marking one key's publications sent (then they are simply republished later).
+const MARK_ATTEMPTS: usize = 3;
+
+/// Step 5, **mark sent**: remove the accepted publications from their outboxes (conditional
+/// commits; on a conflict the key is re-read and the same ids removed).
+async fn mark_sent<S: StateStore>(
+    engine: &Engine,
+    store: &S,
+    committed: Vec<Decided1>,
+    accepted: &HashMap<String, HashSet<String>>,
+    now_ms: i64,
+    outcome: &mut Outcome,
+) {
+    let mut todo: Vec<Decided1> = committed
+        .into_iter()
+        .filter(|k| accepted.contains_key(&k.key))
+        .collect();
+    let rule_of = |k: &Decided1| k.rule.map(|i| &engine.rules.rules[i]);
+    for attempt in 0..MARK_ATTEMPTS {
+        let mut retry = Vec::new();
+        // First all keys in as few commits as possible; after a conflict, one key per commit.
+        let size = if attempt == 0 { MAX_COMMIT_ITEMS } else { 1 };
+        for chunk in todo.chunks(size) {
+            let mut writes = Vec::new();
+            let mut states = Vec::new();
+            for k in chunk {
+                let mut st = k.state.clone();
+                let sent = &accepted[&k.key];
+                st.outbox.retain(|p| !sent.contains(&p.alert.alert_id));
+                if st.outbox.len() == k.state.outbox.len() {
+                    continue;
+                }
+                let version = (k.version > 0).then_some(k.version);
+                writes.push(key_write(
+                    &k.key,
+                    rule_due(rule_of(k), &st),
+                    &st,
+                    version,
+                    now_ms,
+                ));
+                states.push(k.clone());
+            }
+            match commit_unit(store, &writes).await {
+                Ok(()) => {}
+                Err(StateError::Conflict) => {
+                    outcome.conflicts += 1;
+                    retry.extend(states);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not mark publications sent; they will be republished (same alert_id)");
+                }
+            }
+        }
+        if retry.is_empty() {
+            return;
+        }
+        // Re-read the conflicting keys and try them one by one.
+        let keys: Vec<String> = retry.iter().map(|k| k.key.clone()).collect();
+        let Ok(records) = store.get_many(&keys).await else {
+            return;
+        };
+        todo = retry
+            .into_iter()
+            .zip(records)
+            .filter_map(|(k, r)| {
+                let read = parse_key_state(&k.key, &r);
+                Some(Decided1 {
+                    version: read.version?,
+                    state: read.state?,
+                    ..k
+                })
+            })
+            .collect();
+    }
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 
+use super::hints;
 use super::parse::{describe, did_you_mean};
 use super::schema::{KEYS, KeySpec, Need, TypeSpec, UsedBy, rule_from, rule_type};
 use super::values::{Entry, Pos, Report, Source, Values};
@@ -22,23 +23,82 @@ const TOP_KEYS: &[&str] = &["version", "defaults", "rules"];
 ///
 /// On failure, returns every error found, sorted by position.
 pub fn load(source: &str, origin: &str) -> Result<RuleSet, RuleErrors> {
+    load_files(&[(origin, source)])
+}
+
+/// Load several rules files as one set (ElastAlert's `rules_folder` habit): `(origin, source)`
+/// pairs, in order. Rule names must be unique across all of them. On failure, returns every error
+/// of every file, by file then position.
+///
+/// ```
+/// let a = "version: 1\nrules:\n  - name: x\n    filter_pattern: ERROR\n";
+/// let b = "version: 1\nrules:\n  - name: y\n    filter_pattern: WARN\n  - name: x\n    filter_pattern: x\n";
+/// let e = logalert::rules::load_files(&[("a.yaml", a), ("b.yaml", b)]).unwrap_err();
+/// assert_eq!(e.to_string(), "b.yaml:5:11: duplicate rule name `x` (first defined in a.yaml:3:11)");
+/// ```
+pub fn load_files(files: &[(&str, &str)]) -> Result<RuleSet, RuleErrors> {
+    let mut all_rules = Vec::new();
+    let mut all_errors = Vec::new();
+    let mut names: HashMap<String, (String, Pos)> = HashMap::new();
+    for (origin, source) in files {
+        let (rules, mut errors, file_names) = load_one(source, origin);
+        for (name, at) in file_names {
+            match names.get(&name) {
+                Some((first_file, first)) if first_file != origin => errors.push(RuleError {
+                    file: origin.to_string(),
+                    line: at.line,
+                    column: at.column,
+                    message: format!(
+                        "duplicate rule name `{name}` (first defined in {first_file}:{}:{})",
+                        first.line, first.column
+                    ),
+                }),
+                Some(_) => {}
+                None => {
+                    names.insert(name, (origin.to_string(), at));
+                }
+            }
+        }
+        errors.sort_by_key(|e| (e.line, e.column));
+        errors.dedup();
+        all_errors.extend(errors);
+        all_rules.extend(rules.unwrap_or_default());
+    }
+    if all_errors.is_empty() {
+        Ok(RuleSet { rules: all_rules })
+    } else {
+        Err(RuleErrors(all_errors))
+    }
+}
+
+/// One file loaded: its rules (if it parsed), its errors, and where each rule name is written.
+type Loaded = (Option<Vec<Rule>>, Vec<RuleError>, Vec<(String, Pos)>);
+
+fn load_one(source: &str, origin: &str) -> Loaded {
     let mut cx = Cx {
         source,
         origin,
         chars: None,
         errors: Vec::new(),
+        names: Vec::new(),
     };
     let docs = match MarkedYaml::load_from_str(source) {
         Ok(docs) => docs,
         Err(e) => {
             let m = e.marker();
-            cx.errors.push(RuleError {
-                file: origin.to_string(),
-                line: m.line().max(1),
-                column: m.col() + 1,
-                message: format!("invalid YAML: {}", e.info()),
-            });
-            return Err(RuleErrors(cx.errors));
+            let line = m.line().max(1);
+            let hint = source
+                .lines()
+                .nth(line - 1)
+                .and_then(hints::yaml_trap)
+                .map(|h| format!("; {h}"))
+                .unwrap_or_default();
+            cx.err_at(
+                line,
+                m.col() + 1,
+                format!("invalid YAML: {}{hint}", e.info()),
+            );
+            return (None, cx.errors, Vec::new());
         }
     };
     let rules = match docs.as_slice() {
@@ -59,15 +119,7 @@ pub fn load(source: &str, origin: &str) -> Result<RuleSet, RuleErrors> {
             None
         }
     };
-    if cx.errors.is_empty() {
-        Ok(RuleSet {
-            rules: rules.unwrap_or_default(),
-        })
-    } else {
-        cx.errors.sort_by_key(|e| (e.line, e.column));
-        cx.errors.dedup();
-        Err(RuleErrors(cx.errors))
-    }
+    (rules, cx.errors, cx.names)
 }
 
 pub type Node<'a> = MarkedYaml<'a>;
@@ -79,6 +131,8 @@ pub struct Cx<'s> {
     /// `source` as chars, built lazily for position arithmetic inside scalars.
     chars: Option<Vec<char>>,
     errors: Vec<RuleError>,
+    /// Every valid rule name, where it is written (for uniqueness across files).
+    names: Vec<(String, Pos)>,
 }
 
 /// What one mapping (a rule or `defaults:`) wrote.
@@ -117,6 +171,19 @@ impl<'s> Cx<'s> {
         });
     }
 
+    /// The source text of a one-line `node` (for hints that show it quoted): from its start to the
+    /// end of its line, without a trailing comment. `None` when it spans several lines.
+    pub(super) fn source_text(&mut self, node: &Node<'_>) -> Option<String> {
+        let (start, end) = (node.span.start, node.span.end);
+        if end.line() > start.line() {
+            return None;
+        }
+        let line = self.source.lines().nth(start.line().checked_sub(1)?)?;
+        let rest: String = line.chars().skip(start.col()).collect();
+        let rest = rest.find(" #").map_or(rest.as_str(), |i| &rest[..i]);
+        Some(rest.trim_end().to_string())
+    }
+
     pub(super) fn err(&mut self, node: &Node<'_>, message: impl Into<String>) {
         let p = pos(node);
         self.err_at(p.line, p.column, message);
@@ -151,6 +218,7 @@ impl<'s> Cx<'s> {
             return None;
         };
         let (mut version, mut defaults, mut rules) = (None, None, None);
+        let mut first_rule_key: Option<usize> = None;
         for (k, v) in map {
             let Some(key) = self.str(k, "a key") else {
                 continue;
@@ -160,7 +228,15 @@ impl<'s> Cx<'s> {
                 "defaults" => defaults = Some(v),
                 "rules" => rules = Some(v),
                 other => {
-                    let hint = did_you_mean(other, TOP_KEYS);
+                    // A rule laid out at the top (ElastAlert's one rule per file): explain once.
+                    let hint = match (hints::rule_key_at_top(other), first_rule_key) {
+                        (Some(_), Some(line)) => format!(" (a rule key: see line {line})"),
+                        (Some(h), None) => {
+                            first_rule_key = Some(pos(k).line);
+                            format!(": {h}")
+                        }
+                        (None, _) => did_you_mean(other, TOP_KEYS),
+                    };
                     self.err(k, format!("unknown top-level key `{other}`{hint}"));
                 }
             }
@@ -182,8 +258,14 @@ impl<'s> Cx<'s> {
             return None;
         };
         let items: &[Node<'a>] = match &rules.data {
-            YamlData::Sequence(items) => items,
-            YamlData::Value(Scalar::Null) => &[],
+            YamlData::Sequence(items) if !items.is_empty() => items,
+            YamlData::Sequence(_) | YamlData::Value(Scalar::Null) => {
+                self.err(
+                    rules,
+                    "`rules` is empty: a rules file needs at least one rule",
+                );
+                return None;
+            }
             _ => {
                 self.err(
                     rules,
@@ -207,6 +289,7 @@ impl<'s> Cx<'s> {
                     );
                 } else {
                     names.insert(name.to_string(), e.at.line);
+                    self.names.push((name.to_string(), e.at));
                 }
             }
             if let Some(rule) = self.compile(item, &written, &defaults, &schema_defaults) {
@@ -235,9 +318,17 @@ impl<'s> Cx<'s> {
                 continue;
             };
             let Some(spec) = KEYS.iter().find(|s| s.name == key) else {
-                let names: Vec<&str> = KEYS.iter().map(|s| s.name).collect();
-                let hint = did_you_mean(key, &names);
-                self.err(k, format!("unknown key `{key}` in {what}{hint}"));
+                let message = match hints::elastalert_key(key) {
+                    Some(h) => {
+                        format!("unknown key `{key}` in {what}: this is an ElastAlert key; {h}")
+                    }
+                    None => {
+                        let names: Vec<&str> = KEYS.iter().map(|s| s.name).collect();
+                        let hint = did_you_mean(key, &names);
+                        format!("unknown key `{key}` in {what}{hint}")
+                    }
+                };
+                self.err(k, message);
                 continue;
             };
             if source == Source::Defaults && !spec.in_defaults {
@@ -364,6 +455,7 @@ fn schema_defaults() -> Values {
         origin: "(schema default)",
         chars: None,
         errors: Vec::new(),
+        names: Vec::new(),
     };
     let mut values = Values::default();
     for spec in KEYS {

@@ -33,6 +33,7 @@
 
 mod duration;
 mod glob;
+mod hints;
 mod load;
 mod parse;
 pub mod schema;
@@ -45,9 +46,9 @@ use std::time::Duration;
 use crate::alert::{Mention, Severity};
 use crate::pattern::{FilterPattern, ValueRef};
 
-pub use duration::parse_duration;
+pub use duration::{MAX_DURATION, parse_duration};
 pub use glob::LogGroupGlob;
-pub use load::load;
+pub use load::{load, load_files};
 pub use values::{Entry, Pos, Report, Source, Value, Values};
 
 /// Largest `max_samples` accepted.

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use saphyr::{Scalar, YamlData};
 
-use super::duration::{MAPPING_UNITS, parse_duration, unit_seconds};
+use super::duration::{MAPPING_UNITS, MAX_DURATION, parse_duration, unit_seconds};
+use super::hints;
 use super::load::{Cx, Node};
 use super::schema::{KeySpec, Kind, TYPES};
 use super::template;
@@ -79,18 +80,43 @@ impl Cx<'_> {
     pub(super) fn str<'n>(&mut self, node: &'n Node<'_>, what: &str) -> Option<&'n str> {
         match &node.data {
             YamlData::Value(Scalar::String(s)) => Some(s.as_ref()),
-            _ => {
+            data => {
+                let key = what.trim_matches('`');
+                let hint = match data {
+                    YamlData::Mapping(_) | YamlData::Sequence(_) if what.starts_with('`') => {
+                        let written = self.source_text(node);
+                        let is_mapping = matches!(data, YamlData::Mapping(_));
+                        hints::quote_it(key, written.as_deref(), is_mapping)
+                    }
+                    _ => String::new(),
+                };
                 self.err(
                     node,
-                    format!("{what} must be a string, found {}", describe(node)),
+                    format!("{what} must be a string, found {}{hint}", describe(node)),
                 );
                 None
             }
         }
     }
 
+    /// `key: []` is refused everywhere: it reads as "none" but the key left out means "the
+    /// default" (for `log_groups`: every log group), and nobody writes an empty list on purpose.
+    fn refuse_empty_list(&mut self, node: &Node<'_>, what: &str) -> bool {
+        let empty = matches!(&node.data, YamlData::Sequence(items) if items.is_empty());
+        if empty {
+            self.err(
+                node,
+                format!("{what} is an empty list: give at least one value, or leave the key out"),
+            );
+        }
+        empty
+    }
+
     fn string_list(&mut self, node: &Node<'_>, what: &str) -> Option<Vec<(String, usize)>> {
         // Returns (value, index) pairs; the index finds the item node again for errors.
+        if self.refuse_empty_list(node, what) {
+            return None;
+        }
         match &node.data {
             YamlData::Sequence(items) => {
                 let mut out = Vec::new();
@@ -177,6 +203,13 @@ impl Cx<'_> {
                     self.err(node, format!("{what}: empty duration mapping"));
                     ok = false;
                 }
+                if ok && Duration::from_secs(total) > MAX_DURATION {
+                    self.err(
+                        node,
+                        format!("{what}: the duration is longer than 365 days, the longest logalert accepts"),
+                    );
+                    ok = false;
+                }
                 ok.then(|| Duration::from_secs(total))
             }
             _ => {
@@ -218,6 +251,9 @@ impl Cx<'_> {
     }
 
     fn selectors(&mut self, node: &Node<'_>, what: &str) -> Option<Vec<(String, QueryKeyPart)>> {
+        if self.refuse_empty_list(node, what) {
+            return None;
+        }
         let items: Vec<&Node<'_>> = match &node.data {
             YamlData::Sequence(items) => items.iter().collect(),
             _ => vec![node],
@@ -250,6 +286,9 @@ impl Cx<'_> {
     }
 
     fn mentions(&mut self, node: &Node<'_>) -> Option<Vec<Mention>> {
+        if self.refuse_empty_list(node, "`mention`") {
+            return None;
+        }
         let items: Vec<&Node<'_>> = match &node.data {
             YamlData::Sequence(items) => items.iter().collect(),
             _ => vec![node],
@@ -408,6 +447,18 @@ impl Cx<'_> {
             Kind::Text => self.str(node, &what).map(|s| Value::Text(s.to_string())),
             Kind::Bool => match &node.data {
                 YamlData::Value(Scalar::Boolean(b)) => Some(Value::Bool(*b)),
+                YamlData::Value(Scalar::String(s))
+                    if ["yes", "no", "on", "off", "y", "n"]
+                        .contains(&s.to_ascii_lowercase().as_str()) =>
+                {
+                    self.err(
+                        node,
+                        format!(
+                            "{what} must be true or false, found the string `{s}` (YAML 1.2 reads yes/no/on/off as strings)"
+                        ),
+                    );
+                    None
+                }
                 _ => {
                     let found = describe(node);
                     self.err(node, format!("{what} must be true or false, found {found}"));
@@ -566,11 +617,13 @@ impl Cx<'_> {
         let s = self.str(node, &what)?;
         match template::check(s) {
             Ok(()) => Some(Value::Text(s.to_string())),
-            Err(e) => {
-                let offset = e.range.map(|r| s[..r.start.min(s.len())].chars().count());
-                match offset {
-                    Some(o) => self.err_in_scalar(node, o, format!("{what}: {}", e.message)),
-                    None => self.err(node, format!("{what}: {}", e.message)),
+            Err(errors) => {
+                for e in errors {
+                    let offset = e.range.map(|r| s[..r.start.min(s.len())].chars().count());
+                    match offset {
+                        Some(o) => self.err_in_scalar(node, o, format!("{what}: {}", e.message)),
+                        None => self.err(node, format!("{what}: {}", e.message)),
+                    }
                 }
                 None
             }

@@ -50,6 +50,7 @@ mod tests {
             .map(|(id, ts)| MatchView {
                 id,
                 timestamp: *ts,
+                log_group: "/g",
                 log_stream: "s",
                 message: "m",
                 extracted: ex,

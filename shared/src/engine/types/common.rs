@@ -237,6 +237,7 @@ pub(crate) mod test_support {
             .map(|e| MatchView {
                 id: &e.id,
                 timestamp: e.ts,
+                log_group: "/g",
                 log_stream: "s1",
                 message: &e.message,
                 extracted: &e.extracted,

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{MAX_TRIGGER_SAMPLES, MatchView, RuleType, Trigger};
+use super::{MAX_TRIGGER_SAMPLES, MatchView, RuleType, Trigger, human_span};
 use crate::alert::Observation;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,19 +133,6 @@ fn observation(cfg: &FrequencyConfig, count: u64, first: i64, last: i64) -> Obse
     }
 }
 
-/// `45s`, `5m`, `1h 30m`, `2d` — a span in the units a person reads.
-pub(crate) fn human_span(ms: i64) -> String {
-    let s = ms.max(0) / 1000;
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 if s % 60 == 0 => format!("{}m", s / 60),
-        60..3600 => format!("{}m {}s", s / 60, s % 60),
-        3600..86_400 if s % 3600 == 0 => format!("{}h", s / 3600),
-        3600..86_400 => format!("{}h {}m", s / 3600, (s % 3600) / 60),
-        _ => format!("{}d", s / 86_400),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +151,7 @@ mod tests {
             .map(|(t, id)| MatchView {
                 id,
                 timestamp: *t,
+                log_group: "/g",
                 log_stream: "s",
                 message: "m",
                 extracted: &ex,
@@ -260,6 +248,7 @@ mod tests {
         let v = |id, t| MatchView {
             id,
             timestamp: t,
+            log_group: "/g",
             log_stream: "s",
             message: "m",
             extracted: &ex,

@@ -8,7 +8,7 @@
 //! ```
 //! use logalert::engine::types::{Any, MatchView, RuleType};
 //! let extracted = vec![];
-//! let m = MatchView { id: "1", timestamp: 1000, log_stream: "s", message: "ERROR x", extracted: &extracted };
+//! let m = MatchView { id: "1", timestamp: 1000, log_group: "/g", log_stream: "s", message: "ERROR x", extracted: &extracted };
 //! let mut st = Default::default();
 //! let t = Any::on_matches(&(), &mut st, &[m], 1000);
 //! assert_eq!((t[0].count, t[0].first_ms, t[0].last_ms), (1, 1000, 1000));
@@ -76,6 +76,7 @@ pub struct MatchView<'a> {
     pub id: &'a str,
     /// Event time, epoch ms.
     pub timestamp: i64,
+    pub log_group: &'a str,
     pub log_stream: &'a str,
     pub message: &'a str,
     /// Values the filter pattern extracted (space-delimited patterns).
@@ -111,6 +112,19 @@ pub struct Trigger {
     /// A key to report instead of the rule's query key (new_term: the term). The policy state is
     /// still this (rule, key)'s.
     pub key_override: Option<String>,
+}
+
+/// `45s`, `5m`, `1h 30m`, `2d` — a span in the units a person reads.
+pub fn human_span(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 if s % 60 == 0 => format!("{}m", s / 60),
+        60..3600 => format!("{}m {}s", s / 60, s % 60),
+        3600..86_400 if s % 3600 == 0 => format!("{}h", s / 3600),
+        3600..86_400 => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d", s / 86_400),
+    }
 }
 
 /// The type's state could not be read (written by another version); the type starts afresh.
@@ -210,6 +224,7 @@ mod tests {
         let m = MatchView {
             id: "1",
             timestamp: 0,
+            log_group: "/g",
             log_stream: "s",
             message: r#"{"user":"alice","n":2}"#,
             extracted: &ex,
@@ -237,6 +252,7 @@ mod tests {
         let m = MatchView {
             id: "a",
             timestamp: 5,
+            log_group: "/g",
             log_stream: "s",
             message: "x",
             extracted: &ex,

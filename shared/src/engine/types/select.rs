@@ -152,6 +152,7 @@ mod tests {
         MatchView {
             id: "1",
             timestamp: 0,
+            log_group: "/g",
             log_stream: "s1",
             message,
             extracted,

@@ -1,0 +1,149 @@
+//! Ticks: time as an input. [`Engine::tick`] runs the same decision with no new matches for every
+//! key whose state item is due, found through the store's due index (never a scan).
+
+use std::collections::HashSet;
+
+use super::{
+    AlertSink, Decided1, Engine, KeyState, Outcome, commit_unit, key_write, parse_key_state,
+    policy, publish_and_mark, rule_due,
+};
+use crate::state::{DueKey, MAX_COMMIT_ITEMS, StateError, StateStore, Write};
+
+/// Keys asked of the due index per round.
+pub const TICK_BATCH: usize = 100;
+/// Rounds per tick at most: a tick handles at most `TICK_BATCH × TICK_ROUNDS` keys, the rest stay
+/// due for the next tick.
+pub const TICK_ROUNDS: usize = 50;
+
+impl Engine {
+    /// Publish what time made due by `now_ms` (engine clock): summaries of closed realert windows,
+    /// `resolved` for quiet incidents, the rule types' time-based triggers, and every pending
+    /// outbox entry. An idle tick is one [`StateStore::due`] query.
+    ///
+    /// A key that changed concurrently is left for the next tick (it stays due); a key whose rule
+    /// is gone only has its pending publications published.
+    pub async fn tick<S: StateStore, P: AlertSink>(
+        &self,
+        store: &S,
+        sink: &P,
+        now_ms: i64,
+    ) -> Outcome {
+        let mut outcome = Outcome::default();
+        let mut seen: HashSet<String> = HashSet::new();
+        for _ in 0..TICK_ROUNDS {
+            let due = match store.due(now_ms, seen.len() + TICK_BATCH).await {
+                Ok(d) => d,
+                Err(e) => {
+                    outcome.metrics.state_failures += 1;
+                    outcome.errors.push(format!("tick: {e}"));
+                    break;
+                }
+            };
+            let fresh: Vec<DueKey> = due.into_iter().filter(|d| !seen.contains(&d.key)).collect();
+            if fresh.is_empty() {
+                break;
+            }
+            seen.extend(fresh.iter().map(|d| d.key.clone()));
+            let decided = self.tick_keys(store, &fresh, now_ms, &mut outcome).await;
+            publish_and_mark(self, store, sink, decided, Vec::new(), now_ms, &mut outcome).await;
+        }
+        outcome
+    }
+
+    /// read → decide (no matches) → commit for a round of due keys; returns the committed ones.
+    async fn tick_keys<S: StateStore>(
+        &self,
+        store: &S,
+        due: &[DueKey],
+        now_ms: i64,
+        outcome: &mut Outcome,
+    ) -> Vec<Decided1> {
+        let keys: Vec<String> = due.iter().map(|d| d.key.clone()).collect();
+        let records = match store.get_many(&keys).await {
+            Ok(r) => r,
+            Err(e) => {
+                outcome.metrics.state_failures += 1;
+                outcome.errors.push(format!("tick: {e}"));
+                return Vec::new();
+            }
+        };
+        let mut planned: Vec<(Option<Write>, Decided1)> = Vec::new();
+        for (d, r) in due.iter().zip(&records) {
+            let read = parse_key_state(&d.key, r);
+            let Some(before) = read.state else {
+                if let Some(v) = read.version {
+                    // Unreadable: drop it rather than find it due forever.
+                    planned.push((Some(Write::delete(&d.key, Some(v))), placeholder(&d.key)));
+                }
+                continue;
+            };
+            let rule = self.rule_named(&before.rule);
+            let mut st = before.clone();
+            if let Some(ri) = rule {
+                let decided = policy::decide(
+                    &self.config,
+                    &self.rules.rules[ri],
+                    &mut st,
+                    &[],
+                    None,
+                    now_ms,
+                );
+                for _ in 0..decided.alerts {
+                    outcome.metrics.add_alert(&st.rule);
+                }
+                outcome.decided += decided.publications as usize;
+            }
+            let next = rule_due(rule.map(|i| &self.rules.rules[i]), &st);
+            let version = read.version.unwrap_or(0);
+            let write = (st != before || next != Some(d.due_at))
+                .then(|| key_write(&d.key, next, &st, read.version, now_ms));
+            planned.push((
+                write.clone(),
+                Decided1 {
+                    rule,
+                    key: d.key.clone(),
+                    version: version + u64::from(write.is_some()),
+                    state: st,
+                },
+            ));
+        }
+        let mut committed = Vec::new();
+        for chunk in planned.chunks(MAX_COMMIT_ITEMS) {
+            let writes: Vec<Write> = chunk.iter().filter_map(|(w, _)| w.clone()).collect();
+            match commit_unit(store, &writes).await {
+                Ok(()) => committed.extend(chunk.iter().map(|(_, d)| d.clone())),
+                Err(StateError::Conflict) => {
+                    // One commit per key, so a concurrent change holds back only that key.
+                    outcome.conflicts += 1;
+                    for (w, d) in chunk {
+                        let single: Vec<Write> = w.iter().cloned().collect();
+                        match commit_unit(store, &single).await {
+                            Ok(()) => committed.push(d.clone()),
+                            Err(StateError::Conflict) => outcome.conflicts += 1,
+                            Err(e) => {
+                                outcome.metrics.state_failures += 1;
+                                outcome.errors.push(format!("tick: {e}"));
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    outcome.metrics.state_failures += 1;
+                    outcome.errors.push(format!("tick: {e}"));
+                }
+            }
+        }
+        committed.retain(|d| !d.state.rule.is_empty());
+        committed
+    }
+}
+
+/// A stand-in for a deleted key (nothing to publish).
+fn placeholder(key: &str) -> Decided1 {
+    Decided1 {
+        rule: None,
+        key: key.to_string(),
+        version: 0,
+        state: KeyState::new("", None, 0),
+    }
+}
