@@ -77,6 +77,10 @@ pub enum RecordOutcome {
         attempts: u32,
     },
     Duplicate,
+    /// Not for this notifier (an alarm of another account): logged and counted, not posted.
+    Ignored {
+        reason: String,
+    },
     /// Sent, no answer: counted, recorded, not re-posted, and not an invocation failure.
     MaybeDelivered {
         channel: String,
@@ -178,6 +182,7 @@ async fn handle_envelopes<S: StateStore>(
             notifier,
             env,
             &request_id,
+            own_account(context),
             deadline,
             deadline_ms,
             &mut counters,
@@ -212,16 +217,25 @@ async fn handle_envelopes<S: StateStore>(
         "records": outcomes.iter().map(|o| match o {
             RecordOutcome::Delivered { channel, attempts } => json!({"status": "delivered", "channel": channel, "attempts": attempts}),
             RecordOutcome::Duplicate => json!({"status": "duplicate"}),
+            RecordOutcome::Ignored { reason } => json!({"status": "ignored", "reason": reason}),
             RecordOutcome::MaybeDelivered { channel, .. } => json!({"status": "maybe-delivered", "channel": channel}),
             RecordOutcome::Failed { .. } => json!({"status": "failed"}),
         }).collect::<Vec<_>>(),
     }))
 }
 
+/// This function's account, from its ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`); empty
+/// when unknown (in-process tests).
+fn own_account(context: &lambda_runtime::Context) -> &str {
+    context.invoked_function_arn.split(':').nth(4).unwrap_or("")
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn process<S: StateStore>(
     notifier: &Notifier<S>,
     env: &SnsEnvelope,
     request_id: &str,
+    account: &str,
     deadline: Instant,
     deadline_ms: i64,
     counters: &mut Counters,
@@ -232,6 +246,19 @@ async fn process<S: StateStore>(
     let channel = incoming.channel(env.attribute("channel")).to_string();
     let message_id = env.message_id.clone().unwrap_or_default();
     let alert_id = alert_id_of(&incoming).to_string();
+    // An alarm naming another account is not ours to enrich or post (the topic policy should
+    // never let one through; this guards against a loosened policy).
+    if let Incoming::Alarm(alarm) = &incoming
+        && !account.is_empty()
+        && !alarm.is_from_account(account)
+    {
+        tracing::warn!(message_id = %message_id, alarm = %alarm.alarm_name,
+            "ignoring an alarm notification from another account");
+        counters.foreign_alarms_ignored += 1;
+        return RecordOutcome::Ignored {
+            reason: "alarm from another account".into(),
+        };
+    }
     let span = tracing::info_span!("record", message_id = %message_id, alert_id = %alert_id, kind = incoming.kind(), channel = %channel);
     let _guard = span.enter();
 
@@ -416,7 +443,7 @@ async fn process<S: StateStore>(
             RecordOutcome::Delivered { channel, .. }
             | RecordOutcome::MaybeDelivered { channel, .. }
             | RecordOutcome::Failed { channel, .. } => channel.as_str(),
-            RecordOutcome::Duplicate => "",
+            RecordOutcome::Duplicate | RecordOutcome::Ignored { .. } => "",
         };
         if let Err(e) =
             dedup::settle(&notifier.state, key, *version, settled, channel, now, ttl).await

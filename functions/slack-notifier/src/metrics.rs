@@ -20,6 +20,8 @@ pub struct Counters {
     pub duplicates_skipped: u64,
     /// Requests sent without an answer to a destination that cannot de-duplicate.
     pub uncertain_deliveries: u64,
+    /// Alarm notifications naming another account (not posted).
+    pub foreign_alarms_ignored: u64,
     /// Permanent failures per channel name.
     pub permanent_failures: BTreeMap<String, u64>,
     /// Permanent failures per destination type (`slack-webhook`, `teams`, …).
@@ -47,6 +49,7 @@ impl Counters {
                         metric("EnrichmentFailures"),
                         metric("DuplicatesSkipped"),
                         metric("SlackUncertainDeliveries"),
+                        metric("ForeignAlarmsIgnored"),
                     ],
                 }],
             },
@@ -56,6 +59,7 @@ impl Counters {
             "EnrichmentFailures": self.enrichment_failures,
             "DuplicatesSkipped": self.duplicates_skipped,
             "SlackUncertainDeliveries": self.uncertain_deliveries,
+            "ForeignAlarmsIgnored": self.foreign_alarms_ignored,
         })];
         for (channel, n) in &self.permanent_failures {
             lines.push(json!({

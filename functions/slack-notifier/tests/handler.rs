@@ -495,3 +495,29 @@ async fn a_lambda_alarm_action_is_posted_as_an_alarm_once() {
     .unwrap_err();
     assert!(err.to_string().contains("neither an SNS event"), "{err}");
 }
+
+#[tokio::test]
+async fn alarms_of_another_account_are_ignored() {
+    let server = MockServer::start().await;
+    ok_on(&server, "/hooks/default").await;
+    let n = notifier(&server, &[]);
+    let alarm = |account: &str| {
+        json!({"AlarmName": "api-5xx", "NewStateValue": "ALARM", "OldStateValue": "OK",
+            "AWSAccountId": account,
+            "AlarmArn": format!("arn:aws:cloudwatch:us-east-1:{account}:alarm:api-5xx")})
+        .to_string()
+    };
+    let mut ev = event(
+        vec![
+            record("theirs", &alarm("444455556666"), None),
+            record("ours", &alarm("123456789012"), None),
+        ],
+        "r",
+    );
+    ev.context.invoked_function_arn =
+        "arn:aws:lambda:us-east-1:123456789012:function:slack-notifier".into();
+    let out = handle(&n, ev).await.unwrap();
+    assert_eq!(out["records"][0]["status"], "ignored");
+    assert_eq!(out["records"][1]["status"], "delivered");
+    assert_eq!(received(&server, "/hooks/default").await.len(), 1);
+}
