@@ -11,7 +11,7 @@
 //! assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0][0], "Rule");
 //! ```
 //!
-//! log-filter's metrics (BRIEF): `EventsProcessed`, `DecodeFailures`, `StateFailures`,
+//! log-filter's metrics (docs/log-filter.md): `EventsProcessed`, `DecodeFailures`, `StateFailures`,
 //! `PublishFailures` (no dimensions), `Matches` and `Alerts` (dimension `Rule`), plus each rule's
 //! own `metric` under its own name and dimensions. All counters use unit `Count`.
 

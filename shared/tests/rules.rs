@@ -133,7 +133,7 @@ rules:
             "r.yaml:9:15: unknown severity `urgent` (expected critical, error, warning or info)",
             "r.yaml:10:14: `realert`: unknown duration unit ` minuets` in `5 minuets`: expected a duration such as `30s`, `5m`, `1h30m`, `1.5h` or `2d` (or `{minutes: 5}`)",
             "r.yaml:11:11: duplicate rule name `one` (first defined on line 3)",
-            "r.yaml:13:11: unknown rule type `frequncy` (expected any or frequency) (did you mean `frequency`?)",
+            "r.yaml:13:11: unknown rule type `frequncy` (expected any, frequency, blacklist, whitelist, change, spike, flatline, new_term, cardinality, percentage_match, metric_aggregation or spike_aggregation) (did you mean `frequency`?)",
         ]
     );
 }
@@ -252,7 +252,9 @@ fn num_events_only_for_frequency_rules_but_defaults_may_hold_it() {
     let e = errors("version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    timeframe: 5m\n");
     assert_eq!(
         e,
-        ["r.yaml:5:5: `timeframe` is only used by `type: frequency` rules"]
+        [
+            "r.yaml:5:5: `timeframe` is only used by `type: frequency`, `type: change`, `type: spike`, `type: flatline`, `type: cardinality` or `type: spike_aggregation` rules"
+        ]
     );
     let ok = "version: 1\ndefaults:\n  timeframe: 5m\n  num_events: 3\nrules:\n  - name: a\n    filter_pattern: x\n  - name: b\n    filter_pattern: y\n    type: frequency\n";
     let set = rules::load(ok, "r").unwrap();

@@ -28,18 +28,18 @@ Examples:
 `logalert help SUBCOMMAND` (or SUBCOMMAND --help) for each subcommand's inputs, output and examples.";
 
 const VALIDATE_HELP: &str = "\
-Loads rules files exactly as log-filter does at cold start. Several files and directories (every *.yaml
-and *.yml below them) are checked as one rule set: rule names must be unique across them. Every error is
-printed as `logalert: FILE:LINE:COL: message`, followed by the source line with a caret under the column.
+Loads the files (a directory: every *.yaml / *.yml under it) as one rule set, exactly as log-filter
+does at cold start. Every error is printed as `logalert: FILE:LINE:COL: message`, with the source
+line and a caret under the column.
 
 Exit status:
   0  the rules are valid (a summary goes to stdout)
-  2  a file has errors or cannot be read, or a usage error
+  2  a rules file has errors or cannot be read, or a usage error
 
 Examples:
   logalert validate rules.yaml
-  logalert validate rules.d/ extra.yaml
-  logalert validate examples/rules.yaml && sam build";
+  logalert validate rules/                      # ElastAlert's rules_folder habit
+  logalert import-elastalert old-rules/ > rules.yaml && logalert validate rules.yaml";
 
 const COMPLETIONS_HELP: &str = "\
 Exit status:

@@ -1111,6 +1111,7 @@ fn query_key_of(
         .map(|(_, part)| match part {
             QueryKeyPart::LogGroup => payload.log_group.clone(),
             QueryKeyPart::LogStream => payload.log_stream.clone(),
+            QueryKeyPart::Fingerprint => crate::fingerprint::fingerprint(message),
             QueryKeyPart::Value(v) => v
                 .resolve(message, m)
                 .unwrap_or_else(|| MISSING_VALUE.to_string()),

@@ -384,6 +384,16 @@ impl<'s> Cx<'s> {
                     ok = false;
                 }
                 (UsedBy::Types(_), _) if !type_known => {}
+                // A key with its own hint (filter_pattern) keeps its own message.
+                (UsedBy::Types(_), Some(Need::Required))
+                    if !written && !spec.missing_hint.is_empty() =>
+                {
+                    self.err(
+                        item,
+                        format!("a rule needs a `{}`{}", spec.name, spec.missing_hint),
+                    );
+                    ok = false;
+                }
                 (UsedBy::Types(_), Some(Need::Required)) if !written => {
                     missing.push(format!("`{}`", spec.name));
                 }

@@ -44,6 +44,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::alert::{Mention, Severity};
+use crate::engine::types;
 use crate::pattern::{FilterPattern, ValueRef};
 
 pub use duration::{MAX_DURATION, parse_duration};
@@ -91,8 +92,9 @@ impl RuleSet {
     }
 }
 
-/// What makes a rule alert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What makes a rule alert. The types beyond `any` and `frequency` carry their configuration
+/// (see each module in [`crate::engine::types`]).
+#[derive(Debug, Clone, PartialEq)]
 pub enum RuleKind {
     /// Every match alerts (subject to `realert`).
     Any,
@@ -101,6 +103,16 @@ pub enum RuleKind {
         num_events: u64,
         timeframe: Duration,
     },
+    Blacklist(Box<types::blacklist::Config>),
+    Whitelist(Box<types::whitelist::Config>),
+    Change(Box<types::change::Config>),
+    Spike(Box<types::spike::Config>),
+    Flatline(Box<types::flatline::Config>),
+    NewTerm(Box<types::new_term::Config>),
+    Cardinality(Box<types::cardinality::Config>),
+    PercentageMatch(Box<types::percentage_match::Config>),
+    MetricAggregation(Box<types::metric_aggregation::Config>),
+    SpikeAggregation(Box<types::spike_aggregation::Config>),
 }
 
 impl RuleKind {
@@ -109,6 +121,16 @@ impl RuleKind {
         match self {
             RuleKind::Any => "any",
             RuleKind::Frequency { .. } => "frequency",
+            RuleKind::Blacklist(_) => "blacklist",
+            RuleKind::Whitelist(_) => "whitelist",
+            RuleKind::Change(_) => "change",
+            RuleKind::Spike(_) => "spike",
+            RuleKind::Flatline(_) => "flatline",
+            RuleKind::NewTerm(_) => "new_term",
+            RuleKind::Cardinality(_) => "cardinality",
+            RuleKind::PercentageMatch(_) => "percentage_match",
+            RuleKind::MetricAggregation(_) => "metric_aggregation",
+            RuleKind::SpikeAggregation(_) => "spike_aggregation",
         }
     }
 }
@@ -122,6 +144,8 @@ pub enum QueryKeyPart {
     LogGroup,
     /// `@logStream`: the event's log stream.
     LogStream,
+    /// `@fingerprint`: the message with its variable parts replaced ([`crate::fingerprint`]).
+    Fingerprint,
 }
 
 /// A rule's own CloudWatch metric (`metric:`), emitted as EMF for every match.

@@ -268,8 +268,9 @@ impl Cx<'_> {
             let part = match s.trim() {
                 "@logGroup" => Some(QueryKeyPart::LogGroup),
                 "@logStream" => Some(QueryKeyPart::LogStream),
+                "@fingerprint" => Some(QueryKeyPart::Fingerprint),
                 t if t.starts_with('@') => {
-                    let hint = did_you_mean(t, &["@logGroup", "@logStream"]);
+                    let hint = did_you_mean(t, &["@logGroup", "@logStream", "@fingerprint"]);
                     self.err(item, format!("{what}: unknown field `{t}`{hint}"));
                     None
                 }
@@ -557,6 +558,39 @@ impl Cx<'_> {
         Some(Value::Globs(
             list.iter().map(|(s, _)| LogGroupGlob::new(s)).collect(),
         ))
+    }
+
+    /// new_term's `fields`: a selector, or a list whose items are selectors or lists of them
+    /// (composite terms).
+    pub(super) fn selector_lists(&mut self, spec: &KeySpec, node: &Node<'_>) -> Option<Value> {
+        let what = format!("`{}`", spec.name);
+        let items: Vec<&Node<'_>> = match &node.data {
+            YamlData::Sequence(items) => items.iter().collect(),
+            _ => vec![node],
+        };
+        if items.is_empty() {
+            self.err(node, format!("{what} needs at least one selector"));
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut ok = true;
+        for item in items {
+            if let YamlData::Sequence(inner) = &item.data
+                && inner.is_empty()
+            {
+                self.err(
+                    item,
+                    format!("{what}: a composite term needs at least one selector"),
+                );
+                ok = false;
+                continue;
+            }
+            match self.selectors(item, &what) {
+                Some(list) => out.push(list),
+                None => ok = false,
+            }
+        }
+        ok.then_some(Value::SelectorLists(out))
     }
 
     pub(super) fn filter_pattern(&mut self, _spec: &KeySpec, node: &Node<'_>) -> Option<Value> {

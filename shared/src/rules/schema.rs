@@ -28,6 +28,7 @@
 use super::load::{Cx, Node};
 use super::values::{Report, Value, Values};
 use super::{MAX_MAX_SAMPLES, MAX_NUM_EVENTS, Rule, RuleKind};
+use crate::pattern::FilterPattern;
 
 /// One rule key.
 #[derive(Debug, Clone, Copy)]
@@ -123,6 +124,37 @@ const KEY: KeySpec = KeySpec {
 
 const FREQUENCY: &[(&str, Need)] = &[("frequency", Need::Required)];
 
+use Need::{Optional as Opt, Required as Req};
+
+const FILTER_PATTERN: &[(&str, Need)] = &[
+    ("any", Req),
+    ("frequency", Req),
+    ("blacklist", Opt),
+    ("whitelist", Opt),
+    ("change", Opt),
+    ("spike", Opt),
+    ("flatline", Opt),
+    ("new_term", Opt),
+    ("cardinality", Opt),
+    ("percentage_match", Opt),
+    ("metric_aggregation", Opt),
+    ("spike_aggregation", Opt),
+];
+const TIMEFRAME: &[(&str, Need)] = &[
+    ("frequency", Req),
+    ("change", Opt),
+    ("spike", Req),
+    ("flatline", Req),
+    ("cardinality", Req),
+    ("spike_aggregation", Req),
+];
+const SPIKES: &[(&str, Need)] = &[("spike", Req), ("spike_aggregation", Req)];
+const SPIKE_THRESHOLDS: &[(&str, Need)] = &[("spike", Opt), ("spike_aggregation", Opt)];
+const AGGREGATIONS: &[(&str, Need)] = &[("metric_aggregation", Req), ("spike_aggregation", Req)];
+const AGGREGATIONS_OPT: &[(&str, Need)] =
+    &[("metric_aggregation", Opt), ("spike_aggregation", Opt)];
+const BUFFERED: &[(&str, Need)] = &[("percentage_match", Req), ("metric_aggregation", Req)];
+
 /// Every rule key, in the order the docs list them.
 pub static KEYS: &[KeySpec] = &[
     KeySpec {
@@ -156,9 +188,9 @@ pub static KEYS: &[KeySpec] = &[
             ty: "CloudWatch filter pattern",
             parse: |cx, k, n| cx.filter_pattern(k, n),
         },
-        used_by: UsedBy::Every(Need::Required),
+        used_by: UsedBy::Types(FILTER_PATTERN),
         missing_hint: " (use \"\" to match every event)",
-        doc: "Which events match: exactly the syntax of metric/subscription filters (below). `\"\"` matches everything.",
+        doc: "Which events match: exactly the syntax of metric/subscription filters (below). `\"\"` matches everything. Required for `any` and `frequency`; the other types default to every event (their own condition selects).",
         ..KEY
     },
     KeySpec {
@@ -181,7 +213,7 @@ pub static KEYS: &[KeySpec] = &[
     KeySpec {
         name: "timeframe",
         kind: Kind::Duration { nonzero: true },
-        used_by: UsedBy::Types(FREQUENCY),
+        used_by: UsedBy::Types(TIMEFRAME),
         doc: "The window `num_events` must fall within. Windows use event timestamps, not arrival time, and hold across invocations (DynamoDB).",
         ..KEY
     },
@@ -277,6 +309,274 @@ pub static KEYS: &[KeySpec] = &[
         doc: "Keep a rule in the file without running it.",
         ..KEY
     },
+    // The keys of the rule types beyond any/frequency (issue 9; ElastAlert 2's names).
+    KeySpec {
+        name: "compare_key",
+        kind: Kind::Selectors,
+        used_by: UsedBy::Types(&[("blacklist", Req), ("whitelist", Req), ("change", Req)]),
+        doc: "blacklist / whitelist: the selector whose value is checked (one); change: the selector(s) whose value is watched. `@fingerprint` works too.",
+        ..KEY
+    },
+    KeySpec {
+        name: "blacklist",
+        kind: Kind::Strings,
+        used_by: UsedBy::Types(&[("blacklist", Req)]),
+        doc: "Values that alert (exact text).",
+        ..KEY
+    },
+    KeySpec {
+        name: "whitelist",
+        kind: Kind::Strings,
+        used_by: UsedBy::Types(&[("whitelist", Req)]),
+        doc: "Values that do not alert (exact text); any other value does.",
+        ..KEY
+    },
+    KeySpec {
+        name: "ignore_null",
+        kind: Kind::Bool,
+        default: Some("false"),
+        used_by: UsedBy::Types(&[("whitelist", Opt), ("change", Opt)]),
+        doc: "Events without the `compare_key` field(s) neither alert (whitelist) nor count as a change.",
+        ..KEY
+    },
+    KeySpec {
+        name: "spike_height",
+        kind: Kind::Number {
+            min: 1e-9,
+            max: 1e9,
+        },
+        used_by: UsedBy::Types(SPIKES),
+        doc: "The ratio: current ≥ reference × spike_height (up) or ≤ reference ÷ spike_height (down).",
+        ..KEY
+    },
+    KeySpec {
+        name: "spike_type",
+        kind: Kind::Choice {
+            what: "spike type",
+            values: &["up", "down", "both"],
+        },
+        used_by: UsedBy::Types(SPIKES),
+        doc: "Which direction alerts. Down-spikes (also to zero) are decided by the scheduler tick.",
+        ..KEY
+    },
+    KeySpec {
+        name: "threshold_cur",
+        kind: Kind::Number {
+            min: 0.0,
+            max: 1e15,
+        },
+        used_by: UsedBy::Types(SPIKE_THRESHOLDS),
+        doc: "No spike unless the current window holds at least this (events, or the aggregate's value).",
+        ..KEY
+    },
+    KeySpec {
+        name: "threshold_ref",
+        kind: Kind::Number {
+            min: 0.0,
+            max: 1e15,
+        },
+        used_by: UsedBy::Types(SPIKE_THRESHOLDS),
+        doc: "No spike unless the reference window holds at least this.",
+        ..KEY
+    },
+    KeySpec {
+        name: "alert_on_new_data",
+        kind: Kind::Bool,
+        default: Some("false"),
+        used_by: UsedBy::Types(&[("spike", Opt)]),
+        doc: "Alert before a key has two timeframes of history (a new key may spike at once).",
+        ..KEY
+    },
+    KeySpec {
+        name: "threshold",
+        kind: Kind::Int {
+            min: 1,
+            max: crate::engine::types::flatline::MAX_THRESHOLD as i64,
+        },
+        used_by: UsedBy::Types(&[("flatline", Req)]),
+        doc: "flatline: fewer than this many events within `timeframe` alert.",
+        ..KEY
+    },
+    KeySpec {
+        name: "forget_keys",
+        kind: Kind::Bool,
+        default: Some("false"),
+        used_by: UsedBy::Types(&[("flatline", Opt)]),
+        doc: "flatline with `query_key`: a key that went flat alerts once, then is forgotten until it is seen again.",
+        ..KEY
+    },
+    KeySpec {
+        name: "fields",
+        kind: Kind::Custom {
+            ty: "list of selectors or lists of them",
+            parse: |cx, k, n| cx.selector_lists(k, n),
+        },
+        used_by: UsedBy::Types(&[("new_term", Req)]),
+        doc: "new_term: each entry is watched for new values; a list entry is one composite term. `@fingerprint` alerts on a new kind of message.",
+        ..KEY
+    },
+    KeySpec {
+        name: "terms_window_size",
+        kind: Kind::Duration { nonzero: true },
+        default: Some("30d"),
+        used_by: UsedBy::Types(&[("new_term", Opt)]),
+        doc: "A term unseen for this long is new again.",
+        ..KEY
+    },
+    KeySpec {
+        name: "learning_period",
+        kind: Kind::Duration { nonzero: false },
+        default: Some("1d"),
+        used_by: UsedBy::Types(&[("new_term", Opt)]),
+        doc: "Terms seen this long after the rule (and key) first sees an event are learned without alerting. `0`: alert from the first event.",
+        ..KEY
+    },
+    KeySpec {
+        name: "alert_on_missing_field",
+        kind: Kind::Bool,
+        default: Some("false"),
+        used_by: UsedBy::Types(&[("new_term", Opt)]),
+        doc: "new_term: events missing a field alert (one alert per batch and field).",
+        ..KEY
+    },
+    KeySpec {
+        name: "cardinality_field",
+        kind: Kind::Selectors,
+        used_by: UsedBy::Types(&[("cardinality", Req)]),
+        doc: "The selector whose distinct values are counted (one).",
+        ..KEY
+    },
+    KeySpec {
+        name: "max_cardinality",
+        kind: Kind::Int {
+            min: 0,
+            max: i64::MAX,
+        },
+        used_by: UsedBy::Types(&[("cardinality", Opt)]),
+        doc: "More distinct values than this within `timeframe` alert (each raising event).",
+        ..KEY
+    },
+    KeySpec {
+        name: "min_cardinality",
+        kind: Kind::Int {
+            min: 0,
+            max: i64::MAX,
+        },
+        used_by: UsedBy::Types(&[("cardinality", Opt)]),
+        doc: "Fewer distinct values than this within `timeframe` alert (decided by the tick too).",
+        ..KEY
+    },
+    KeySpec {
+        name: "match_bucket_filter",
+        kind: Kind::Custom {
+            ty: "CloudWatch filter pattern",
+            parse: |cx, k, n| cx.filter_pattern(k, n),
+        },
+        used_by: UsedBy::Types(&[("percentage_match", Req)]),
+        doc: "percentage_match: the events counted in the numerator (the rule's `filter_pattern` selects the denominator).",
+        ..KEY
+    },
+    KeySpec {
+        name: "min_percentage",
+        kind: Kind::Number {
+            min: 0.0,
+            max: 100.0,
+        },
+        used_by: UsedBy::Types(&[("percentage_match", Opt)]),
+        doc: "A share below this alerts.",
+        ..KEY
+    },
+    KeySpec {
+        name: "max_percentage",
+        kind: Kind::Number {
+            min: 0.0,
+            max: 100.0,
+        },
+        used_by: UsedBy::Types(&[("percentage_match", Opt)]),
+        doc: "A share above this alerts.",
+        ..KEY
+    },
+    KeySpec {
+        name: "min_denominator",
+        kind: Kind::Int {
+            min: 0,
+            max: i64::MAX,
+        },
+        default: Some("0"),
+        used_by: UsedBy::Types(&[("percentage_match", Opt)]),
+        doc: "Windows with fewer events are not judged.",
+        ..KEY
+    },
+    KeySpec {
+        name: "buffer_time",
+        kind: Kind::Duration { nonzero: true },
+        used_by: UsedBy::Types(BUFFERED),
+        doc: "The window (epoch-aligned, event time) a percentage or aggregate is computed over; decided when it closes (+1 min grace for late events).",
+        ..KEY
+    },
+    KeySpec {
+        name: "metric_agg_key",
+        kind: Kind::Selectors,
+        used_by: UsedBy::Types(AGGREGATIONS),
+        doc: "The numeric field aggregated (one selector).",
+        ..KEY
+    },
+    KeySpec {
+        name: "metric_agg_type",
+        kind: Kind::Choice {
+            what: "aggregation",
+            values: &[
+                "min",
+                "max",
+                "avg",
+                "sum",
+                "count",
+                "value_count",
+                "cardinality",
+                "percentiles",
+            ],
+        },
+        used_by: UsedBy::Types(AGGREGATIONS),
+        doc: "How `metric_agg_key` is aggregated (percentiles: DDSketch, 1 % relative error; cardinality: exact to 1,000, then HyperLogLog ≈ 3 %).",
+        ..KEY
+    },
+    KeySpec {
+        name: "percentile_range",
+        kind: Kind::Number {
+            min: 0.0,
+            max: 100.0,
+        },
+        used_by: UsedBy::Types(AGGREGATIONS_OPT),
+        doc: "With `metric_agg_type: percentiles`: which percentile (e.g. 95).",
+        ..KEY
+    },
+    KeySpec {
+        name: "max_threshold",
+        kind: Kind::Number {
+            min: -1e300,
+            max: 1e300,
+        },
+        used_by: UsedBy::Types(&[("metric_aggregation", Opt)]),
+        doc: "An aggregate above this alerts.",
+        ..KEY
+    },
+    KeySpec {
+        name: "min_threshold",
+        kind: Kind::Number {
+            min: -1e300,
+            max: 1e300,
+        },
+        used_by: UsedBy::Types(&[("metric_aggregation", Opt)]),
+        doc: "An aggregate below this alerts.",
+        ..KEY
+    },
+    KeySpec {
+        name: "metric_unit",
+        kind: Kind::Text,
+        used_by: UsedBy::Types(AGGREGATIONS_OPT),
+        doc: "Shown after the figures in the alert (`ms` → \"avg latency 903 ms\").",
+        ..KEY
+    },
 ];
 
 /// Every rule type, in the order the docs list them.
@@ -296,6 +596,56 @@ pub static TYPES: &[TypeSpec] = &[
             })
         },
     },
+    TypeSpec {
+        name: "blacklist",
+        doc: "Alert on events whose `compare_key` value is in `blacklist`.",
+        build: crate::engine::types::keys::blacklist,
+    },
+    TypeSpec {
+        name: "whitelist",
+        doc: "Alert on events whose `compare_key` value is not in `whitelist`.",
+        build: crate::engine::types::keys::whitelist,
+    },
+    TypeSpec {
+        name: "change",
+        doc: "Alert when `compare_key` differs from the last value seen for the same query key (shows old → new).",
+        build: crate::engine::types::keys::change,
+    },
+    TypeSpec {
+        name: "spike",
+        doc: "The events of the current `timeframe` against the one before it: up, down (to zero, by the tick) or both by `spike_height`.",
+        build: crate::engine::types::keys::spike,
+    },
+    TypeSpec {
+        name: "flatline",
+        doc: "Fewer than `threshold` events within `timeframe`, decided by the scheduler tick; per query key when set.",
+        build: crate::engine::types::keys::flatline,
+    },
+    TypeSpec {
+        name: "new_term",
+        doc: "One alert per value of `fields` not seen for `terms_window_size` (after a `learning_period`); `@fingerprint`: a new kind of message.",
+        build: crate::engine::types::keys::new_term,
+    },
+    TypeSpec {
+        name: "cardinality",
+        doc: "Distinct values of `cardinality_field` within `timeframe` above `max_cardinality` or below `min_cardinality`.",
+        build: crate::engine::types::keys::cardinality,
+    },
+    TypeSpec {
+        name: "percentage_match",
+        doc: "The share of events matching `match_bucket_filter` per `buffer_time` above `max_percentage` or below `min_percentage`.",
+        build: crate::engine::types::keys::percentage_match,
+    },
+    TypeSpec {
+        name: "metric_aggregation",
+        doc: "An aggregate (`metric_agg_type`) of `metric_agg_key` per `buffer_time` above `max_threshold` or below `min_threshold`.",
+        build: crate::engine::types::keys::metric_aggregation,
+    },
+    TypeSpec {
+        name: "spike_aggregation",
+        doc: "Spike detection on an aggregate: this `timeframe`'s `metric_agg_type` against the previous one's.",
+        build: crate::engine::types::keys::spike_aggregation,
+    },
 ];
 
 /// The compiled rule from its effective keys (every key with a default has a value here).
@@ -304,7 +654,11 @@ pub(super) fn rule_from(v: &Values, kind: RuleKind) -> Option<Rule> {
         name: v.text("name")?.to_string(),
         description: v.text("description").map(str::to_string),
         log_groups: v.globs("log_groups").unwrap_or_default().to_vec(),
-        filter_pattern: v.pattern("filter_pattern")?.clone(),
+        // Optional for the types whose own condition selects events: then every event.
+        filter_pattern: match v.pattern("filter_pattern") {
+            Some(p) => p.clone(),
+            None => FilterPattern::parse("").ok()?,
+        },
         kind,
         query_key: v.selectors("query_key").unwrap_or_default().to_vec(),
         realert: v.duration("realert")?,

@@ -23,6 +23,8 @@ pub enum Value {
     Choice(&'static str),
     /// A selector or a list of them, with the written form of each.
     Selectors(Vec<(String, QueryKeyPart)>),
+    /// A list whose items are a selector or a list of them (new_term's `fields`).
+    SelectorLists(Vec<Vec<(String, QueryKeyPart)>>),
     Strings(Vec<String>),
     Globs(Vec<LogGroupGlob>),
     Pattern(FilterPattern),
@@ -135,6 +137,13 @@ impl Values {
             _ => None,
         }
     }
+    pub fn selector_lists(&self, key: &str) -> Option<&[Vec<(String, QueryKeyPart)>]> {
+        match self.get(key)? {
+            Value::SelectorLists(v) => Some(v),
+            _ => None,
+        }
+    }
+
     pub fn strings(&self, key: &str) -> Option<&[String]> {
         match self.get(key)? {
             Value::Strings(s) => Some(s),

@@ -26,6 +26,7 @@ pub mod change;
 pub mod common;
 pub mod flatline;
 mod frequency;
+pub mod keys;
 pub mod metric_aggregation;
 pub mod new_term;
 pub mod percentage_match;
@@ -183,34 +184,76 @@ pub fn on_matches(
     m: &[MatchView],
     now_ms: i64,
 ) -> Vec<Trigger> {
-    match *kind {
+    match kind {
         RuleKind::Any => matches_of::<Any>(&(), state, m, now_ms),
-        RuleKind::Frequency {
+        &RuleKind::Frequency {
             num_events,
             timeframe,
         } => matches_of::<Frequency>(&frequency_config(num_events, timeframe), state, m, now_ms),
+        RuleKind::Blacklist(c) => matches_of::<blacklist::Blacklist>(c, state, m, now_ms),
+        RuleKind::Whitelist(c) => matches_of::<whitelist::Whitelist>(c, state, m, now_ms),
+        RuleKind::Change(c) => matches_of::<change::Change>(c, state, m, now_ms),
+        RuleKind::Spike(c) => matches_of::<spike::Spike>(c, state, m, now_ms),
+        RuleKind::Flatline(c) => matches_of::<flatline::Flatline>(c, state, m, now_ms),
+        RuleKind::NewTerm(c) => matches_of::<new_term::NewTerm>(c, state, m, now_ms),
+        RuleKind::Cardinality(c) => matches_of::<cardinality::Cardinality>(c, state, m, now_ms),
+        RuleKind::PercentageMatch(c) => {
+            matches_of::<percentage_match::PercentageMatch>(c, state, m, now_ms)
+        }
+        RuleKind::MetricAggregation(c) => {
+            matches_of::<metric_aggregation::MetricAggregation>(c, state, m, now_ms)
+        }
+        RuleKind::SpikeAggregation(c) => {
+            matches_of::<spike_aggregation::SpikeAggregation>(c, state, m, now_ms)
+        }
     }
 }
 
 /// Dispatch [`RuleType::on_tick`].
 pub fn on_tick(kind: &RuleKind, state: &mut serde_json::Value, now_ms: i64) -> Vec<Trigger> {
-    match *kind {
+    match kind {
         RuleKind::Any => tick_of::<Any>(&(), state, now_ms),
-        RuleKind::Frequency {
+        &RuleKind::Frequency {
             num_events,
             timeframe,
         } => tick_of::<Frequency>(&frequency_config(num_events, timeframe), state, now_ms),
+        RuleKind::Blacklist(c) => tick_of::<blacklist::Blacklist>(c, state, now_ms),
+        RuleKind::Whitelist(c) => tick_of::<whitelist::Whitelist>(c, state, now_ms),
+        RuleKind::Change(c) => tick_of::<change::Change>(c, state, now_ms),
+        RuleKind::Spike(c) => tick_of::<spike::Spike>(c, state, now_ms),
+        RuleKind::Flatline(c) => tick_of::<flatline::Flatline>(c, state, now_ms),
+        RuleKind::NewTerm(c) => tick_of::<new_term::NewTerm>(c, state, now_ms),
+        RuleKind::Cardinality(c) => tick_of::<cardinality::Cardinality>(c, state, now_ms),
+        RuleKind::PercentageMatch(c) => {
+            tick_of::<percentage_match::PercentageMatch>(c, state, now_ms)
+        }
+        RuleKind::MetricAggregation(c) => {
+            tick_of::<metric_aggregation::MetricAggregation>(c, state, now_ms)
+        }
+        RuleKind::SpikeAggregation(c) => {
+            tick_of::<spike_aggregation::SpikeAggregation>(c, state, now_ms)
+        }
     }
 }
 
 /// Dispatch [`RuleType::next_due`].
 pub fn next_due(kind: &RuleKind, state: &serde_json::Value) -> Option<i64> {
-    match *kind {
+    match kind {
         RuleKind::Any => due_of::<Any>(&(), state),
-        RuleKind::Frequency {
+        &RuleKind::Frequency {
             num_events,
             timeframe,
         } => due_of::<Frequency>(&frequency_config(num_events, timeframe), state),
+        RuleKind::Blacklist(c) => due_of::<blacklist::Blacklist>(c, state),
+        RuleKind::Whitelist(c) => due_of::<whitelist::Whitelist>(c, state),
+        RuleKind::Change(c) => due_of::<change::Change>(c, state),
+        RuleKind::Spike(c) => due_of::<spike::Spike>(c, state),
+        RuleKind::Flatline(c) => due_of::<flatline::Flatline>(c, state),
+        RuleKind::NewTerm(c) => due_of::<new_term::NewTerm>(c, state),
+        RuleKind::Cardinality(c) => due_of::<cardinality::Cardinality>(c, state),
+        RuleKind::PercentageMatch(c) => due_of::<percentage_match::PercentageMatch>(c, state),
+        RuleKind::MetricAggregation(c) => due_of::<metric_aggregation::MetricAggregation>(c, state),
+        RuleKind::SpikeAggregation(c) => due_of::<spike_aggregation::SpikeAggregation>(c, state),
     }
 }
 

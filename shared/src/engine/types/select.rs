@@ -14,6 +14,7 @@ use std::fmt;
 use super::MatchView;
 use crate::fingerprint::fingerprint;
 use crate::pattern::ValueRef;
+use crate::rules::QueryKeyPart;
 
 /// Virtual fields, as written.
 pub const VIRTUAL_FIELDS: &[&str] = &["@fingerprint", "@message", "@logGroup", "@logStream"];
@@ -72,9 +73,7 @@ impl Selector {
             Selector::Value(v) => m.field(v),
             Selector::Fingerprint => Some(fingerprint(m.message)),
             Selector::Message => Some(m.message.to_string()),
-            // MatchView does not carry the log group yet (asked of engine-core on BOARD.md);
-            // `query_key: "@logGroup"` works (the engine computes the group key).
-            Selector::LogGroup => None,
+            Selector::LogGroup => Some(m.log_group.to_string()),
             Selector::LogStream => Some(m.log_stream.to_string()),
         }
     }
@@ -113,11 +112,27 @@ impl fmt::Display for Selector {
     }
 }
 
+impl From<&QueryKeyPart> for Selector {
+    fn from(p: &QueryKeyPart) -> Selector {
+        match p {
+            QueryKeyPart::Value(v) => Selector::Value(v.clone()),
+            QueryKeyPart::LogGroup => Selector::LogGroup,
+            QueryKeyPart::LogStream => Selector::LogStream,
+            QueryKeyPart::Fingerprint => Selector::Fingerprint,
+        }
+    }
+}
+
 /// Several selectors read together (a composite term, a query key).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Selectors(pub Vec<Selector>);
 
 impl Selectors {
+    /// From a parsed rule key (`query_key`, `compare_key`, …).
+    pub fn from_parts(parts: &[(String, QueryKeyPart)]) -> Selectors {
+        Selectors(parts.iter().map(|(_, p)| Selector::from(p)).collect())
+    }
+
     /// Every value, or `None` when any is missing.
     pub fn get_all(&self, m: &MatchView) -> Option<Vec<String>> {
         self.0.iter().map(|s| s.get(m)).collect()
@@ -173,7 +188,7 @@ mod tests {
             get("@fingerprint").as_deref(),
             Some(r#"{"a":{"b":"x <num>"},"n":<num>}"#)
         );
-        assert_eq!(get("@logGroup"), None, "not in MatchView yet");
+        assert_eq!(get("@logGroup").as_deref(), Some("/g"));
         assert_eq!(get("@logStream").as_deref(), Some("s1"));
         assert_eq!(get("@message").as_deref(), Some(m.message));
     }
