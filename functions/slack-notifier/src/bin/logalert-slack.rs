@@ -1,16 +1,27 @@
-//! `logalert-slack render [ARGS] [--post URL]`: `logalert render` (same arguments, same output) plus
-//! delivery with the notifier's own client — timeouts, retries, `Retry-After`. The URL comes from
-//! `--post` or env `LOGALERT_SLACK_WEBHOOK`; without either, it only prints the payload.
+//! `logalert-slack render [ARGS] [--post URL]`: `logalert render` (same arguments, same output,
+//! including `--to slack|teams|pagerduty|webhook`) plus delivery with the notifier's own client —
+//! timeouts, retries, `Retry-After`, the "maybe delivered" rule.
 //!
-//! This lives here, not in the `logalert` CLI, because the shared crate does no network I/O.
+//! * `--to slack` (default): `--post` = an incoming-webhook URL (or env `LOGALERT_SLACK_WEBHOOK`).
+//! * `--to teams`: `--post` = the Workflows webhook URL.
+//! * `--to pagerduty`: `--routing-key KEY` (or env `LOGALERT_PAGERDUTY_ROUTING_KEY`); `--post`
+//!   overrides the Events API URL (default `https://events.pagerduty.com/v2/enqueue`).
+//! * `--to webhook`: `--post` = the receiver's URL, `--secret` (or env `LOGALERT_WEBHOOK_SECRET`)
+//!   signs it.
+//!
+//! Without a destination it only prints the body. This lives here, not in the `logalert` CLI,
+//! because the shared crate does no network I/O.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use logalert::cli::render;
+use logalert::slack::{Incoming, SnsEnvelope};
+use logalert::state::MemoryStore;
 use slack_notifier::deliver::Deliverer;
-use slack_notifier::route::WebhookUrl;
+use slack_notifier::destination::{Destination, PAGERDUTY_EVENTS_URL, Secret, WebhookUrl};
+use slack_notifier::destinations::{self, Clients, Message};
 
 #[derive(Debug, Parser)]
 #[command(name = "logalert-slack", version, about)]
@@ -21,27 +32,74 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Render an SNS message into the Slack payload; with --post (or LOGALERT_SLACK_WEBHOOK), send it.
+    /// Render an SNS message for a destination; with --post (or the env variables), send it.
     Render {
         #[command(flatten)]
         render: render::Args,
+        /// PagerDuty routing key (`--to pagerduty`; env LOGALERT_PAGERDUTY_ROUTING_KEY).
+        #[arg(long, value_name = "KEY")]
+        routing_key: Option<String>,
+        /// Signing secret (`--to webhook`; env LOGALERT_WEBHOOK_SECRET).
+        #[arg(long, value_name = "SECRET")]
+        secret: Option<String>,
         /// Request timeout in milliseconds.
         #[arg(long, default_value_t = 5000)]
         timeout_ms: u64,
     },
 }
 
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The destination the arguments describe, `None` for print-only.
+fn destination(
+    to: &str,
+    post: Option<String>,
+    routing_key: Option<String>,
+    secret: Option<String>,
+) -> Result<Option<Destination>, String> {
+    let url = |u: String| WebhookUrl::parse(&u).map_err(|e| format!("--post {e}"));
+    Ok(match to {
+        "slack" => match post.or_else(|| env("LOGALERT_SLACK_WEBHOOK")) {
+            Some(u) => Some(Destination::SlackWebhook { url: url(u)? }),
+            None => None,
+        },
+        "teams" => match post {
+            Some(u) => Some(Destination::Teams { url: url(u)? }),
+            None => None,
+        },
+        "pagerduty" => match routing_key.or_else(|| env("LOGALERT_PAGERDUTY_ROUTING_KEY")) {
+            Some(key) => Some(Destination::PagerDuty {
+                routing_key: Secret::new(key),
+                url: url(post.unwrap_or_else(|| PAGERDUTY_EVENTS_URL.to_string()))?,
+            }),
+            None if post.is_some() => {
+                return Err("--to pagerduty --post needs --routing-key".into());
+            }
+            None => None,
+        },
+        "webhook" => match (post, secret.or_else(|| env("LOGALERT_WEBHOOK_SECRET"))) {
+            (Some(u), Some(s)) => Some(Destination::Webhook {
+                url: url(u)?,
+                secret: Secret::new(s),
+            }),
+            (Some(_), None) => return Err("--to webhook --post needs --secret".into()),
+            (None, _) => None,
+        },
+        other => return Err(format!("unknown destination {other:?}")),
+    })
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let Command::Render {
         mut render,
+        routing_key,
+        secret,
         timeout_ms,
     } = Cli::parse().command;
-    let post = render
-        .post
-        .take()
-        .or_else(|| std::env::var("LOGALERT_SLACK_WEBHOOK").ok())
-        .filter(|u| !u.trim().is_empty());
+    let post = render.post.take().filter(|u| !u.trim().is_empty());
     let opts = match render.options() {
         Ok(o) => o,
         Err(e) => return fail(&e),
@@ -51,13 +109,25 @@ async fn main() -> ExitCode {
         Ok(_) => return fail("empty input: give an SNS message, record or event"),
         Err(e) => return fail(&e),
     };
-    let rendered = render::render_input(&input, &opts);
-    render::print(&rendered, render.compact);
-    let Some(post) = post else {
-        return ExitCode::SUCCESS;
+    let dest = match destination(&render.to, post, routing_key, secret) {
+        Ok(d) => d,
+        Err(e) => return fail(&e),
     };
-    let Some(url) = WebhookUrl::parse(&post) else {
-        return fail("--post / LOGALERT_SLACK_WEBHOOK is not an http(s) URL");
+    let mut target = render.target();
+    if let (
+        logalert::render::Target::PagerDuty { routing_key },
+        Some(Destination::PagerDuty { .. }),
+    ) = (&mut target, &dest)
+    {
+        // Printed bodies never show the key.
+        *routing_key = "<routing key>".into();
+    }
+    render::print(
+        &render::render_input_to(&input, &target, &opts),
+        render.compact,
+    );
+    let Some(dest) = dest else {
+        return ExitCode::SUCCESS;
     };
     let deliverer = match Deliverer::new(Duration::from_millis(timeout_ms.clamp(100, 60_000))) {
         Ok(d) => d,
@@ -68,16 +138,41 @@ async fn main() -> ExitCode {
             ));
         }
     };
+    let state = MemoryStore::default();
+    let pacer = Default::default();
+    let clients = Clients {
+        deliverer: &deliverer,
+        state: &state,
+        pacer: &pacer,
+    };
     let mut status = ExitCode::SUCCESS;
-    for r in &rendered {
+    for env in SnsEnvelope::from_input(&input) {
+        let incoming = Incoming::classify(&env.message);
+        let message_id = env.message_id.clone().unwrap_or_else(|| "cli".into());
         let deadline = Instant::now() + Duration::from_secs(120);
-        match deliverer.post(&url, &r.payload, deadline).await {
+        let message = Message {
+            incoming: &incoming,
+            subject: env.subject.as_deref(),
+            enrichment: None,
+            opts: &opts,
+            message_id: &message_id,
+            request_id: "logalert-slack",
+            deadline_ms: jiff::Timestamp::now().as_millisecond() + 120_000,
+        };
+        match destinations::deliver(&dest, &message, &clients, deadline).await {
             Ok(d) => eprintln!(
-                "posted ({} message, {} attempt(s)) to {url}",
-                r.kind, d.attempts
+                "posted ({} message, {} attempt(s)) to {} ({})",
+                incoming.kind(),
+                d.attempts,
+                dest.type_name(),
+                dest.url()
             ),
             Err(e) => {
-                eprintln!("logalert-slack: not posted ({} message): {e}", r.kind);
+                eprintln!(
+                    "logalert-slack: not posted ({} message) to {}: {e}",
+                    incoming.kind(),
+                    dest.type_name()
+                );
                 status = ExitCode::from(1);
             }
         }
