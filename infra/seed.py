@@ -55,9 +55,18 @@ def seed(prefix: str, sink_url: str, channels: dict[str, str], rules_file: str |
     notifier_dlq_url, _ = queue("notifier-dlq")
 
     table = f"{prefix}-state"
+    # As template.yaml's StateTable: pk, TTL on expires_at, and the sparse due index the tick queries.
     ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                           {"AttributeName": "due_shard", "AttributeType": "S"},
+                                           {"AttributeName": "due_at", "AttributeType": "N"}],
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                     GlobalSecondaryIndexes=[{
+                         "IndexName": "due",
+                         "KeySchema": [{"AttributeName": "due_shard", "KeyType": "HASH"},
+                                       {"AttributeName": "due_at", "KeyType": "RANGE"}],
+                         "Projection": {"ProjectionType": "INCLUDE",
+                                        "NonKeyAttributes": ["expires_at"]}}])
     ddb.get_waiter("table_exists").wait(TableName=table)
     ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={
         "Enabled": True, "AttributeName": "expires_at"})

@@ -149,6 +149,9 @@ class SeedTest(unittest.TestCase):
                           "gone": "http://127.0.0.1:9/fail/404/no_service"})
         table = boto3.client("dynamodb").describe_table(TableName=env["STATE_TABLE"])["Table"]
         self.assertEqual(table["KeySchema"], [{"AttributeName": "pk", "KeyType": "HASH"}])
+        [due] = table["GlobalSecondaryIndexes"]
+        self.assertEqual((due["IndexName"], [k["AttributeName"] for k in due["KeySchema"]]),
+                         ("due", ["due_shard", "due_at"]))
         ttl = boto3.client("dynamodb").describe_time_to_live(TableName=env["STATE_TABLE"])
         self.assertEqual(ttl["TimeToLiveDescription"]["AttributeName"], "expires_at")
         # The topic reaches the bridge queue.

@@ -12,9 +12,14 @@ fuzz_target!(|data: &[u8]| {
     match FilterPattern::parse(text) {
         Ok(p) => {
             let shown = p.to_string();
-            let again = FilterPattern::parse(&shown)
-                .unwrap_or_else(|e| panic!("canonical form {shown:?} of {text:?} does not parse:\n{e}"));
-            assert_eq!(again.to_string(), shown, "display is not a fixpoint for {text:?}");
+            let again = FilterPattern::parse(&shown).unwrap_or_else(|e| {
+                panic!("canonical form {shown:?} of {text:?} does not parse:\n{e}")
+            });
+            assert_eq!(
+                again.to_string(),
+                shown,
+                "display is not a fixpoint for {text:?}"
+            );
             assert_eq!(again.kind(), p.kind());
         }
         Err(e) => {

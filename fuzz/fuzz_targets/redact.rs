@@ -16,13 +16,20 @@ fuzz_target!(|data: &[u8]| {
     let r = &*REDACTOR;
     let findings = r.find(s);
     for w in findings.windows(2) {
-        assert!(w[0].range.end <= w[1].range.start, "findings are disjoint and ordered");
+        assert!(
+            w[0].range.end <= w[1].range.start,
+            "findings are disjoint and ordered"
+        );
     }
     let once = r.redact(s);
     assert_eq!(r.redact(&once), once, "redacting twice changes nothing");
     let line = text::line(s, r);
     assert!(!line.chars().any(|c| c.is_control()), "{line:?}");
     let para = text::paragraph(s, r);
-    assert!(!para.chars().any(|c| c.is_control() && c != '\n' && c != '\t'));
+    assert!(
+        !para
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+    );
     let _ = text::code(s, r);
 });

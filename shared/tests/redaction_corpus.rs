@@ -10,6 +10,8 @@ mod slack_support;
 use logalert::alarm::AlarmEnrichment;
 use logalert::alert::{AlertMessage, Severity};
 use logalert::render::text::{Redactor, publication::redact_alert};
+use logalert::render::{Target, render_to};
+use logalert::slack::Incoming;
 use logalert::slack::{RenderOptions, SlackFormat, render_alarm, render_alert, render_other};
 use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde_json::Value;
@@ -46,7 +48,80 @@ fn renderers() -> Vec<(&'static str, Renderer)> {
             let subject = redact_alert(&Redactor::default(), &mut a, line);
             serde_json::json!({"Subject": subject, "Message": serde_json::to_string(&a).unwrap()})
         }),
+        ("log-filter-publication", log_filter_publication),
+        ("teams", |line| to(&Target::Teams, line)),
+        ("teams-alarm", |line| to_alarm(&Target::Teams, line)),
+        ("pagerduty", |line| to(&pagerduty(), line)),
+        ("pagerduty-alarm", |line| to_alarm(&pagerduty(), line)),
+        ("webhook", |line| to(&Target::Webhook, line)),
+        ("webhook-alarm", |line| to_alarm(&Target::Webhook, line)),
     ]
+}
+
+/// What log-filter publishes for an event with this message (the real engine: match, decide,
+/// build the alert, subject and text from templates that quote the message).
+fn log_filter_publication(line: &str) -> Value {
+    use logalert::engine::{CollectingSink, Engine, EngineConfig};
+    use logalert::payload::{LogEvent, LogsPayload, MessageType};
+    use logalert::state::{MemoryStore, block_on};
+    let rules = logalert::rules::load(
+        "version: 1\nrules:\n  - name: everything\n    filter_pattern: \"\"\n    alert_subject: \"{{ message }}\"\n    alert_text: \"seen: {{ message }}\"\n",
+        "corpus.yaml",
+    )
+    .unwrap();
+    let engine = Engine::new(rules, EngineConfig::new("eu-west-1"));
+    let payload = LogsPayload {
+        message_type: MessageType::Data,
+        owner: "123456789012".into(),
+        log_group: "/app/api".into(),
+        log_stream: "s1".into(),
+        subscription_filters: vec!["f".into()],
+        policy_level: None,
+        log_events: vec![LogEvent {
+            id: "1".into(),
+            timestamp: T0,
+            message: line.to_string(),
+        }],
+    };
+    let store = MemoryStore::default();
+    store.set_clock(T0 / 1000);
+    let sink = CollectingSink::default();
+    block_on(engine.process(&[payload], &store, &sink, T0));
+    let published = sink.take();
+    assert_eq!(published.len(), 1, "the rule alerts on every event");
+    let p = &published[0];
+    serde_json::json!({"Subject": p.subject, "Message": p.body})
+}
+
+fn pagerduty() -> Target {
+    Target::PagerDuty {
+        routing_key: "R0UTINGKEY".into(),
+    }
+}
+
+/// A destination's body for an alert whose sample (and text) is `line`.
+fn to(target: &Target, line: &str) -> Value {
+    let incoming = Incoming::Alert(Box::new(alert_with(line)));
+    render_to(
+        target,
+        &incoming,
+        None,
+        None,
+        &slack(SlackFormat::Attachments),
+    )
+}
+
+/// A destination's body for an alarm whose enrichment found `line`.
+fn to_alarm(target: &Target, line: &str) -> Value {
+    let incoming = Incoming::Alarm(Box::new(alarm("ALARM", "OK")));
+    let e = enrichment_with(line);
+    render_to(
+        target,
+        &incoming,
+        None,
+        Some(&e),
+        &slack(SlackFormat::Attachments),
+    )
 }
 
 fn slack(format: SlackFormat) -> RenderOptions {

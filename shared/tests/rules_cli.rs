@@ -273,3 +273,27 @@ fn replay_reads_encoded_and_kinesis_payloads_and_reports_bad_inputs() {
     );
     assert_eq!(lines[0]["message"]["account"], "111122223333");
 }
+
+#[test]
+fn validate_prints_warnings_and_still_succeeds() {
+    let file = temp(
+        "warn.yaml",
+        "version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    alert_subject: '{{ mesage }}'\n",
+    );
+    let (code, out, err) = logalert(&["validate", &file]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        format!("{file}: OK, 1 rule (1 enabled: 1 any, 0 frequency)\n")
+    );
+    assert_eq!(
+        err,
+        format!(
+            "logalert: {file}:5:24: warning: `alert_subject`: `mesage` is not a logalert variable and renders only if the event has a top-level field `mesage` (did you mean `message`?)
+    |
+  5 |     alert_subject: '{{{{ mesage }}}}'
+    |                        ^
+"
+        )
+    );
+}

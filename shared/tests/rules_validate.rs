@@ -331,3 +331,23 @@ fn several_files_are_one_rule_set_with_unique_names() {
          c.yaml:6:11: duplicate rule name `x` (first defined in a.yaml:3:11)"
     );
 }
+
+#[test]
+fn near_miss_template_variables_are_warnings_not_errors() {
+    let yaml = rule_with("alert_text: '{{ coutn }} in {{ log_grop }} ({{ counter }}, {{ user }})'");
+    let set = rules::load(&yaml, "r.yaml").unwrap();
+    let warnings: Vec<String> = set.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        warnings,
+        [
+            "r.yaml:5:21: `alert_text`: `coutn` is not a logalert variable and renders only if the event has a top-level field `coutn` (did you mean `count`?)",
+            "r.yaml:5:36: `alert_text`: `log_grop` is not a logalert variable and renders only if the event has a top-level field `log_grop` (did you mean `log_group`?)",
+        ]
+    );
+    assert!(
+        rules::load(&rule_with("alert_text: '{{ count }}'"), "r")
+            .unwrap()
+            .warnings
+            .is_empty()
+    );
+}

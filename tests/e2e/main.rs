@@ -40,6 +40,10 @@ const SCENARIOS: &[(&str, Scenario)] = &[
         "corrupt_payload_fails_and_is_dead_lettered",
         corrupt_payload_fails_and_is_dead_lettered,
     ),
+    (
+        "realert_summary_arrives_after_silence_through_the_tick",
+        realert_summary_arrives_after_silence_through_the_tick,
+    ),
 ];
 
 fn main() {
@@ -320,5 +324,66 @@ fn corrupt_payload_fails_and_is_dead_lettered(stack: &Stack) -> Result<(), Faile
     check(
         dead[0].to_string().contains("H4sIAAAA!!!not-base64"),
         || format!("the dead letter lost the payload: {}", dead[0]),
+    )
+}
+
+/// The EventBridge scheduled event template.yaml sends log-filter every minute.
+fn tick_event() -> Value {
+    json!({"version": "0", "id": "e2e-tick", "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": "123456789012", "time": "2026-12-01T00:00:00Z", "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/logalert-tick"], "detail": {}})
+}
+
+/// Three matches within `realert: 3s`: one Slack message at once; then silence; the real tick
+/// (the scheduled event, invoked as EventBridge would) reports the two suppressed matches when the
+/// window has closed — a second message, the summary, in the same incident.
+fn realert_summary_arrives_after_silence_through_the_tick(stack: &Stack) -> Result<(), Failed> {
+    let before = delivered(stack, "/hooks/default").len();
+    let ts = now_ms();
+    for (i, text) in ["TICKED first", "TICKED second", "TICKED third"]
+        .iter()
+        .enumerate()
+    {
+        let payload =
+            subscription_payload("/e2e/tick", "tick/1", &[(&event_id(), ts + i as i64, text)]);
+        let inv = stack.invoke("log-filter", &payload)?;
+        check(inv.ok, || format!("invocation {i} failed: {}", inv.body))?;
+    }
+    stack.wait_delivered()?;
+    let alert = last_bridged_alert(stack, "tick-summary")?;
+    check(alert["kind"] == "log-match" && alert["count"] == 1, || {
+        format!("expected the first match alone: {alert}")
+    })?;
+    check(
+        delivered(stack, "/hooks/default").len() == before + 1,
+        || "the repeats were posted instead of suppressed".into(),
+    )?;
+    // Silence: no event, only time. Before the window closes a tick publishes nothing for it.
+    std::thread::sleep(std::time::Duration::from_millis(3_500));
+    let tick = stack.invoke("log-filter", &tick_event())?;
+    check(
+        tick.ok && tick.body["published"].as_u64() >= Some(1),
+        || format!("the tick failed or published nothing: {}", tick.body),
+    )?;
+    stack.wait_delivered()?;
+    let summary = last_bridged_alert(stack, "tick-summary")?;
+    check(
+        summary["kind"] == "summary" && summary["suppressed"] == 2 && summary["count"] == 0,
+        || format!("expected the summary of 2 suppressed matches: {summary}"),
+    )?;
+    check(summary["incident_id"] == alert["incident_id"], || {
+        format!("the summary belongs to the alert's incident: {summary} vs {alert}")
+    })?;
+    check(
+        delivered(stack, "/hooks/default").len() == before + 2,
+        || "expected exactly one more Slack message (the summary)".into(),
+    )?;
+    // Nothing more is due: the next tick publishes nothing for this rule.
+    let again = stack.invoke("log-filter", &tick_event())?;
+    check(again.ok, || format!("second tick failed: {}", again.body))?;
+    stack.wait_delivered()?;
+    check(
+        delivered(stack, "/hooks/default").len() == before + 2,
+        || "a second tick posted again".into(),
     )
 }

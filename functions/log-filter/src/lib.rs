@@ -1,8 +1,8 @@
 //! log-filter: CloudWatch Logs subscription payloads → rules → alerts on SNS.
 //!
-//! Data path: [`decode`] (direct or Kinesis event → payloads) → match and decide
-//! ([`logalert::engine`], state in DynamoDB through `logalert-dynamodb`) → [`publish`] (SNS) →
-//! EMF metrics on stdout. `main.rs` only wires the AWS clients and calls `run(service_fn(..))`;
+//! Data path: [`decode`] (direct or Kinesis event → payloads; or the minute tick) → match and
+//! decide ([`logalert::engine`], state in DynamoDB through `logalert-dynamodb`, remembered by the
+//! container in [`state_cache`]) → commit → [`publish`] (SNS) → mark sent → EMF metrics on stdout. `main.rs` only wires the AWS clients and calls `run(service_fn(..))`;
 //! everything here is tested in-process against moto.
 //!
 //! ## Failure contract
@@ -16,13 +16,20 @@
 //!   from the lowest listed sequence number; records after it that were fully handled are
 //!   recognised by their `batch#` markers and not alerted twice. With `BisectBatchOnFunctionError`
 //!   and `MaximumRetryAttempts`, a permanently corrupt record ends in the on-failure destination.
-//! * An event of neither shape fails the invocation.
+//! * **Tick** (`{"source":"aws.events","detail-type":"Scheduled Event",…}`, every minute from
+//!   EventBridge): [`Engine::tick`] publishes what is due. It never fails the invocation: a
+//!   publication it could not send stays pending in its key's outbox and the next tick (or
+//!   invocation on that key) sends it, with the same `alert_id`.
+//! * An event of none of these shapes (another EventBridge event included) fails the invocation.
 //! * `CONTROL_MESSAGE`s and events from `IGNORE_LOG_GROUPS` are acknowledged and ignored.
-//! * The state table failing never blocks alerts (fail open; `StateFailures` counts it).
+//! * The state table failing never blocks alerts (fail open; `StateFailures` counts it), and the
+//!   container's cache of key state ([`state_cache`]) keeps suppression during the outage, so it
+//!   does not post once per invocation.
 
 pub mod decode;
 pub mod publish;
 pub mod rules_source;
+pub mod state_cache;
 
 use lambda_runtime::{Error, LambdaEvent};
 use logalert::engine::{AlertSink, Engine, Outcome};
@@ -31,6 +38,7 @@ use logalert::state::StateStore;
 use serde_json::{Value, json};
 
 use crate::decode::Decoded;
+use crate::state_cache::CachedStore;
 
 /// The function's environment (see BRIEF "Runtime contracts").
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,9 +85,21 @@ impl Config {
 /// Everything an invocation needs, built once per container.
 pub struct Handler<S, P> {
     pub engine: Engine,
-    pub store: S,
+    /// The state store behind the container's cache.
+    pub store: CachedStore<S>,
     pub sink: P,
     pub metrics_namespace: String,
+}
+
+impl<S, P> Handler<S, P> {
+    pub fn new(engine: Engine, store: S, sink: P, metrics_namespace: impl Into<String>) -> Self {
+        Handler {
+            engine,
+            store: CachedStore::new(store),
+            sink,
+            metrics_namespace: metrics_namespace.into(),
+        }
+    }
 }
 
 /// The result of one invocation, before it is turned into the Lambda response.
@@ -102,7 +122,23 @@ fn now_ms() -> i64 {
 impl<S: StateStore, P: AlertSink> Handler<S, P> {
     /// Process one invocation event (no metrics output; see [`handle`]).
     pub async fn process(&self, event: &Value, now_ms: i64) -> Invocation {
+        let mut inv = self.dispatch(event, now_ms).await;
+        // Reads the cache answered because DynamoDB could not (the engine never saw those).
+        inv.metrics.state_failures += self.store.take_failures();
+        inv
+    }
+
+    async fn dispatch(&self, event: &Value, now_ms: i64) -> Invocation {
         let mut metrics = InvocationMetrics::default();
+        if let Some(Err(e)) = decode::eventbridge(event) {
+            metrics.decode_failures += 1;
+            tracing::error!(error = %e, "unexpected EventBridge event");
+            return Invocation {
+                response: Err(e.to_string()),
+                metrics,
+                outcome: None,
+            };
+        }
         let decoded = match decode::decode_event(event) {
             Ok(d) => d,
             Err(e) => {
@@ -116,6 +152,20 @@ impl<S: StateStore, P: AlertSink> Handler<S, P> {
             }
         };
         match decoded {
+            Decoded::Tick => {
+                let outcome = self.engine.tick(&self.store, &self.sink, now_ms).await;
+                metrics.merge(outcome.metrics.clone());
+                log_outcome(&outcome);
+                Invocation {
+                    response: Ok(json!({
+                        "tick": now_ms,
+                        "published": outcome.published,
+                        "unpublished": outcome.errors.len(),
+                    })),
+                    metrics,
+                    outcome: Some(outcome),
+                }
+            }
             Decoded::Direct(Err(e)) => {
                 metrics.decode_failures += 1;
                 tracing::error!(error = %e, "undecodable CloudWatch Logs payload; failing the invocation so it is retried and dead-lettered");

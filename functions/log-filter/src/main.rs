@@ -19,12 +19,12 @@ async fn main() -> Result<(), Error> {
     tracing::info!(origin = %loaded.origin, summary = %loaded.rules.summary(), "rules loaded");
     let engine_config =
         EngineConfig::new(&config.region).with_ignored_log_groups(&config.ignore_log_groups);
-    let handler = Handler {
-        engine: Engine::new(loaded.rules, engine_config),
-        store: DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.state_table),
-        sink: SnsSink::new(aws_sdk_sns::Client::new(&aws), &config.topic_arn),
-        metrics_namespace: config.metrics_namespace.clone(),
-    };
+    let handler = Handler::new(
+        Engine::new(loaded.rules, engine_config),
+        DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.state_table),
+        SnsSink::new(aws_sdk_sns::Client::new(&aws), &config.topic_arn),
+        &config.metrics_namespace,
+    );
     let handler = &handler;
     run(service_fn(move |event| handle(handler, event))).await
 }

@@ -12,7 +12,20 @@ use logalert::engine::{Engine, EngineConfig};
 use logalert_dynamodb::DynamoStateStore;
 use serde_json::{Value, json};
 
-const T0: i64 = 1_795_600_800_000;
+/// The tests' event time: a whole minute an hour before now. State items expire on wall time
+/// (DynamoDB TTL semantics in logalert-dynamodb), so a fixed date would make these tests fail a
+/// week after it was written.
+/// Computed once per test process, so every use in a test sees the same instant.
+fn t0() -> i64 {
+    static T0: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *T0.get_or_init(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_millis() as i64;
+        now - now.rem_euclid(60_000) - 3_600_000
+    })
+}
 
 const RULES: &str = r#"
 version: 1
@@ -62,38 +75,7 @@ struct Stack {
 }
 
 async fn create_table(aws: &aws_config::SdkConfig, name: &str) {
-    use aws_sdk_dynamodb::types::*;
-    let ddb = aws_sdk_dynamodb::Client::new(aws);
-    ddb.create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    ddb.update_time_to_live()
-        .table_name(name)
-        .time_to_live_specification(
-            TimeToLiveSpecification::builder()
-                .enabled(true)
-                .attribute_name("expires_at")
-                .build()
-                .unwrap(),
-        )
-        .send()
+    logalert_dynamodb::table::create(&aws_sdk_dynamodb::Client::new(aws), name)
         .await
         .unwrap();
 }
@@ -148,16 +130,16 @@ async fn stack() -> Stack {
 
 fn handler(stack: &Stack, topic_arn: &str, table: &str) -> Handler<DynamoStateStore, SnsSink> {
     let rules = logalert::rules::load(RULES, "rules.yaml").unwrap();
-    Handler {
-        engine: Engine::new(
+    Handler::new(
+        Engine::new(
             rules,
             EngineConfig::new("us-east-1").with_ignored_log_groups("/aws/lambda/logalert-*"),
         ),
-        store: DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&stack.aws), table),
-        sink: SnsSink::new(aws_sdk_sns::Client::new(&stack.aws), topic_arn)
+        DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&stack.aws), table),
+        SnsSink::new(aws_sdk_sns::Client::new(&stack.aws), topic_arn)
             .with_backoff(Duration::from_millis(10)),
-        metrics_namespace: "logalert".into(),
-    }
+        "logalert",
+    )
 }
 
 /// What arrived in the queue: (Subject, attributes name → value, alert).
@@ -257,9 +239,9 @@ async fn a_direct_delivery_publishes_the_alert_to_sns() {
     let event = direct(&payload_json(
         "/app/api",
         &[
-            ("1", T0, "ERROR db down"),
-            ("2", T0 + 5, "INFO ok"),
-            ("3", T0 + 9, "ERROR again"),
+            ("1", t0(), "ERROR db down"),
+            ("2", t0() + 5, "INFO ok"),
+            ("3", t0() + 9, "ERROR again"),
         ],
     ));
     let response = handle(&h, LambdaEvent::new(event, Context::default()))
@@ -297,9 +279,9 @@ async fn a_direct_delivery_publishes_the_alert_to_sns() {
     let event = direct(&payload_json(
         "/app/api",
         &[
-            ("1", T0, "ERROR db down"),
-            ("2", T0 + 5, "INFO ok"),
-            ("3", T0 + 9, "ERROR again"),
+            ("1", t0(), "ERROR db down"),
+            ("2", t0() + 5, "INFO ok"),
+            ("3", t0() + 9, "ERROR again"),
         ],
     ));
     let response = handle(&h, LambdaEvent::new(event, Context::default()))
@@ -315,7 +297,10 @@ async fn frequency_state_lives_in_dynamodb_across_invocations() {
     let h = handler(&s, &s.topic_arn, &s.table);
     let line = r#"{"event":"login_failed","user":"alice"}"#;
     for (i, id) in ["a", "b"].iter().enumerate() {
-        let ev = direct(&payload_json("/auth", &[(id, T0 + i as i64 * 1000, line)]));
+        let ev = direct(&payload_json(
+            "/auth",
+            &[(id, t0() + i as i64 * 1000, line)],
+        ));
         handle(&h, LambdaEvent::new(ev, Context::default()))
             .await
             .unwrap();
@@ -323,7 +308,7 @@ async fn frequency_state_lives_in_dynamodb_across_invocations() {
     assert!(received(&s, 0).await.is_empty(), "2 < num_events");
     // A second handler (another container) sees the same window.
     let h2 = handler(&s, &s.topic_arn, &s.table);
-    let ev = direct(&payload_json("/auth", &[("c", T0 + 2000, line)]));
+    let ev = direct(&payload_json("/auth", &[("c", t0() + 2000, line)]));
     handle(&h2, LambdaEvent::new(ev, Context::default()))
         .await
         .unwrap();
@@ -343,10 +328,10 @@ async fn frequency_state_lives_in_dynamodb_across_invocations() {
 async fn kinesis_batches_report_undecodable_records_as_item_failures() {
     let s = stack().await;
     let h = handler(&s, &s.topic_arn, &s.table);
-    let good = encode(&payload_json("/svc", &[("k1", T0, "ERROR from kinesis")]));
+    let good = encode(&payload_json("/svc", &[("k1", t0(), "ERROR from kinesis")]));
     let truncated = {
         let full = base64::engine::general_purpose::STANDARD
-            .decode(encode(&payload_json("/svc", &[("k2", T0, "x")])))
+            .decode(encode(&payload_json("/svc", &[("k2", t0(), "x")])))
             .unwrap();
         base64::engine::general_purpose::STANDARD.encode(&full[..full.len() / 2])
     };
@@ -357,7 +342,7 @@ async fn kinesis_batches_report_undecodable_records_as_item_failures() {
         ("102", "%%%".into()),
         ("103", control),
     ]);
-    let inv = h.process(&ev, T0).await;
+    let inv = h.process(&ev, t0()).await;
     assert_eq!(
         inv.response.unwrap(),
         json!({"batchItemFailures": [{"itemIdentifier": "101"}, {"itemIdentifier": "102"}]})
@@ -381,9 +366,9 @@ async fn an_undecodable_direct_payload_fails_the_invocation() {
         err.to_string(),
         "undecodable CloudWatch Logs payload: payload data is not gzip (it does not start with the gzip magic bytes 1f 8b)"
     );
-    let inv = h.process(&ev, T0).await;
+    let inv = h.process(&ev, t0()).await;
     assert_eq!(inv.metrics.decode_failures, 1);
-    let lines = inv.metrics.to_emf_lines("logalert", T0);
+    let lines = inv.metrics.to_emf_lines("logalert", t0());
     let v: Value = serde_json::from_str(&lines[0]).unwrap();
     assert_eq!(v["DecodeFailures"], 1.0);
     let err = handle(
@@ -403,7 +388,7 @@ async fn publish_failures_fail_the_invocation_and_the_retry_alerts() {
     let s = stack().await;
     let missing_topic = "arn:aws:sns:us-east-1:123456789012:does-not-exist";
     let broken = handler(&s, missing_topic, &s.table);
-    let json = payload_json("/app", &[("p1", T0, "ERROR lost?")]);
+    let json = payload_json("/app", &[("p1", t0(), "ERROR lost?")]);
     let err = handle(&broken, LambdaEvent::new(direct(&json), Context::default()))
         .await
         .unwrap_err();
@@ -414,7 +399,7 @@ async fn publish_failures_fail_the_invocation_and_the_retry_alerts() {
         "{err}"
     );
     let inv = broken
-        .process(&kinesis(&[("200", encode(&json))]), T0)
+        .process(&kinesis(&[("200", encode(&json))]), t0())
         .await;
     assert_eq!(
         inv.response.unwrap(),
@@ -439,7 +424,10 @@ async fn a_missing_state_table_fails_open() {
     let s = stack().await;
     let h = handler(&s, &s.topic_arn, "no-such-table");
     let inv = h
-        .process(&direct(&payload_json("/app", &[("f1", T0, "ERROR x")])), T0)
+        .process(
+            &direct(&payload_json("/app", &[("f1", t0(), "ERROR x")])),
+            t0(),
+        )
         .await;
     assert!(inv.response.is_ok());
     assert!(inv.metrics.state_failures >= 2, "{:?}", inv.metrics);
@@ -452,9 +440,9 @@ async fn own_log_groups_are_skipped() {
     let h = handler(&s, &s.topic_arn, &s.table);
     let ev = direct(&payload_json(
         "/aws/lambda/logalert-log-filter",
-        &[("o1", T0, "ERROR about an ERROR")],
+        &[("o1", t0(), "ERROR about an ERROR")],
     ));
-    let inv = h.process(&ev, T0).await;
+    let inv = h.process(&ev, t0()).await;
     assert_eq!(inv.response.unwrap(), json!({"events": 1, "alerts": 0}));
     assert_eq!(inv.metrics.events_processed, 0);
     assert!(received(&s, 0).await.is_empty());
@@ -556,4 +544,322 @@ fn config_comes_from_the_environment() {
         ),
         (Some("/p"), "ns")
     );
+}
+
+// ---------------------------------------------------------------- engine v2 behaviours
+
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// The EventBridge scheduled event template.yaml sends every minute.
+fn tick_event() -> Value {
+    json!({"version": "0", "id": "7bf73129-1428-4cd3-a780-95db273d1602", "detail-type": "Scheduled Event",
+        "source": "aws.events", "account": "123456789012", "time": "2026-12-01T09:00:00Z",
+        "region": "us-east-1", "resources": ["arn:aws:events:us-east-1:123456789012:rule/logalert-tick"],
+        "detail": {}})
+}
+
+#[tokio::test]
+async fn a_redelivery_after_1500_other_matches_is_not_counted_again() {
+    let s = stack().await;
+    let h = handler(&s, &s.topic_arn, &s.table);
+    let t = wall_ms();
+    let first = payload_json("/app/api", &[("first", t, "ERROR the first one")]);
+    let inv = h.process(&direct(&first), t).await;
+    assert_eq!(inv.response.unwrap()["alerts"], 1);
+    // 1,500 more matches of the same rule and key, in 15 payloads: all suppressed (realert 5m).
+    let mut matches = 0;
+    for p in 0..15 {
+        let events: Vec<(String, i64, &str)> = (0..100)
+            .map(|i| (format!("e{p}-{i}"), t + 1 + p * 100 + i, "ERROR again"))
+            .collect();
+        let refs: Vec<(&str, i64, &str)> = events
+            .iter()
+            .map(|(a, b, c)| (a.as_str(), *b, *c))
+            .collect();
+        let inv = h
+            .process(&direct(&payload_json("/app/api", &refs)), t + 2_000)
+            .await;
+        matches += inv.metrics.per_rule.get("errors").map_or(0, |m| m.0);
+        assert!(inv.response.is_ok());
+    }
+    assert_eq!(
+        matches, 1_500,
+        "each match counted once in the Matches metric"
+    );
+    // The first payload again, from another container: recognised, nothing counted or published.
+    let h2 = handler(&s, &s.topic_arn, &s.table);
+    let inv = h2.process(&direct(&first), t + 3_000).await;
+    let outcome = inv.outcome.unwrap();
+    assert_eq!(outcome.duplicate_payloads, 1);
+    assert!(
+        inv.metrics.per_rule.get("errors").is_none_or(|m| m.0 == 0),
+        "{:?}",
+        inv.metrics.per_rule
+    );
+    let got = received(&s, 1).await;
+    assert_eq!(got.len(), 1, "only the first alert so far");
+    // When the window has closed, the tick's summary holds exactly the 1,500.
+    let inv = h.process(&tick_event(), t + 5 * 60_000 + 5_000).await;
+    assert_eq!(
+        inv.response.as_ref().unwrap()["published"],
+        1,
+        "{:?}",
+        inv.response
+    );
+    let got = received(&s, 1).await;
+    assert_eq!(got.len(), 1);
+    let summary = &got[0].2;
+    assert_eq!(
+        (summary.kind.as_str(), summary.count, summary.suppressed),
+        ("summary", 0, 1_500)
+    );
+}
+
+/// A sink that never answers: the function dies (times out) inside `publish`, after the commit.
+struct Hang;
+impl logalert::engine::AlertSink for Hang {
+    async fn publish(&self, _: &[logalert::engine::Publication]) -> Vec<Result<(), String>> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test]
+async fn a_crash_after_the_commit_is_published_later_with_the_same_alert_id() {
+    let s = stack().await;
+    let t = wall_ms();
+    let payload = direct(&payload_json("/app/web", &[("c1", t, "ERROR crash me")]));
+    let dying = dying_handler(&s);
+    let crashed =
+        tokio::time::timeout(Duration::from_millis(1_500), dying.process(&payload, t)).await;
+    assert!(crashed.is_err(), "the invocation died inside publish");
+    assert!(received(&s, 0).await.is_empty(), "nothing reached SNS");
+    // The next tick (another container) publishes what the commit left pending…
+    let h = handler(&s, &s.topic_arn, &s.table);
+    let inv = h.process(&tick_event(), t + 60_000).await;
+    assert_eq!(inv.response.unwrap()["published"], 1);
+    let got = received(&s, 1).await;
+    assert_eq!(got.len(), 1);
+    let alert = &got[0].2;
+    assert_eq!((alert.kind.as_str(), alert.count), ("log-match", 1));
+    assert!(!alert.alert_id.is_empty() && !alert.incident_id.is_empty());
+    // …and Lambda's retry of the crashed invocation publishes nothing new.
+    let inv = h.process(&payload, t + 61_000).await;
+    assert_eq!(inv.outcome.unwrap().duplicate_payloads, 1);
+    assert!(received(&s, 0).await.is_empty());
+}
+
+fn dying_handler(s: &Stack) -> Handler<DynamoStateStore, Hang> {
+    Handler::new(
+        Engine::new(
+            logalert::rules::load(RULES, "rules.yaml").unwrap(),
+            EngineConfig::new("us-east-1"),
+        ),
+        DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&s.aws), &s.table),
+        Hang,
+        "logalert",
+    )
+}
+
+#[tokio::test]
+async fn a_crash_after_the_commit_is_published_by_the_retry_once() {
+    let s = stack().await;
+    let t = wall_ms();
+    let payload = direct(&payload_json("/app/db", &[("c2", t, "ERROR crash again")]));
+    let crashed = tokio::time::timeout(
+        Duration::from_millis(1_500),
+        dying_handler(&s).process(&payload, t),
+    )
+    .await;
+    assert!(crashed.is_err());
+    // Lambda retries the payload: a duplicate, whose key's pending alert is published now.
+    let h = handler(&s, &s.topic_arn, &s.table);
+    let inv = h.process(&payload, t + 1_000).await;
+    assert!(inv.response.is_ok());
+    assert_eq!(inv.outcome.as_ref().unwrap().duplicate_payloads, 1);
+    let got = received(&s, 1).await;
+    assert_eq!(got.len(), 1, "the retry published the pending alert");
+    assert_eq!((got[0].2.kind.as_str(), got[0].2.count), ("log-match", 1));
+    // It was marked sent: neither a tick nor another retry publishes it again.
+    let inv = h.process(&tick_event(), t + 2_000).await;
+    assert_eq!(inv.response.unwrap()["published"], 0);
+    assert!(h.process(&payload, t + 3_000).await.response.is_ok());
+    assert!(received(&s, 0).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_tick_reports_a_realert_window_after_silence() {
+    let s = stack().await;
+    let h = handler(&s, &s.topic_arn, &s.table);
+    let t = wall_ms();
+    // ERROR at minutes 0, 1, 2 and 3, realert 5m: one alert, three suppressed.
+    for m in 0..4 {
+        let ev = direct(&payload_json(
+            "/app/api",
+            &[(&format!("m{m}"), t + m * 60_000, "ERROR periodic")],
+        ));
+        assert!(h.process(&ev, t + m * 60_000).await.response.is_ok());
+    }
+    let got = received(&s, 1).await;
+    assert_eq!(got.len(), 1);
+    let alert = got[0].2.clone();
+    assert_eq!((alert.count, alert.suppressed), (1, 0));
+    // Ticks before the window closes publish nothing; an idle tick is cheap and silent.
+    for m in 1..5 {
+        let inv = h.process(&tick_event(), t + m * 60_000 + 1).await;
+        assert_eq!(inv.response.unwrap()["published"], 0, "minute {m}");
+    }
+    assert!(received(&s, 0).await.is_empty());
+    // The window (5m after the alert) closes: the summary of exactly the three suppressed matches.
+    let inv = h.process(&tick_event(), t + 5 * 60_000 + 1_000).await;
+    assert_eq!(inv.response.unwrap()["published"], 1);
+    let got = received(&s, 1).await;
+    assert_eq!(got.len(), 1);
+    let summary = &got[0].2;
+    assert_eq!(
+        (summary.kind.as_str(), summary.count, summary.suppressed),
+        ("summary", 0, 3)
+    );
+    assert_eq!(summary.incident_id, alert.incident_id);
+    assert_ne!(summary.alert_id, alert.alert_id);
+    assert_eq!(
+        summary
+            .samples
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect::<Vec<_>>(),
+        ["m1", "m2", "m3"]
+    );
+    // Later ticks: nothing more (the summary was marked sent).
+    let inv = h.process(&tick_event(), t + 7 * 60_000).await;
+    assert_eq!(inv.response.unwrap()["published"], 0);
+}
+
+#[tokio::test]
+async fn with_dynamodb_down_alerts_go_out_and_the_cache_keeps_suppression() {
+    let s = stack().await;
+    // A table that does not exist: every DynamoDB call fails (ResourceNotFoundException).
+    let h = handler(&s, &s.topic_arn, &unique("no-such-table"));
+    let t = wall_ms();
+    let first = h
+        .process(
+            &direct(&payload_json("/app/api", &[("d1", t, "ERROR no state")])),
+            t,
+        )
+        .await;
+    assert_eq!(
+        first.response.as_ref().unwrap()["alerts"],
+        1,
+        "fail open: the alert goes out"
+    );
+    assert!(first.metrics.state_failures >= 1, "{:?}", first.metrics);
+    assert_eq!(received(&s, 1).await.len(), 1);
+    let lines = first.metrics.to_emf_lines("logalert", t);
+    let emf: Value = serde_json::from_str(&lines[0]).unwrap();
+    assert!(emf["StateFailures"].as_f64().unwrap() >= 1.0);
+    // More matches of the same rule and key in this container: suppressed from the cache, not one
+    // post per invocation.
+    for i in 0..3 {
+        let inv = h
+            .process(
+                &direct(&payload_json(
+                    "/app/api",
+                    &[(&format!("d2-{i}"), t + 10_000 + i, "ERROR still")],
+                )),
+                t + 10_000 + i,
+            )
+            .await;
+        assert!(inv.response.is_ok());
+        assert!(inv.metrics.state_failures >= 1);
+    }
+    assert!(
+        received(&s, 0).await.is_empty(),
+        "suppressed during the outage"
+    );
+    // This container's tick finds the closed window through the cache's due times, but the engine's
+    // tick does not fail open (its commit fails, so it publishes nothing): no duplicate either. The
+    // summary comes from the committed state once DynamoDB is back (BOARD: asked engine-core to make
+    // the tick fail open like `process`).
+    let inv = h.process(&tick_event(), t + 5 * 60_000 + 1_000).await;
+    assert_eq!(
+        inv.response.as_ref().unwrap()["published"],
+        0,
+        "{:?}",
+        inv.response
+    );
+    assert!(inv.metrics.state_failures >= 1);
+    assert!(received(&s, 0).await.is_empty());
+    // A fresh container knows nothing: its first match alerts (the cost of an outage).
+    let cold = handler(&s, &s.topic_arn, &unique("no-such-table"));
+    let inv = cold
+        .process(
+            &direct(&payload_json(
+                "/app/api",
+                &[("d3", t + 20_000, "ERROR cold")],
+            )),
+            t + 20_000,
+        )
+        .await;
+    assert_eq!(inv.response.unwrap()["alerts"], 1);
+}
+
+#[tokio::test]
+async fn ticks_and_other_eventbridge_events() {
+    let s = stack().await;
+    let h = handler(&s, &s.topic_arn, &s.table);
+    // An idle tick: nothing due, nothing published, no failure.
+    let inv = h.process(&tick_event(), wall_ms()).await;
+    assert_eq!(inv.response.as_ref().unwrap()["published"], 0);
+    assert_eq!(inv.metrics.state_failures, 0);
+    assert_eq!(inv.metrics.decode_failures, 0);
+    // Through the Lambda entry point too.
+    let out = handle(&h, LambdaEvent::new(tick_event(), Context::default()))
+        .await
+        .unwrap();
+    assert_eq!(out["published"], 0);
+    // Some other EventBridge event is refused by name (it would otherwise be retried and
+    // dead-lettered as an undecodable payload without saying why).
+    let other = json!({"source": "aws.health", "detail-type": "AWS Health Event", "detail": {}});
+    let err = handle(&h, LambdaEvent::new(other, Context::default()))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("\"aws.health\"") && err.contains("Scheduled Event"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn kinesis_records_behind_an_unpublished_alert_are_retried_and_the_retry_reuses_its_id() {
+    let s = stack().await;
+    let t = wall_ms();
+    let missing_topic = "arn:aws:sns:us-east-1:123456789012:does-not-exist";
+    let broken = handler(&s, missing_topic, &s.table);
+    let ok = encode(&payload_json("/k/ok", &[("k-ok", t, "INFO fine")]));
+    let bad = encode(&payload_json(
+        "/k/err",
+        &[("k-err", t, "ERROR behind a refused publish")],
+    ));
+    let inv = broken
+        .process(&kinesis(&[("300", ok.clone()), ("301", bad.clone())]), t)
+        .await;
+    assert_eq!(
+        inv.response.unwrap(),
+        json!({"batchItemFailures": [{"itemIdentifier": "301"}]})
+    );
+    assert_eq!(inv.outcome.as_ref().unwrap().pending, 1);
+    // Lambda retries from record 301 on; SNS works again.
+    let h = handler(&s, &s.topic_arn, &s.table);
+    let inv = h.process(&kinesis(&[("301", bad)]), t + 1_000).await;
+    assert_eq!(inv.response.unwrap(), json!({"batchItemFailures": []}));
+    let got = received(&s, 1).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].2.samples[0].id, "k-err");
+    // The retry did not count the match again.
+    assert!(inv.metrics.per_rule.get("errors").is_none_or(|m| m.0 == 0));
 }

@@ -8,7 +8,9 @@
 //! (`3 payloads, 12,044 events, 1 control message; 1 unreadable: FILE: reason`).
 //!
 //! State lives in memory with event time as the clock, so frequency windows and `realert` behave as
-//! in the deployed function. Every SNS publish the function would make is printed as one JSON line:
+//! in the deployed function — ticks included: before each invocation the tick of every minute since
+//! the previous one runs, and after the last input the replay keeps ticking until nothing is due
+//! (realert summaries, `resolved`; `--no-drain` stops at the last event). Every SNS publish the function would make is printed as one JSON line:
 //! `{"subject":"…","message":{…alert v1…},"attributes":{"severity":"…","rule":"…",…}}`.
 //! With `--slack`, each line is instead what slack-notifier would post for that alert:
 //! `{"channel":"…","payload":{…Slack webhook payload…}}` (`--format blocks` for Block Kit).

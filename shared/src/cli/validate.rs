@@ -24,7 +24,7 @@ use std::process::ExitCode;
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use crate::cli::report::{self, EXIT_USAGE, Place};
-use crate::rules::{RuleError, load_files};
+use crate::rules::{RuleError, load_files, source_line};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -71,6 +71,13 @@ pub fn run(args: Args) -> ExitCode {
         .collect();
     match load_files(&pairs) {
         Ok(set) if !failed => {
+            for w in &set.warnings {
+                report::warning(Some(Place::at(&w.file, w.line, w.column)), &w.message);
+                let source = pairs.iter().find(|(o, _)| *o == w.file).map(|(_, s)| *s);
+                if let Some(snippet) = source.and_then(|s| snippet(s, w, Level::WARNING)) {
+                    let _ = write!(anstream::stderr().lock(), "{snippet}");
+                }
+            }
             match pairs.as_slice() {
                 [(origin, _)] => println!("{origin}: OK, {}", set.summary()),
                 _ => println!("{} files: OK, {}", pairs.len(), set.summary()),
@@ -82,7 +89,7 @@ pub fn run(args: Args) -> ExitCode {
             for e in &errors.0 {
                 report::error(Some(Place::at(&e.file, e.line, e.column)), &e.message);
                 let source = pairs.iter().find(|(o, _)| *o == e.file).map(|(_, s)| *s);
-                if let Some(snippet) = source.and_then(|s| snippet(s, e)) {
+                if let Some(snippet) = source.and_then(|s| snippet(s, e, Level::ERROR)) {
                     // stderr gone: nothing better to do than carry on to the exit status.
                     let _ = write!(anstream::stderr().lock(), "{snippet}");
                 }
@@ -121,8 +128,8 @@ fn rules_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// The error's source line with a caret under its column (annotate-snippets, the renderer rustc
 /// and cargo use), indented two spaces under the `logalert:` line; `None` past the end of the file.
-fn snippet(source: &str, e: &RuleError) -> Option<String> {
-    let line = source.lines().nth(e.line.checked_sub(1)?)?;
+fn snippet(source: &str, e: &RuleError, level: Level<'_>) -> Option<String> {
+    let line = source_line(source, e.line)?;
     let start: usize = line
         .char_indices()
         .nth(e.column.saturating_sub(1))
@@ -131,7 +138,7 @@ fn snippet(source: &str, e: &RuleError) -> Option<String> {
         .chars()
         .next()
         .map_or(start, |c| start + c.len_utf8());
-    let report = &[Group::with_level(Level::ERROR).element(
+    let report = &[Group::with_level(level).element(
         Snippet::source(line)
             .line_start(e.line)
             .annotation(AnnotationKind::Primary.span(start..end)),

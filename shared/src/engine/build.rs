@@ -178,10 +178,14 @@ pub(crate) fn publication(config: &EngineConfig, rule: &Rule, d: Draft) -> Publi
     if let Some(t) = &mut text {
         truncated |= truncate_utf8(t, MAX_TEXT_BYTES);
     }
+    // Redacted before it is sanitised (control characters → spaces, cut to 99 characters), which
+    // could otherwise split a secret from its key (security, issue 11).
     let subject = sanitize_subject(
-        &subject_tpl
-            .clone()
-            .unwrap_or_else(|| default_subject(rule, &d)),
+        &config.redactor.redact(
+            &subject_tpl
+                .clone()
+                .unwrap_or_else(|| default_subject(rule, &d)),
+        ),
     );
     let log_group = d.log_group;
     let mut alert = AlertMessage {

@@ -78,11 +78,11 @@ pub mod types;
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::alert::AlertMessage;
 use crate::metrics::InvocationMetrics;
-use crate::pattern::Extracted;
+use crate::pattern::{Extracted, PatternSet, SetScratch};
 use crate::payload::LogsPayload;
 use crate::rules::{LogGroupGlob, QueryKeyPart, Rule, RuleSet};
 use crate::state::{MAX_COMMIT_ITEMS, StateError, StateRecord, StateStore, Write};
@@ -453,6 +453,7 @@ impl Engine {
         let mut index: HashMap<(usize, Option<String>), usize> = HashMap::new();
         let mut seen_ids: Vec<HashSet<&str>> = Vec::new();
         let mut seen_markers: HashSet<String> = HashSet::new();
+        let mut sets: Vec<(Arc<Vec<usize>>, PatternSet, SetScratch)> = Vec::new();
         for (pi, payload) in payloads.iter().enumerate() {
             if payload.is_control() || self.is_ignored(&payload.log_group) {
                 continue;
@@ -468,25 +469,44 @@ impl Engine {
                 continue;
             }
             let mut any = false;
+            // One pass per event for all of this log group's rules (pattern::PatternSet); one
+            // set per distinct rule list, built once per call.
+            let si = match sets.iter().position(|(r, _, _)| Arc::ptr_eq(r, &rules)) {
+                Some(si) => si,
+                None => {
+                    let set = PatternSet::new(
+                        rules.iter().map(|&ri| &self.rules.rules[ri].filter_pattern),
+                    );
+                    let scratch = set.scratch();
+                    sets.push((rules.clone(), set, scratch));
+                    sets.len() - 1
+                }
+            };
+            let (_, set, scratch) = &mut sets[si];
             for (ei, event) in payload.log_events.iter().enumerate() {
-                for &ri in rules.iter() {
+                set.for_each_match(&event.message, scratch, |k, m| {
+                    let ri = rules[k];
                     let rule = &self.rules.rules[ri];
-                    let Some(m) = rule.filter_pattern.matches(&event.message) else {
-                        continue;
-                    };
                     any = true;
                     let query_key = query_key_of(rule, payload, &event.message, &m);
-                    let gi = *index.entry((ri, query_key.clone())).or_insert_with(|| {
-                        out.groups.push(Group {
-                            rule: ri,
-                            key: key_state_key(&rule.name, query_key.as_deref()),
-                            query_key,
-                            matches: Vec::new(),
-                            payloads: Vec::new(),
-                        });
-                        seen_ids.push(HashSet::new());
-                        out.groups.len() - 1
-                    });
+                    // The key moves into the lookup: cloned only when the group is new.
+                    let group_key = (ri, query_key);
+                    let gi = match index.get(&group_key) {
+                        Some(&gi) => gi,
+                        None => {
+                            let query_key = group_key.1.clone();
+                            out.groups.push(Group {
+                                rule: ri,
+                                key: key_state_key(&rule.name, query_key.as_deref()),
+                                query_key,
+                                matches: Vec::new(),
+                                payloads: Vec::new(),
+                            });
+                            seen_ids.push(HashSet::new());
+                            index.insert(group_key, out.groups.len() - 1);
+                            out.groups.len() - 1
+                        }
+                    };
                     let g = &mut out.groups[gi];
                     if g.payloads.last() != Some(&pi) {
                         g.payloads.push(pi);
@@ -498,7 +518,7 @@ impl Engine {
                             extracted: m.extracted,
                         });
                     }
-                }
+                });
             }
             if any {
                 out.markers[pi] = Some(marker);

@@ -30,7 +30,14 @@ pub(crate) struct Draft {
 }
 
 impl Draft {
+    /// Add `key: value`; an empty list is dropped with a note (logalert refuses `key: []`, and
+    /// ElastAlert treats an empty list as unset).
     pub fn set(&mut self, key: &str, value: String) {
+        if value == "[]" {
+            self.notes
+                .push(format!("`{key}: []` dropped (an empty list means unset)"));
+            return;
+        }
         self.keys.push((key.to_string(), value));
     }
 
@@ -105,4 +112,47 @@ pub(crate) fn document(header: &str, placed: &Placed) -> String {
     yaml.push('\n');
     yaml.push_str(&placed.body);
     yaml
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_lists_are_dropped_and_drafts_the_schema_refuses_are_commented_out() {
+        let mut d = Draft {
+            file: "f.yaml".into(),
+            name: "r".into(),
+            keys: Vec::new(),
+            notes: Vec::new(),
+            blocked: None,
+        };
+        d.set("filter_pattern", "ERROR".into());
+        d.set("query_key", "[]".into());
+        assert_eq!(
+            d.keys,
+            [("filter_pattern".to_string(), "ERROR".to_string())]
+        );
+        assert!(d.notes[0].contains("`query_key: []` dropped"));
+        let placed = place(std::slice::from_ref(&d));
+        assert_eq!((placed.usable, placed.unusable), (1, 0));
+        assert!(crate::rules::load(&document("h", &placed), "out.yaml").is_ok());
+
+        d.set("severty", "error".into());
+        let placed = place(&[d]);
+        assert_eq!((placed.usable, placed.unusable), (0, 1));
+        assert!(
+            placed
+                .body
+                .contains("# NOT ACTIVE (this logalert does not accept it: "),
+            "{}",
+            placed.body
+        );
+        assert!(
+            placed
+                .body
+                .lines()
+                .all(|l| l.is_empty() || l.trim_start().starts_with('#'))
+        );
+    }
 }

@@ -59,7 +59,7 @@ impl CExpr {
 
 /// One field of a message, as byte offsets.
 #[derive(Debug, Clone, Copy)]
-struct Token {
+pub(crate) struct Token {
     /// Whole field, quotes/brackets included.
     start: usize,
     /// Inside of the quotes/brackets (the whole field when not grouped).
@@ -77,8 +77,15 @@ fn is_sep(b: u8) -> bool {
 }
 
 fn tokenize(msg: &str) -> Vec<Token> {
-    let b = msg.as_bytes();
     let mut toks = Vec::with_capacity(16);
+    tokenize_into(msg, &mut toks);
+    toks
+}
+
+/// Split `msg` into fields, replacing what `toks` held (so a caller can reuse the buffer).
+pub(crate) fn tokenize_into(msg: &str, toks: &mut Vec<Token>) {
+    toks.clear();
+    let b = msg.as_bytes();
     let mut i = 0;
     while i < b.len() {
         if is_sep(b[i]) {
@@ -123,7 +130,6 @@ fn tokenize(msg: &str) -> Vec<Token> {
             }
         }
     }
-    toks
 }
 
 impl DelimitedMatcher {
@@ -175,7 +181,16 @@ impl DelimitedMatcher {
 
     /// Match `msg`; with `extract`, also report the values (`$name`, or `$N` by position).
     pub(crate) fn eval(&self, msg: &str, extract: bool) -> Option<Extracted> {
-        let toks = tokenize(msg);
+        self.eval_tokens(msg, &tokenize(msg), extract)
+    }
+
+    /// [`Self::eval`] on a message already split by [`tokenize_into`].
+    pub(crate) fn eval_tokens(
+        &self,
+        msg: &str,
+        toks: &[Token],
+        extract: bool,
+    ) -> Option<Extracted> {
         let n = toks.len();
         // For each token: the pattern field it was assigned to (None: covered by `...`).
         let mut assigned: Vec<Option<usize>> = if extract { vec![None; n] } else { Vec::new() };
@@ -218,8 +233,7 @@ impl DelimitedMatcher {
                 if n < plen + slen {
                     return None;
                 }
-                if !self.run_ok(prefix, &toks, msg, 0) || !self.run_ok(suffix, &toks, msg, n - slen)
-                {
+                if !self.run_ok(prefix, toks, msg, 0) || !self.run_ok(suffix, toks, msg, n - slen) {
                     return None;
                 }
                 let mut place = |seg: (usize, usize), at: usize| {

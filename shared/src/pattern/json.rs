@@ -25,9 +25,12 @@ use super::compare::{StrPattern, Test};
 /// A compiled JSON pattern (or a lone selector, for value references).
 #[derive(Debug, Clone)]
 pub(crate) struct JsonMatcher {
-    expr: CExpr,
+    /// One compiled condition per pattern: several patterns can share one trie, and so one
+    /// walk of each message ([`JsonMatcher::new_set`]).
+    exprs: Vec<CExpr>,
     nodes: Vec<Node>,
-    prefilter: Option<Prefilter>,
+    /// Per pattern.
+    prefilters: Vec<Option<Prefilter>>,
     /// Per slot: does its selector end with a wildcard (`$.a[*]`, `$.a.*`)? Then an array it
     /// reaches is one of the selected values, not a list of them.
     ends_wild: Vec<bool>,
@@ -112,23 +115,55 @@ fn keys_of(selector: &Selector) -> Vec<Key> {
 
 impl JsonMatcher {
     pub(crate) fn new(expr: &JsonExpr) -> JsonMatcher {
+        JsonMatcher::new_set(&[expr])
+    }
+
+    /// One matcher for several patterns: their selectors share one trie, so one walk of a
+    /// message serves them all ([`Self::eval_set`]).
+    pub(crate) fn new_set(exprs: &[&JsonExpr]) -> JsonMatcher {
         let mut m = JsonMatcher {
-            expr: CExpr::True,
+            exprs: Vec::with_capacity(exprs.len()),
             nodes: vec![Node::default()],
-            prefilter: Prefilter::new(expr),
+            prefilters: exprs.iter().map(|e| Prefilter::new(e)).collect(),
             ends_wild: Vec::new(),
         };
         let mut slots: Vec<Vec<Key>> = Vec::new();
-        m.expr = m.compile(expr, &mut slots);
+        for expr in exprs {
+            let compiled = m.compile(expr, &mut slots);
+            m.exprs.push(compiled);
+        }
         m
+    }
+
+    /// The prefilter literals of pattern `i` (see [`Prefilter`]): when none of them occurs in
+    /// a message without a backslash, pattern `i` cannot match it. `None`: no such set.
+    pub(crate) fn prefilter_literals(&self, i: usize) -> Option<impl Iterator<Item = &[u8]>> {
+        self.prefilters[i]
+            .as_ref()
+            .map(|p| p.needles.iter().map(|f| f.needle()))
+    }
+
+    /// Walk `msg` once and push onto `out` every index in `candidates` (ascending) whose pattern
+    /// matches. The caller has done the prefiltering.
+    pub(crate) fn eval_set(&self, msg: &str, candidates: &[usize], out: &mut Vec<usize>) {
+        let mut found = Vec::with_capacity(8);
+        if !self.walk(msg, &mut found) {
+            return;
+        }
+        out.extend(
+            candidates
+                .iter()
+                .copied()
+                .filter(|&i| self.exprs[i].eval(&found)),
+        );
     }
 
     /// A matcher that only collects the values `selector` points at (see [`Self::first_value`]).
     pub(crate) fn for_selector(selector: &Selector) -> JsonMatcher {
         let mut m = JsonMatcher {
-            expr: CExpr::True,
+            exprs: vec![CExpr::True],
             nodes: vec![Node::default()],
-            prefilter: None,
+            prefilters: vec![None],
             ends_wild: Vec::new(),
         };
         m.slot(selector, &mut Vec::new());
@@ -193,14 +228,14 @@ impl JsonMatcher {
 
     /// Does `msg` (one JSON object) satisfy the pattern?
     pub(crate) fn is_match(&self, msg: &str) -> bool {
-        if self.prefilter.as_ref().is_some_and(|p| p.rejects(msg)) {
+        if self.prefilters[0].as_ref().is_some_and(|p| p.rejects(msg)) {
             return false;
         }
         let mut found = Vec::with_capacity(4);
         if !self.walk(msg, &mut found) {
             return false;
         }
-        self.expr.eval(&found)
+        self.exprs[0].eval(&found)
     }
 
     /// The first scalar the lone selector points at, as text; `None` when absent, null, an

@@ -168,6 +168,7 @@ mod error;
 mod json;
 mod parse;
 mod regex;
+mod set;
 mod terms;
 
 use std::fmt;
@@ -180,6 +181,7 @@ pub use error::PatternError;
 pub use parse::{
     MAX_PATTERN_CHARS, MAX_REGEXES, MAX_WILDCARD_SELECTORS, MAX_WILDCARDS_PER_SELECTOR,
 };
+pub use set::{PatternSet, SetScratch};
 
 use delimited::DelimitedMatcher;
 use json::JsonMatcher;
@@ -444,12 +446,35 @@ impl ValueRef {
                 .iter()
                 .find(|(k, _)| k.strip_prefix('$') == Some(name.as_str()))
                 .map(|(_, v)| v.clone()),
-            ValueRef::Json(path) => {
-                let selector = parse::parse_selector(&format!("$.{path}")).ok()?;
-                JsonMatcher::for_selector(&selector).first_value(message)
-            }
+            ValueRef::Json(path) => compiled_selector(path)?.first_value(message),
         }
     }
+}
+
+/// The matcher for a `ValueRef::Json` path, compiled once per process (a rule's query key or
+/// metric value is resolved for every match; parsing the selector each time cost more than
+/// the lookup). `None` if the path does not parse (a `ValueRef` from [`ValueRef::parse`]
+/// always does).
+fn compiled_selector(path: &str) -> Option<std::sync::Arc<JsonMatcher>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<Arc<JsonMatcher>>>>> = OnceLock::new();
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(hit) = cache.get(path) {
+        return hit.clone();
+    }
+    let compiled = parse::parse_selector(&format!("$.{path}"))
+        .ok()
+        .map(|selector| Arc::new(JsonMatcher::for_selector(&selector)));
+    // Paths come from rules files: a handful. Bound it anyway.
+    if cache.len() >= 4096 {
+        cache.clear();
+    }
+    cache.insert(path.to_string(), compiled.clone());
+    compiled
 }
 
 impl fmt::Display for ValueRef {

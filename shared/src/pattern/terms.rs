@@ -39,6 +39,12 @@ impl TermMatcher {
         m
     }
 
+    /// The literals: (all must occur, none may occur, at least one must occur — empty when
+    /// there is no such condition).
+    pub(crate) fn literals(&self) -> (&[Finder<'static>], &[Finder<'static>], &[Finder<'static>]) {
+        (&self.include, &self.exclude, &self.optional)
+    }
+
     /// True when the pattern constrains nothing (`" "`).
     pub(crate) fn is_match_all(&self) -> bool {
         self.include.is_empty() && self.exclude.is_empty() && self.optional.is_empty()

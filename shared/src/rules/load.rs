@@ -39,9 +39,12 @@ pub fn load(source: &str, origin: &str) -> Result<RuleSet, RuleErrors> {
 pub fn load_files(files: &[(&str, &str)]) -> Result<RuleSet, RuleErrors> {
     let mut all_rules = Vec::new();
     let mut all_errors = Vec::new();
+    let mut all_warnings = Vec::new();
     let mut names: HashMap<String, (String, Pos)> = HashMap::new();
     for (origin, source) in files {
-        let (rules, mut errors, file_names) = load_one(source, origin);
+        let (rules, mut errors, file_names, mut warnings) = load_one(source, origin);
+        warnings.sort_by_key(|e| (e.line, e.column));
+        all_warnings.extend(warnings);
         for (name, at) in file_names {
             match names.get(&name) {
                 Some((first_file, first)) if first_file != origin => errors.push(RuleError {
@@ -65,14 +68,23 @@ pub fn load_files(files: &[(&str, &str)]) -> Result<RuleSet, RuleErrors> {
         all_rules.extend(rules.unwrap_or_default());
     }
     if all_errors.is_empty() {
-        Ok(RuleSet { rules: all_rules })
+        Ok(RuleSet {
+            rules: all_rules,
+            warnings: all_warnings,
+        })
     } else {
         Err(RuleErrors(all_errors))
     }
 }
 
-/// One file loaded: its rules (if it parsed), its errors, and where each rule name is written.
-type Loaded = (Option<Vec<Rule>>, Vec<RuleError>, Vec<(String, Pos)>);
+/// One file loaded: its rules (if it parsed), its errors, where each rule name is written, and
+/// its warnings.
+type Loaded = (
+    Option<Vec<Rule>>,
+    Vec<RuleError>,
+    Vec<(String, Pos)>,
+    Vec<RuleError>,
+);
 
 fn load_one(source: &str, origin: &str) -> Loaded {
     let mut cx = Cx {
@@ -81,15 +93,14 @@ fn load_one(source: &str, origin: &str) -> Loaded {
         chars: None,
         errors: Vec::new(),
         names: Vec::new(),
+        warnings: Vec::new(),
     };
     let docs = match MarkedYaml::load_from_str(source) {
         Ok(docs) => docs,
         Err(e) => {
             let m = e.marker();
             let line = m.line().max(1);
-            let hint = source
-                .lines()
-                .nth(line - 1)
+            let hint = source_line(source, line)
                 .and_then(hints::yaml_trap)
                 .map(|h| format!("; {h}"))
                 .unwrap_or_default();
@@ -98,7 +109,7 @@ fn load_one(source: &str, origin: &str) -> Loaded {
                 m.col() + 1,
                 format!("invalid YAML: {}{hint}", e.info()),
             );
-            return (None, cx.errors, Vec::new());
+            return (None, cx.errors, Vec::new(), Vec::new());
         }
     };
     let rules = match docs.as_slice() {
@@ -119,7 +130,7 @@ fn load_one(source: &str, origin: &str) -> Loaded {
             None
         }
     };
-    (rules, cx.errors, cx.names)
+    (rules, cx.errors, cx.names, cx.warnings)
 }
 
 pub type Node<'a> = MarkedYaml<'a>;
@@ -133,6 +144,8 @@ pub struct Cx<'s> {
     errors: Vec<RuleError>,
     /// Every valid rule name, where it is written (for uniqueness across files).
     names: Vec<(String, Pos)>,
+    /// Problems that do not stop the rules loading.
+    warnings: Vec<RuleError>,
 }
 
 /// What one mapping (a rule or `defaults:`) wrote.
@@ -178,7 +191,7 @@ impl<'s> Cx<'s> {
         if end.line() > start.line() {
             return None;
         }
-        let line = self.source.lines().nth(start.line().checked_sub(1)?)?;
+        let line = source_line(self.source, start.line())?;
         let rest: String = line.chars().skip(start.col()).collect();
         let rest = rest.find(" #").map_or(rest.as_str(), |i| &rest[..i]);
         Some(rest.trim_end().to_string())
@@ -197,13 +210,33 @@ impl<'s> Cx<'s> {
         offset: usize,
         message: impl Into<String>,
     ) {
+        let (line, col) = self.pos_in_scalar(node, offset);
+        self.err_at(line, col, message);
+    }
+
+    /// A warning (the rules still load) at the `offset`-th character of scalar `node`.
+    pub(super) fn warn_in_scalar(
+        &mut self,
+        node: &Node<'_>,
+        offset: usize,
+        message: impl Into<String>,
+    ) {
+        let (line, column) = self.pos_in_scalar(node, offset);
+        self.warnings.push(RuleError {
+            file: self.origin.to_string(),
+            line,
+            column,
+            message: message.into(),
+        });
+    }
+
+    fn pos_in_scalar(&mut self, node: &Node<'_>, offset: usize) -> (usize, usize) {
         let chars = self
             .chars
             .get_or_insert_with(|| self.source.chars().collect());
         let start = node.span.start.index();
         let idx = scalar_char_index(chars, start, offset).unwrap_or(start);
-        let (line, col) = line_col(chars, idx);
-        self.err_at(line, col, message);
+        line_col(chars, idx)
     }
 
     fn top<'a>(&mut self, doc: &'a Node<'a>) -> Option<Vec<Rule>> {
@@ -466,6 +499,7 @@ fn schema_defaults() -> Values {
         chars: None,
         errors: Vec::new(),
         names: Vec::new(),
+        warnings: Vec::new(),
     };
     let mut values = Values::default();
     for spec in KEYS {
@@ -509,6 +543,24 @@ fn english_and(items: &[String]) -> String {
         [one] => one.clone(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
+}
+
+/// Line `line` (1-based) of `source`, counting line breaks as YAML does (`\n`, `\r\n` and a lone
+/// `\r`), without its line break — the line an error's position refers to.
+///
+/// ```
+/// use logalert::rules::source_line;
+/// assert_eq!(source_line("a\r\nb\rc\n", 3), Some("c"));
+/// assert_eq!(source_line("a\n", 3), None);
+/// ```
+pub fn source_line(source: &str, line: usize) -> Option<&str> {
+    let mut rest = source;
+    for _ in 1..line {
+        let i = rest.find(['\n', '\r'])?;
+        let skip = if rest[i..].starts_with("\r\n") { 2 } else { 1 };
+        rest = &rest[i + skip..];
+    }
+    Some(rest.find(['\n', '\r']).map_or(rest, |i| &rest[..i])).filter(|_| line >= 1)
 }
 
 /// 1-based (line, column) of char index `idx`. Line breaks as YAML counts them: `\n`, `\r\n`,

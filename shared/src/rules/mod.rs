@@ -49,7 +49,7 @@ use crate::pattern::{FilterPattern, ValueRef};
 
 pub use duration::{MAX_DURATION, parse_duration};
 pub use glob::LogGroupGlob;
-pub use load::{load, load_files};
+pub use load::{load, load_files, source_line};
 pub use values::{Entry, Pos, Report, Source, Value, Values};
 
 /// Largest `max_samples` accepted.
@@ -63,6 +63,9 @@ pub const MAX_NUM_EVENTS: u64 = 2000;
 pub struct RuleSet {
     /// Every rule in file order, including disabled ones (see [`Rule::enabled`]).
     pub rules: Vec<Rule>,
+    /// Problems that do not stop the rules loading (e.g. a template variable one typo away from a
+    /// logalert variable), in file order. `logalert validate` prints them.
+    pub warnings: Vec<RuleError>,
 }
 
 impl RuleSet {

@@ -650,7 +650,17 @@ impl Cx<'_> {
         let what = format!("`{}`", spec.name);
         let s = self.str(node, &what)?;
         match template::check(s) {
-            Ok(()) => Some(Value::Text(s.to_string())),
+            Ok(()) => {
+                for w in template::lint(s) {
+                    let offset = w.range.map(|r| s[..r.start.min(s.len())].chars().count());
+                    self.warn_in_scalar(
+                        node,
+                        offset.unwrap_or(0),
+                        format!("{what}: {}", w.message),
+                    );
+                }
+                Some(Value::Text(s.to_string()))
+            }
             Err(errors) => {
                 for e in errors {
                     let offset = e.range.map(|r| s[..r.start.min(s.len())].chars().count());

@@ -228,6 +228,61 @@ pub fn check(source: &str) -> Result<(), Vec<TemplateError>> {
     }
 }
 
+/// The variables every template sees (see the module docs).
+pub const RESERVED: &[&str] = &[
+    "rule",
+    "count",
+    "suppressed",
+    "log_group",
+    "log_stream",
+    "timestamp",
+    "timestamp_ms",
+    "message",
+    "query_key",
+    "links",
+    "event",
+];
+
+/// Warnings for a template that [`check`] accepts: a variable one typo away from a reserved one
+/// (`coutn`, `mesage`). It may be an event field, so it is not an error, but it renders as
+/// `<missing: coutn>` unless the event has that field.
+///
+/// ```
+/// use logalert::rules::template::lint;
+/// assert_eq!(
+///     lint("{{ coutn }} errors")[0].message,
+///     "`coutn` is not a logalert variable and renders only if the event has a top-level field `coutn` (did you mean `count`?)"
+/// );
+/// assert!(lint("{{ counter }} {{ count }}").is_empty());
+/// ```
+pub fn lint(source: &str) -> Vec<TemplateError> {
+    let Ok(tmpl) = env().template_from_str(source) else {
+        return Vec::new();
+    };
+    let code = &minijinja::machinery::get_compiled_template(&tmpl).instructions;
+    let mut names: Vec<String> = tmpl
+        .undeclared_variables(false)
+        .into_iter()
+        .filter(|n| !RESERVED.contains(&n.as_str()) && !env().globals().any(|(g, _)| g == n))
+        .collect();
+    names.sort();
+    let mut out = Vec::new();
+    for name in names {
+        let near = RESERVED
+            .iter()
+            .find(|r| name.chars().count() >= 4 && strsim::damerau_levenshtein(&name, r) == 1);
+        if let Some(r) = near {
+            out.push(TemplateError {
+                message: format!(
+                    "`{name}` is not a logalert variable and renders only if the event has a top-level field `{name}` (did you mean `{r}`?)"
+                ),
+                range: first_lookup(source, code, &name),
+            });
+        }
+    }
+    out
+}
+
 fn object_fields(name: &str) -> Option<&'static [&'static str]> {
     match name {
         "rule" => Some(RULE_FIELDS),

@@ -211,6 +211,13 @@ fn judge_min(cfg: &Config, st: &mut State, end: i64) -> Option<Trigger> {
     if end - since < cfg.timeframe_ms {
         return None;
     }
+    // Already alerted with the window empty: it stays empty until an event arrives.
+    if st
+        .newest
+        .is_some_and(|n| since > n && since >= n + cfg.timeframe_ms)
+    {
+        return None;
+    }
     let card = st.cardinality(cfg, end);
     if card.0 >= min {
         return None;
@@ -309,6 +316,12 @@ impl RuleType for Cardinality {
     fn next_due(cfg: &Config, st: &State) -> Option<i64> {
         let min = cfg.min?;
         let since = st.min_since?;
+        if st
+            .newest
+            .is_some_and(|n| since > n && since >= n + cfg.timeframe_ms)
+        {
+            return None;
+        }
         let restart = since + cfg.timeframe_ms;
         if st.estimated() {
             return Some(restart.max(st.newest? + sub_width(cfg)));
@@ -421,6 +434,10 @@ mod tests {
         assert_eq!(t[0].count, 0);
         assert_eq!(Cardinality::next_due(&c, &st), Some(T0 + 20 * MIN));
         assert!(Cardinality::on_tick(&c, &mut st, T0 + 15 * MIN).is_empty());
+        // Still below at T0+20m (the window now empty): one more alert, then silence until events.
+        assert_eq!(Cardinality::on_tick(&c, &mut st, T0 + 20 * MIN).len(), 1);
+        assert_eq!(Cardinality::next_due(&c, &st), None);
+        assert!(Cardinality::on_tick(&c, &mut st, T0 + 40 * MIN).is_empty());
     }
 
     #[test]

@@ -20,8 +20,10 @@
 //! un-keyed flatline watches every event the rule matches, across all its log groups, from the
 //! first one after the rule was deployed (a rule that has never matched cannot alert: deploy it
 //! while traffic flows, or send a heartbeat). With `query_key`, a key that disappears keeps
-//! alerting once per `timeframe` (the engine's `realert` on top) until it comes back — or, with
-//! `forget_keys: true`, alerts once and is forgotten until its next event.
+//! alerting: once per flat period (an event starts a new period: the next flat moment alerts
+//! again) — or, with `forget_keys: true`, alerts once and is forgotten until its next event.
+//! (No repeats while flat with nothing arriving: the open incident says it; a reminder per
+//! `timeframe` would page again and again for one outage.)
 //!
 //! **State**: the `threshold` most recent event times (exact: the window holds `threshold`
 //! events iff the `threshold`-th most recent is inside it), at most [`MAX_THRESHOLD`], plus
@@ -123,8 +125,8 @@ impl RuleType for Flatline {
             st.alerted_at = None;
             return Vec::new();
         }
-        // Once per timeframe while flat.
-        if st.alerted_at.is_some_and(|a| now - a < tf) {
+        // Once per flat period: again only after an event arrived.
+        if st.alerted_at.is_some() {
             return Vec::new();
         }
         st.alerted_at = Some(now);
@@ -178,8 +180,9 @@ impl RuleType for Flatline {
         let since = st.watching_since?;
         let tf = cfg.timeframe_ms;
         let watched_long_enough = since + tf;
-        if let Some(a) = st.alerted_at {
-            return Some((a + tf).max(watched_long_enough));
+        if st.alerted_at.is_some() {
+            // Flat and alerted: nothing to decide until an event arrives.
+            return None;
         }
         // The window (now - tf, now] holds `threshold` events until the threshold-th newest
         // leaves it, at its time + tf.
@@ -290,20 +293,24 @@ mod tests {
     }
 
     #[test]
-    fn repeats_once_per_timeframe_while_flat_and_recovers() {
+    fn alerts_once_per_flat_period_and_again_after_recovery() {
         let c = cfg(1, 5);
         let mut st = State::default();
         feed(&c, &mut st, &[T0]);
         assert_eq!(Flatline::on_tick(&c, &mut st, T0 + 5 * MIN).len(), 1);
-        assert_eq!(Flatline::next_due(&c, &st), Some(T0 + 10 * MIN));
+        assert_eq!(
+            Flatline::next_due(&c, &st),
+            None,
+            "nothing to decide until an event"
+        );
         assert!(Flatline::on_tick(&c, &mut st, T0 + 6 * MIN).is_empty());
-        assert_eq!(Flatline::on_tick(&c, &mut st, T0 + 10 * MIN).len(), 1);
+        assert!(Flatline::on_tick(&c, &mut st, T0 + 60 * MIN).is_empty());
         // Back: no alert, and the next flat period alerts again.
-        feed(&c, &mut st, &[T0 + 11 * MIN]);
+        feed(&c, &mut st, &[T0 + 61 * MIN]);
         assert_eq!(st.alerted_at, None);
-        assert!(Flatline::on_tick(&c, &mut st, T0 + 12 * MIN).is_empty());
-        assert_eq!(Flatline::next_due(&c, &st), Some(T0 + 16 * MIN));
-        assert_eq!(Flatline::on_tick(&c, &mut st, T0 + 16 * MIN).len(), 1);
+        assert!(Flatline::on_tick(&c, &mut st, T0 + 62 * MIN).is_empty());
+        assert_eq!(Flatline::next_due(&c, &st), Some(T0 + 66 * MIN));
+        assert_eq!(Flatline::on_tick(&c, &mut st, T0 + 66 * MIN).len(), 1);
     }
 
     #[test]

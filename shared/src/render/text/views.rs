@@ -236,13 +236,13 @@ fn ansi_len(b: &[u8]) -> Option<usize> {
             }
             Some(j)
         }
-        Some(&c) if (0x40..=0x5f).contains(&c) || c == b'(' || c == b')' => {
-            Some(if c == b'(' || c == b')' {
-                3.min(b.len())
-            } else {
-                2
-            })
-        }
+        // Character set designation `ESC ( B`: the designator is one ASCII byte.
+        Some(b'(' | b')') => Some(if b.get(2).is_some_and(u8::is_ascii) {
+            3
+        } else {
+            2
+        }),
+        Some(&c) if (0x40..=0x5f).contains(&c) => Some(2),
         _ => Some(1),
     }
 }
@@ -318,6 +318,11 @@ mod tests {
         assert_eq!(v.text(), "password=hunter2 .");
         check_map(raw, &v, "hunter2", "hunter2");
         check_map(raw, &v, "password", "pass\x1b[0mword");
+        // A designator that is not ASCII is not swallowed (nor split).
+        let v = View::identity("\x1b(é\x1b)\u{1F600}")
+            .ansi_stripped()
+            .unwrap();
+        assert_eq!(v.text(), "é\u{1F600}");
         // Truncated sequences at the end are dropped, not panicked on.
         for cut in ["\x1b", "\x1b[", "\x1b[31", "\x1b]8;;", "\x1b("] {
             let v = View::identity(&format!("a{cut}")).ansi_stripped().unwrap();

@@ -20,6 +20,7 @@
 //! named by its gitleaks id and labelled `[REDACTED:<id>]`.
 
 use std::ops::Range;
+use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
 use serde::Deserialize;
@@ -93,14 +94,35 @@ enum Target {
 }
 
 /// A gitleaks allowlist: a finding it allows is not a secret.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Allowlist {
     all: bool,
     target: Target,
-    regexes: Vec<Regex>,
+    regexes: Arc<LazyRegexes>,
     stopwords: Vec<String>,
     /// Has path or commit conditions (never met for a log line).
     needs_path: bool,
+}
+
+/// An allowlist's regexes, compiled on first use and shared by every rule that carries the
+/// allowlist: the global allowlist is attached to each of the ~200 rules, and compiling its
+/// regexes eagerly once per rule cost every cold start about half a second and 90 MB.
+#[derive(Debug)]
+struct LazyRegexes {
+    sources: Vec<String>,
+    compiled: OnceLock<Vec<Regex>>,
+}
+
+impl LazyRegexes {
+    /// A regex Rust cannot compile is dropped: the allowlist then allows less.
+    fn get(&self) -> &[Regex] {
+        self.compiled.get_or_init(|| {
+            self.sources
+                .iter()
+                .filter_map(|r| Regex::new(r).ok())
+                .collect()
+        })
+    }
 }
 
 impl Allowlist {
@@ -115,12 +137,10 @@ impl Allowlist {
                 Some("line") => Target::Line,
                 _ => Target::Secret,
             },
-            // A regex Rust cannot compile is dropped: the allowlist then allows less.
-            regexes: a
-                .regexes
-                .iter()
-                .filter_map(|r| Regex::new(r).ok())
-                .collect(),
+            regexes: Arc::new(LazyRegexes {
+                sources: a.regexes.clone(),
+                compiled: OnceLock::new(),
+            }),
             stopwords: a.stopwords.iter().map(|w| w.to_lowercase()).collect(),
             needs_path: !a.paths.is_empty(),
         }
@@ -139,7 +159,8 @@ impl Allowlist {
                 &text[start..end]
             }
         };
-        let regex = !target.is_empty() && self.regexes.iter().any(|r| r.is_match(target));
+        let regexes = self.regexes.get();
+        let regex = !target.is_empty() && regexes.iter().any(|r| r.is_match(target));
         let lower = secret.to_lowercase();
         let stop = self.stopwords.iter().any(|w| lower.contains(w.as_str()));
         if self.all {
@@ -147,7 +168,7 @@ impl Allowlist {
             if self.needs_path {
                 checks.push(false);
             }
-            if !self.regexes.is_empty() {
+            if !regexes.is_empty() {
                 checks.push(regex);
             }
             if !self.stopwords.is_empty() {
@@ -168,6 +189,7 @@ pub(crate) fn rules() -> Vec<Rule> {
 /// Parse a gitleaks rule file.
 pub(crate) fn rules_from(toml_text: &str) -> Result<Vec<Rule>, toml::de::Error> {
     let config: ConfigToml = toml::from_str(toml_text)?;
+    let global = config.allowlist.as_ref().map(Allowlist::from_toml);
     let mut out = Vec::new();
     for r in &config.rules {
         let Some(regex) = r.regex.as_deref() else {
@@ -178,9 +200,7 @@ pub(crate) fn rules_from(toml_text: &str) -> Result<Vec<Rule>, toml::de::Error> 
             continue;
         }
         let mut allow: Vec<Allowlist> = r.allowlists.iter().map(Allowlist::from_toml).collect();
-        if let Some(global) = &config.allowlist {
-            allow.push(Allowlist::from_toml(global));
-        }
+        allow.extend(global.clone());
         let secret = match r.secret_group {
             Some(g) if g > 0 => Secret::Group(g),
             _ => Secret::FirstGroup,

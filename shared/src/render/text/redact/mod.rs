@@ -171,6 +171,10 @@ impl Rule {
         let Some(re) = self.regex() else {
             return;
         };
+        // The DFA answers "no match" much faster than the capture engine searches.
+        if !re.is_match(text) {
+            return;
+        }
         for c in re.captures_iter(text) {
             let whole = c.get(0).expect("group 0");
             if let Secret::CookieValues = self.secret {
@@ -422,8 +426,13 @@ impl Redactor {
             return Vec::new();
         }
         let mut raw: Vec<Finding> = Vec::new();
-        for view in views(s) {
-            self.scan_view(&view, &mut raw);
+        if s.bytes().any(|b| matches!(b, b'\\' | 0x1b | b'%')) {
+            for view in views(s) {
+                self.scan(view.text(), Some(&view), &mut raw);
+            }
+        } else {
+            // Nothing to decode: the text is its only view (no byte map needed).
+            self.scan(s, None, &mut raw);
         }
         if raw.is_empty() {
             return raw;
@@ -437,8 +446,8 @@ impl Redactor {
         merge(raw)
     }
 
-    fn scan_view(&self, view: &View, out: &mut Vec<Finding>) {
-        let text = view.text();
+    /// Findings in `text`, a view of the original (`None`: the original itself).
+    fn scan(&self, text: &str, view: Option<&View>, out: &mut Vec<Finding>) {
         let inner = &self.inner;
         let mut run = vec![false; inner.rules.len()];
         for &i in &inner.always {
@@ -459,7 +468,7 @@ impl Redactor {
             ranges.clear();
             rule.scan(text, &mut ranges);
             for r in &ranges {
-                let range = view.original_range(r.clone());
+                let range = view.map_or(r.clone(), |v| v.original_range(r.clone()));
                 if !range.is_empty() {
                     out.push(Finding { range, rule: i });
                 }

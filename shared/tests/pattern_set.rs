@@ -1,0 +1,181 @@
+//! `PatternSet` gives, for every pattern of a set, exactly what matching that pattern on its own
+//! gives (`FilterPattern::matches`): random rule sets over random messages.
+
+use logalert::pattern::{FilterPattern, Match, PatternSet};
+use proptest::prelude::*;
+
+/// Patterns of every kind, sharing literals, selectors and keys on purpose.
+const POOL: &[&str] = &[
+    "",
+    " ",
+    "ERROR",
+    "ERROR -healthcheck",
+    "?ERROR ?WARN",
+    "?ERROR ?WARN timeout",
+    "-ERROR",
+    "\"two words\" ERROR",
+    "timeout",
+    "ERR",
+    "é",
+    "%ERROR|WARN%",
+    "%^a{2,3}$%",
+    r#"{ $.level = "ERROR" }"#,
+    r#"{ $.level = "ERROR" && $.ms > 100 }"#,
+    r#"{ $.level = ERR* || $.code = 500 }"#,
+    r#"{ $.level != "ERROR" }"#,
+    "{ $.ms >= 100 }",
+    "{ $.ms NOT EXISTS }",
+    "{ $.a[*] = 2 }",
+    "{ $.a[*] != 2 }",
+    "{ $.a IS NULL }",
+    "{ $.a.b = * }",
+    "{ $.* = timeout }",
+    r#"{ $.level = %^E% }"#,
+    "{ $.code = \"500\" }",
+    "[a, b]",
+    "[a = ERROR, ...]",
+    "[..., last = timeout]",
+    "[a, b = 5*, c]",
+    "[]",
+    "[a != x, rest]",
+];
+
+fn pattern() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => prop::sample::select(POOL).prop_map(String::from),
+        1 => "[A-Ea-c]{1,4}".prop_map(String::from),
+        1 => ("[a-c]{1,2}", "[a-c]{1,3}").prop_map(|(k, v)| format!("{{ $.{k} = \"{v}\" }}")),
+        1 => ("[a-c]{1,2}", -3i32..3).prop_map(|(k, n)| format!("{{ $.{k} > {n} }}")),
+    ]
+}
+
+fn message() -> impl Strategy<Value = String> {
+    let json_value = prop_oneof![
+        Just("\"ERROR\"".to_string()),
+        Just("\"ERRORS\"".to_string()),
+        Just("\"\\u0045RROR\"".to_string()),
+        Just("\"WARN\"".to_string()),
+        Just("\"timeout\"".to_string()),
+        Just("500".to_string()),
+        Just("\"500\"".to_string()),
+        Just("150".to_string()),
+        Just("null".to_string()),
+        Just("true".to_string()),
+        Just("[1,2]".to_string()),
+        Just("[null]".to_string()),
+        Just("{\"b\":1}".to_string()),
+        "[a-c]{0,3}".prop_map(|s| format!("\"{s}\"")),
+        (-4i32..4).prop_map(|n| n.to_string()),
+    ];
+    let key = prop_oneof![
+        Just("level"),
+        Just("ms"),
+        Just("code"),
+        Just("a"),
+        Just("b"),
+        Just("c"),
+        Just("ab"),
+    ];
+    let json = prop::collection::vec((key, json_value), 0..4).prop_map(|kv| {
+        let body: Vec<String> = kv
+            .into_iter()
+            .map(|(k, v)| format!("\"{k}\":{v}"))
+            .collect();
+        format!("{{{}}}", body.join(","))
+    });
+    let word = prop_oneof![
+        Just("ERROR"),
+        Just("WARN"),
+        Just("timeout"),
+        Just("healthcheck"),
+        Just("two words"),
+        Just("\"two words\""),
+        Just("[x y]"),
+        Just("5xx"),
+        Just("aa"),
+        Just("é"),
+        Just("x"),
+        Just(""),
+    ];
+    let text = prop::collection::vec(word, 0..6).prop_map(|w| w.join(" "));
+    prop_oneof![3 => json, 3 => text, 1 => any::<String>()]
+}
+
+fn one_by_one(patterns: &[FilterPattern], msg: &str) -> Vec<(usize, Match)> {
+    patterns
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.matches(msg).map(|m| (i, m)))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn a_set_answers_like_its_patterns_one_by_one(
+        sources in prop::collection::vec(pattern(), 0..24),
+        messages in prop::collection::vec(message(), 1..6),
+    ) {
+        let patterns: Vec<FilterPattern> = sources
+            .iter()
+            .map(|s| FilterPattern::parse(s).unwrap_or_else(|e| panic!("{s:?}: {e}")))
+            .collect();
+        let set = PatternSet::new(patterns.iter());
+        prop_assert_eq!(set.len(), patterns.len());
+        // One scratch across messages, as a caller keeps it.
+        let mut scratch = set.scratch();
+        for msg in &messages {
+            let mut got = Vec::new();
+            set.for_each_match(msg, &mut scratch, |i, m| got.push((i, m)));
+            prop_assert_eq!(&got, &one_by_one(&patterns, msg), "{:?} on {:?}", sources, msg);
+        }
+    }
+}
+
+#[test]
+fn an_empty_set_matches_nothing() {
+    let set = PatternSet::new([]);
+    assert!(set.is_empty());
+    let mut scratch = set.scratch();
+    let mut n = 0;
+    set.for_each_match("anything", &mut scratch, |_, _| n += 1);
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn shared_literals_and_selectors_serve_every_pattern() {
+    let sources = [
+        "ERROR",
+        "ERROR -timeout",
+        "-ERROR",
+        r#"{ $.level = "ERROR" }"#,
+        r#"{ $.level = "ERROR" && $.ms > 100 }"#,
+        "{ $.ms > 100 }",
+    ];
+    let patterns: Vec<FilterPattern> = sources
+        .iter()
+        .map(|s| FilterPattern::parse(s).unwrap())
+        .collect();
+    let set = PatternSet::new(&patterns);
+    let mut scratch = set.scratch();
+    let hits = |msg: &str, scratch: &mut _| {
+        let mut v = Vec::new();
+        set.for_each_match(msg, scratch, |i, _| v.push(i));
+        v
+    };
+    assert_eq!(
+        hits(r#"{"level":"ERROR","ms":150}"#, &mut scratch),
+        [0, 1, 3, 4, 5]
+    );
+    assert_eq!(
+        hits(r#"{"level":"ERROR","ms":50}"#, &mut scratch),
+        [0, 1, 3]
+    );
+    assert_eq!(
+        hits(r#"{"level":"\u0045RROR","ms":150}"#, &mut scratch),
+        [2, 3, 4, 5]
+    );
+    assert_eq!(hits("ERROR timeout", &mut scratch), [0]);
+    assert_eq!(hits("INFO", &mut scratch), [2]);
+}

@@ -1,0 +1,54 @@
+//! Inputs the fuzz campaign found (fuzz/fuzz_targets/{redact,render}.rs), kept as tests.
+
+mod slack_support;
+
+use logalert::alert::Severity;
+use logalert::render::text::Redactor;
+use logalert::slack::{RenderOptions, SlackFormat, render_alert};
+use slack_support::*;
+
+/// fuzz redact, crash-a8989268…: an `Authorization` scheme that is not a scheme word ("T") was
+/// taken as the secret on the second pass (the real secret, already a label, cannot start a
+/// token), so redacting twice changed the text.
+#[test]
+fn authorization_with_an_odd_scheme_is_redacted_once() {
+    let r = Redactor::default();
+    let input = "\x1b[31mpassword=\x1b[0mhunter2 Authorization: T\x0b\x00en abc123";
+    let once = r.redact(input);
+    assert_eq!(r.redact(&once), once);
+    assert!(!once.contains("hunter2"));
+    let once = r.redact("Authorization: X1 secretvalue9");
+    assert_eq!(once, "Authorization: X1 [REDACTED]");
+    assert_eq!(r.redact(&once), once);
+}
+
+/// fuzz render, crash-da39a3ee…: the target's planted token had 35 characters after `ghp_` (a
+/// GitHub token has 36), so it was rightly not redacted; with a real one, a token alone on its own
+/// line is redacted in every place log text reaches.
+#[test]
+fn a_token_on_its_own_line_is_redacted_everywhere() {
+    let text = "\nghp_Zq8Lm2Xv5Tn9Rb4Wc7Ky1Hd6Fs3Jp0Ga5Qe7\n";
+    assert!(!Redactor::default().redact(text).contains("ghp_Zq8"));
+    // Everywhere log text reaches. Not the log group, stream or filter pattern: AWS names and the
+    // rules file, which the console links carry as they are.
+    let mut a = alert(
+        Severity::Error,
+        vec![sample(0, "s0", text), sample(1, "s1", text)],
+    );
+    a.query_key = Some(text.to_string());
+    a.subject = Some(text.to_string());
+    a.text = Some(text.to_string());
+    a.rule.name = text.to_string();
+    a.rule.description = Some(text.to_string());
+    for format in [SlackFormat::Attachments, SlackFormat::Blocks] {
+        let payload = render_alert(
+            &a,
+            &RenderOptions {
+                format,
+                ..RenderOptions::default()
+            },
+        );
+        let body = payload.to_string();
+        assert!(!body.contains("ghp_Zq8"), "{format:?}: {body:.600}");
+    }
+}
