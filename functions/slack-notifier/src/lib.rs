@@ -140,7 +140,8 @@ fn deadline_of(ctx: &lambda_runtime::Context) -> (Instant, i64) {
 }
 
 /// The Lambda handler: deliver every record; fail the invocation if any record could not be
-/// delivered. Returns a summary (`{"delivered":n,"duplicates":n,"records":[…]}`).
+/// delivered. Returns a summary (`{"delivered":n,"duplicates":n,"maybe_delivered":n,
+/// "maybe_delivered_by_type":{"teams":n,…},"records":[…]}`).
 pub async fn handle<S: StateStore>(
     notifier: &Notifier<S>,
     event: LambdaEvent<SnsEvent>,
@@ -214,6 +215,7 @@ async fn handle_envelopes<S: StateStore>(
         "delivered": counters.delivered,
         "duplicates": counters.duplicates_skipped,
         "maybe_delivered": counters.uncertain_deliveries,
+        "maybe_delivered_by_type": counters.uncertain_by_type,
         "records": outcomes.iter().map(|o| match o {
             RecordOutcome::Delivered { channel, attempts } => json!({"status": "delivered", "channel": channel, "attempts": attempts}),
             RecordOutcome::Duplicate => json!({"status": "duplicate"}),
@@ -367,6 +369,7 @@ async fn process<S: StateStore>(
                 Err(if e.is_maybe_delivered() {
                     Failure::MaybeDelivered {
                         channel: used_channel,
+                        destination: kind,
                         error: format!("{kind}: {e}"),
                     }
                 } else {
@@ -398,9 +401,14 @@ async fn process<S: StateStore>(
         }
         Err(Failure::MaybeDelivered {
             channel: used_channel,
+            destination,
             error,
         }) => {
             counters.uncertain_deliveries += 1;
+            *counters
+                .uncertain_by_type
+                .entry(destination.to_string())
+                .or_default() += 1;
             tracing::error!(webhook_channel = %used_channel, %error, alert_id = alert_id_of(&incoming),
                 "maybe delivered: no answer after the request was sent; not re-posted (SlackUncertainDeliveries)");
             (
@@ -474,6 +482,8 @@ fn alert_id_of(incoming: &Incoming) -> &str {
 enum Failure {
     MaybeDelivered {
         channel: String,
+        /// The destination type.
+        destination: &'static str,
         error: String,
     },
     NotDelivered {

@@ -5,7 +5,8 @@
 //! `SlackRetries`, `EnrichmentFailures`, `DuplicatesSkipped`, `SlackUncertainDeliveries` (sent, no
 //! answer, not re-posted: "maybe delivered"; alarmed on in template.yaml) (no dimensions) and
 //! `SlackPermanentFailures` (dimension-less and per `Channel`; the name is kept for existing alarms
-//! though it counts every destination), `PermanentFailures` per `DestinationType`. Unit `Count`.
+//! though it counts every destination), `PermanentFailures` and `UncertainDeliveries` per
+//! `DestinationType` (`slack-webhook`, `slack-app`, `teams`, …). Unit `Count`.
 
 use std::collections::BTreeMap;
 
@@ -26,6 +27,8 @@ pub struct Counters {
     pub permanent_failures: BTreeMap<String, u64>,
     /// Permanent failures per destination type (`slack-webhook`, `teams`, …).
     pub permanent_failures_by_type: BTreeMap<String, u64>,
+    /// "Maybe delivered" per destination type (only types that cannot de-duplicate have any).
+    pub uncertain_by_type: BTreeMap<String, u64>,
 }
 
 impl Counters {
@@ -61,33 +64,40 @@ impl Counters {
             "SlackUncertainDeliveries": self.uncertain_deliveries,
             "ForeignAlarmsIgnored": self.foreign_alarms_ignored,
         })];
-        for (channel, n) in &self.permanent_failures {
-            lines.push(json!({
-                "_aws": {
-                    "Timestamp": timestamp_ms,
-                    "CloudWatchMetrics": [{
-                        "Namespace": namespace,
-                        "Dimensions": [["Channel"]],
-                        "Metrics": [metric("SlackPermanentFailures")],
-                    }],
-                },
-                "Channel": channel,
-                "SlackPermanentFailures": n,
-            }));
-        }
-        for (kind, n) in &self.permanent_failures_by_type {
-            lines.push(json!({
-                "_aws": {
-                    "Timestamp": timestamp_ms,
-                    "CloudWatchMetrics": [{
-                        "Namespace": namespace,
-                        "Dimensions": [["DestinationType"]],
-                        "Metrics": [metric("PermanentFailures")],
-                    }],
-                },
-                "DestinationType": kind,
-                "PermanentFailures": n,
-            }));
+        // One line per dimension value: (dimension, metric, counts by value).
+        let per_dimension = [
+            (
+                "Channel",
+                "SlackPermanentFailures",
+                &self.permanent_failures,
+            ),
+            (
+                "DestinationType",
+                "PermanentFailures",
+                &self.permanent_failures_by_type,
+            ),
+            (
+                "DestinationType",
+                "UncertainDeliveries",
+                &self.uncertain_by_type,
+            ),
+        ];
+        for (dimension, name, counts) in per_dimension {
+            for (value, n) in counts {
+                let mut line = json!({
+                    "_aws": {
+                        "Timestamp": timestamp_ms,
+                        "CloudWatchMetrics": [{
+                            "Namespace": namespace,
+                            "Dimensions": [[dimension]],
+                            "Metrics": [metric(name)],
+                        }],
+                    },
+                });
+                line[dimension] = json!(value);
+                line[name] = json!(n);
+                lines.push(line);
+            }
         }
         lines.iter().map(Value::to_string).collect()
     }
@@ -146,5 +156,20 @@ mod tests {
             json!([["Channel"]])
         );
         assert_eq!(second["Channel"], "payments");
+        c.uncertain_by_type.insert("slack-app".into(), 3);
+        let lines = c.emf_lines("logalert", 1_700_000_000_000);
+        assert_eq!(lines.len(), 4);
+        let fourth: Value = serde_json::from_str(&lines[3]).unwrap();
+        assert_eq!(
+            fourth["_aws"]["CloudWatchMetrics"][0]["Metrics"],
+            json!([{"Name": "UncertainDeliveries", "Unit": "Count"}])
+        );
+        assert_eq!(
+            (
+                fourth["DestinationType"].as_str(),
+                fourth["UncertainDeliveries"].as_u64()
+            ),
+            (Some("slack-app"), Some(3))
+        );
     }
 }

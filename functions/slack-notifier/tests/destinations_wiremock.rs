@@ -172,6 +172,8 @@ async fn teams_timeout_is_maybe_delivered_and_not_reposted() {
         .await
         .unwrap();
     assert_eq!(out["records"][0]["status"], "maybe-delivered");
+    assert_eq!(out["maybe_delivered"], 1);
+    assert_eq!(out["maybe_delivered_by_type"], json!({"teams": 1}));
     handle(&n, event(vec![record("m-2", &body)], "r2"))
         .await
         .unwrap();
@@ -548,6 +550,7 @@ async fn slack_app_timeout_and_internal_error_are_maybe_delivered() {
             .await
             .unwrap();
         assert_eq!(out["records"][0]["status"], "maybe-delivered");
+        assert_eq!(out["maybe_delivered_by_type"], json!({"slack-app": 1}));
         handle(&n, event(vec![record("m-1", &body)], "r"))
             .await
             .unwrap();
@@ -580,4 +583,204 @@ async fn slack_app_does_not_open_a_thread_another_invocation_is_opening() {
         "{err}"
     );
     assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+// ---------------------------------------------------------------- more outcomes per destination
+
+#[tokio::test]
+async fn pagerduty_429_waits_then_succeeds() {
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        "/v2/enqueue",
+        vec![
+            // PagerDuty's 429 carries no Retry-After: the notifier waits its default second.
+            ResponseTemplate::new(429).set_body_string(r#"{"status":"throttle event"}"#),
+            ResponseTemplate::new(202).set_body_string(r#"{"status":"success"}"#),
+        ],
+    )
+    .await;
+    let n = notifier(json!({"default": {"type": "pagerduty", "routing_key": "RK",
+        "url": format!("{}/v2/enqueue", server.uri())}}));
+    let started = std::time::Instant::now();
+    let out = handle(
+        &n,
+        event(vec![record("m-1", &alert("log-match", "a-1", 1, 1))], "r"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["records"][0]["attempts"], 2);
+    assert!(started.elapsed() >= Duration::from_millis(950));
+    let events = bodies(&server, "/v2/enqueue").await;
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0], events[1], "the retry is the same event");
+}
+
+#[tokio::test]
+async fn webhook_5xx_and_429_are_retried_with_the_same_signed_request() {
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        "/hook",
+        vec![
+            ResponseTemplate::new(503),
+            ResponseTemplate::new(429).insert_header("Retry-After", "1"),
+            ResponseTemplate::new(200),
+        ],
+    )
+    .await;
+    let n = notifier(json!({"default": {"type": "webhook",
+        "url": format!("{}/hook", server.uri()), "secret": "whsec"}}));
+    let started = std::time::Instant::now();
+    let out = handle(
+        &n,
+        event(vec![record("m-1", &alert("summary", "a-9", 0, 3))], "r"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["records"][0]["attempts"], 3);
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "Retry-After: 1"
+    );
+    let reqs: Vec<Request> = server.received_requests().await.unwrap();
+    assert_eq!(reqs.len(), 3);
+    let sig = |r: &Request, h: &str| r.headers.get(h).unwrap().to_str().unwrap().to_string();
+    for r in &reqs[1..] {
+        assert_eq!(r.body, reqs[0].body);
+        for h in [
+            "logalert-alert-id",
+            "logalert-timestamp",
+            "logalert-signature",
+        ] {
+            assert_eq!(sig(r, h), sig(&reqs[0], h), "{h} repeated on the retry");
+        }
+    }
+    // Delivered once: the same alert published again is not sent again.
+    handle(
+        &n,
+        event(vec![record("m-2", &alert("summary", "a-9", 0, 3))], "r2"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn webhook_server_errors_exhaust_the_attempts_and_fail_for_lambda() {
+    let server = MockServer::start().await;
+    mount(&server, "/hook", vec![ResponseTemplate::new(500)]).await;
+    let n = notifier(json!({"default": {"type": "webhook",
+        "url": format!("{}/hook", server.uri()), "secret": "whsec"}}));
+    let err = handle(
+        &n,
+        event(vec![record("m-1", &alert("log-match", "a-1", 1, 1))], "r"),
+    )
+    .await
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("webhook") && msg.contains("HTTP 500"), "{msg}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 4);
+    // Not delivered, released: Lambda's retry may try again.
+    assert_eq!(
+        n.state.get("alert#a-1").await.unwrap().unwrap().body["state"],
+        "failed"
+    );
+}
+
+#[tokio::test]
+async fn slack_app_5xx_is_retried_and_a_failed_parent_update_does_not_repost() {
+    let server = MockServer::start().await;
+    let ts = std::sync::atomic::AtomicU32::new(0);
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .respond_with(move |_: &Request| {
+            match ts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+                // The parent's first attempt: Slack's edge answers 503 (nothing was posted).
+                0 => ResponseTemplate::new(503),
+                n => ResponseTemplate::new(200)
+                    .set_body_json(json!({"ok": true, "ts": format!("2000.000{n}")})),
+            }
+        })
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/chat.update"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    let n = notifier(slack_app(&server));
+    let out = handle(
+        &n,
+        event(vec![record("m-1", &alert("log-match", "a-1", 1, 1))], "r"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["records"][0]["attempts"], 2);
+    // The follow-up: its reply is posted; the parent's edit fails on every attempt, which is
+    // logged, not an invocation failure (a retry would post the reply twice).
+    let out = handle(
+        &n,
+        event(vec![record("m-2", &alert("log-match", "a-2", 2, 3))], "r"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["records"][0]["status"], "delivered");
+    let posts = bodies(&server, "/api/chat.postMessage").await;
+    assert_eq!(posts.len(), 3);
+    assert_eq!(posts[2]["thread_ts"], "2000.0001");
+    assert_eq!(bodies(&server, "/api/chat.update").await.len(), 4);
+    // And published twice, the follow-up is still one reply.
+    handle(
+        &n,
+        event(vec![record("m-3", &alert("log-match", "a-2", 2, 3))], "r"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(bodies(&server, "/api/chat.postMessage").await.len(), 3);
+    let thread = n
+        .state
+        .get(&thread_key("C0123ABCD", "inc-1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(thread.body["replies"], 1);
+}
+
+/// Requests to one channel are spaced by the pacer (Slack: about one message per second per
+/// channel), the parent's edit included; another channel is not held up.
+#[tokio::test]
+async fn slack_app_posts_to_one_channel_are_paced() {
+    let server = MockServer::start().await;
+    slack_api(&server).await;
+    let times = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let spacing = Duration::from_millis(300);
+    let mut n = notifier(json!({
+        "default": {"type": "slack-app", "token": "xoxb-test-token", "channel": "C0123ABCD",
+            "api_url": format!("{}/api", server.uri())},
+        "other": {"type": "slack-app", "token": "xoxb-test-token", "channel": "C0456EFGH",
+            "api_url": format!("{}/api", server.uri())}}));
+    n.pacer = Pacer::with_spacing(spacing);
+    let mut other: Value = serde_json::from_str(&alert("log-match", "b-1", 1, 1)).unwrap();
+    other["channel"] = json!("other");
+    other["incident_id"] = json!("inc-2");
+    for (id, body) in [
+        ("m-1", alert("log-match", "a-1", 1, 1)),
+        ("m-2", alert("log-match", "a-2", 2, 3)),
+        ("m-3", other.to_string()),
+    ] {
+        let before = std::time::Instant::now();
+        handle(&n, event(vec![record(id, &body)], "r"))
+            .await
+            .unwrap();
+        times.lock().unwrap().push(before.elapsed());
+    }
+    let times = times.lock().unwrap();
+    // m-2 waited for the channel's turn twice (reply after the parent, edit after the reply).
+    assert!(
+        times[1] >= spacing * 2 - Duration::from_millis(20),
+        "{times:?}"
+    );
+    // The other channel's first post goes out at once.
+    assert!(times[2] < spacing, "{times:?}");
 }

@@ -122,10 +122,18 @@ async fn main() -> ExitCode {
         // Printed bodies never show the key.
         *routing_key = "<routing key>".into();
     }
-    render::print(
-        &render::render_input_to(&input, &target, &opts),
-        render.compact,
-    );
+    let mut rendered = render::render_input_to(&input, &target, &opts);
+    let envelopes = SnsEnvelope::from_input(&input);
+    if let Some(Destination::PagerDuty { .. }) = &dest {
+        // Print exactly the event that is sent (with its fallback dedup_key), minus the key.
+        for (r, env) in rendered.iter_mut().zip(&envelopes) {
+            let incoming = Incoming::classify(&env.message);
+            let message_id = message_id_of(env);
+            let m = message(&incoming, env, &opts, &message_id);
+            r.payload = destinations::pagerduty_event(&m, "<routing key>");
+        }
+    }
+    render::print(&rendered, render.compact);
     let Some(dest) = dest else {
         return ExitCode::SUCCESS;
     };
@@ -146,19 +154,11 @@ async fn main() -> ExitCode {
         pacer: &pacer,
     };
     let mut status = ExitCode::SUCCESS;
-    for env in SnsEnvelope::from_input(&input) {
+    for env in &envelopes {
         let incoming = Incoming::classify(&env.message);
-        let message_id = env.message_id.clone().unwrap_or_else(|| "cli".into());
+        let message_id = message_id_of(env);
         let deadline = Instant::now() + Duration::from_secs(120);
-        let message = Message {
-            incoming: &incoming,
-            subject: env.subject.as_deref(),
-            enrichment: None,
-            opts: &opts,
-            message_id: &message_id,
-            request_id: "logalert-slack",
-            deadline_ms: jiff::Timestamp::now().as_millisecond() + 120_000,
-        };
+        let message = message(&incoming, env, &opts, &message_id);
         match destinations::deliver(&dest, &message, &clients, deadline).await {
             Ok(d) => eprintln!(
                 "posted ({} message, {} attempt(s)) to {} ({})",
@@ -178,6 +178,28 @@ async fn main() -> ExitCode {
         }
     }
     status
+}
+
+/// The SNS MessageId, `cli` for a bare message (the webhook's and PagerDuty's fallback key).
+fn message_id_of(env: &SnsEnvelope) -> String {
+    env.message_id.clone().unwrap_or_else(|| "cli".into())
+}
+
+fn message<'a>(
+    incoming: &'a Incoming,
+    env: &'a SnsEnvelope,
+    opts: &'a logalert::slack::RenderOptions,
+    message_id: &'a str,
+) -> Message<'a> {
+    Message {
+        incoming,
+        subject: env.subject.as_deref(),
+        enrichment: None,
+        opts,
+        message_id,
+        request_id: "logalert-slack",
+        deadline_ms: jiff::Timestamp::now().as_millisecond() + 120_000,
+    }
 }
 
 fn fail(message: &str) -> ExitCode {

@@ -52,6 +52,17 @@ impl Message<'_> {
     }
 }
 
+/// The PagerDuty event for `m`: the shared renderer's, and for a message without an incident
+/// (a plain SNS message, an alert written before engine v2) `dedup_key` = its idempotency key, so
+/// retries still de-duplicate.
+pub fn pagerduty_event(m: &Message<'_>, routing_key: &str) -> serde_json::Value {
+    let mut event = pagerduty::render(m.incoming, m.subject, m.enrichment, routing_key, m.opts);
+    if event.get("dedup_key").is_none() {
+        event["dedup_key"] = serde_json::json!(m.idempotency_key());
+    }
+    event
+}
+
 /// The clients a delivery may use.
 pub struct Clients<'a, S> {
     pub deliverer: &'a Deliverer,
@@ -78,17 +89,7 @@ pub async fn deliver<S: StateStore>(
             clients.deliverer.send(&request, deadline).await
         }
         Destination::PagerDuty { routing_key, url } => {
-            let mut event = pagerduty::render(
-                m.incoming,
-                m.subject,
-                m.enrichment,
-                routing_key.expose(),
-                m.opts,
-            );
-            // Messages without an incident (plain SNS messages) still de-duplicate on retries.
-            if event.get("dedup_key").is_none() {
-                event["dedup_key"] = serde_json::json!(m.idempotency_key());
-            }
+            let event = pagerduty_event(m, routing_key.expose());
             let request = Request::json(url, &event, Idempotence::Idempotent);
             clients.deliverer.send(&request, deadline).await
         }
