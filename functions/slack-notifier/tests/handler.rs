@@ -521,3 +521,61 @@ async fn alarms_of_another_account_are_ignored() {
     assert_eq!(out["records"][1]["status"], "delivered");
     assert_eq!(received(&server, "/hooks/default").await.len(), 1);
 }
+
+/// A CloudWatch alarm state change delivered by an EventBridge rule targeting the function is
+/// posted as an alarm (not raw JSON), once per event id; a composite alarm's Lambda action too.
+#[tokio::test]
+async fn eventbridge_and_composite_alarm_events_are_posted_as_alarms_once() {
+    let server = MockServer::start().await;
+    ok_on(&server, "/hooks/default").await;
+    let n = notifier(&server, &[]);
+    // As AWS documents "CloudWatch Alarm State Change" events.
+    let eventbridge = json!({
+        "version": "0", "id": "c4c1c1c9-6542-e61b-6ef0-8c4d36933a92",
+        "detail-type": "CloudWatch Alarm State Change", "source": "aws.cloudwatch",
+        "account": "123456789012", "time": "2019-10-02T17:04:40Z", "region": "us-east-1",
+        "resources": ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh"],
+        "detail": {
+            "alarmName": "ServerCpuTooHigh",
+            "configuration": {"description": "Goes into alarm when server CPU utilization is too high!",
+                "metrics": [{"id": "30b6c6b2", "metricStat": {"metric": {
+                    "dimensions": {"InstanceId": "i-12345678901234567"},
+                    "name": "CPUUtilization", "namespace": "AWS/EC2"}, "period": 300, "stat": "Average"},
+                    "returnData": true}]},
+            "previousState": {"reason": "Threshold Crossed", "timestamp": "2019-10-02T17:04:40.985+0000", "value": "OK"},
+            "state": {"reason": "Threshold Crossed: 1 out of the last 1 datapoints was greater than the threshold (0.0)",
+                "timestamp": "2019-10-02T17:04:40.989+0000", "value": "ALARM"}
+        }
+    });
+    let composite: Value = serde_json::from_str(include_str!(
+        "../../../shared/tests/fixtures/alarm-events/example-cloudwatch-alarm-composite.json"
+    ))
+    .unwrap();
+    for payload in [&eventbridge, &eventbridge, &composite, &composite] {
+        slack_notifier::handle_any(&n, LambdaEvent::new(payload.clone(), Context::default()))
+            .await
+            .unwrap();
+    }
+    let posts = received(&server, "/hooks/default").await;
+    assert_eq!(posts.len(), 2, "one post per state change");
+    assert_eq!(
+        posts[0]["attachments"][0]["title"],
+        "ALARM: ServerCpuTooHigh"
+    );
+    let composite_name = composite["alarmData"]["alarmName"].as_str().unwrap();
+    assert!(
+        posts[1]["attachments"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains(composite_name),
+        "{}",
+        posts[1]
+    );
+    for p in &posts {
+        let text = p.to_string();
+        assert!(
+            !text.contains("alarmData") && !text.contains("\"detail\""),
+            "{text}"
+        );
+    }
+}

@@ -160,3 +160,139 @@ async fn missing_credentials_and_plain_http_are_usage_errors() {
         assert!(stderr.contains(expect), "{stderr}");
     }
 }
+
+/// `--token`/`--channel-id`: posts as the Slack app does — an SNS event holding one incident's
+/// alerts becomes a parent, a reply in its thread with the parent edited, and on `resolved` a reply
+/// and the parent edited again.
+#[tokio::test]
+async fn posts_as_the_slack_app_with_threads() {
+    let server = MockServer::start().await;
+    let n = std::sync::atomic::AtomicU32::new(0);
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .and(wiremock::matchers::header(
+            "authorization",
+            "Bearer xoxb-cli-token",
+        ))
+        .respond_with(move |_: &Request| {
+            let i = n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"ok": true, "ts": format!("10.{i}")}))
+        })
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/chat.update"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"ok": true})))
+        .mount(&server)
+        .await;
+    let alert = |kind: &str, id: &str, count: u64| {
+        serde_json::json!({
+            "version": 1, "kind": kind, "alert_id": id, "incident_id": "inc-cli",
+            "decided_at": 1_700_000_060_000i64, "incident_opened_at": 1_700_000_000_000i64,
+            "incident_total": 3,
+            "rule": {"name": "cli-rule", "type": "any", "severity": "error", "description": null},
+            "account": "123456789012", "region": "us-east-1", "log_group": "/aws/lambda/x",
+            "query_key": null, "count": count, "suppressed": 0,
+            "first_timestamp": 1_700_000_000_000i64, "last_timestamp": 1_700_000_030_000i64,
+            "samples": [], "truncated": false, "channel": "default", "mention": []
+        })
+        .to_string()
+    };
+    let records: Vec<Value> = [
+        ("log-match", "c-1", 1),
+        ("log-match", "c-2", 2),
+        ("resolved", "c-3", 0),
+    ]
+    .iter()
+    .map(|(kind, id, count)| {
+        serde_json::json!({"EventSource": "aws:sns", "Sns": {"MessageId": id,
+                "Message": alert(kind, id, *count), "MessageAttributes": {}}})
+    })
+    .collect();
+    let input =
+        std::env::temp_dir().join(format!("logalert-slack-app-{}.json", std::process::id()));
+    std::fs::write(&input, serde_json::json!({"Records": records}).to_string()).unwrap();
+    let api = format!("{}/api", server.uri());
+    let input_arg = input.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_logalert-slack"))
+            .args([
+                "render",
+                "--compact",
+                "--token",
+                "xoxb-cli-token",
+                "--channel-id",
+                "C0CLITEST",
+            ])
+            .args(["--post", &api])
+            .arg(&input_arg)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let _ = std::fs::remove_file(&input);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("xoxb-cli-token"));
+    let reqs = server.received_requests().await.unwrap();
+    let calls: Vec<(String, Value)> = reqs
+        .iter()
+        .map(|r| {
+            (
+                r.url.path().to_string(),
+                serde_json::from_slice(&r.body).unwrap(),
+            )
+        })
+        .collect();
+    let paths: Vec<&str> = calls.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/api/chat.postMessage",
+            "/api/chat.postMessage",
+            "/api/chat.update",
+            "/api/chat.postMessage",
+            "/api/chat.update"
+        ]
+    );
+    assert!(calls.iter().all(|(_, b)| b["channel"] == "C0CLITEST"));
+    assert_eq!(calls[1].1["thread_ts"], "10.0");
+    assert_eq!(calls[3].1["thread_ts"], "10.0");
+    assert_eq!(calls[4].1["ts"], "10.0");
+}
+
+#[tokio::test]
+async fn slack_app_flags_are_checked_like_the_secret() {
+    for (args, expect) in [
+        (
+            vec!["--token", "xoxp-user-token", "--channel-id", "C0CLITEST"],
+            "xoxb",
+        ),
+        (
+            vec!["--token", "xoxb-t", "--channel-id", "#general"],
+            "channel id",
+        ),
+        (
+            vec![
+                "--to",
+                "teams",
+                "--token",
+                "xoxb-t",
+                "--channel-id",
+                "C0CLITEST",
+            ],
+            "--to slack",
+        ),
+    ] {
+        let out = run(args.into_iter().map(String::from).collect()).await;
+        assert_eq!(out.status.code(), Some(2), "{expect}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expect), "{stderr}");
+        assert!(!stderr.contains("xoxp-user-token"), "{stderr}");
+    }
+}

@@ -3,6 +3,10 @@
 //! timeouts, retries, `Retry-After`, the "maybe delivered" rule.
 //!
 //! * `--to slack` (default): `--post` = an incoming-webhook URL (or env `LOGALERT_SLACK_WEBHOOK`).
+//!   With `--token xoxb-…` (or env `LOGALERT_SLACK_TOKEN`) and `--channel-id C…`, it posts as the
+//!   Slack app does instead (`chat.postMessage`; the alerts of one incident in one input are
+//!   threaded, `resolved` edits the parent); `--post` then overrides the Web API base URL
+//!   (default `https://slack.com/api`).
 //! * `--to teams`: `--post` = the Workflows webhook URL.
 //! * `--to pagerduty`: `--routing-key KEY` (or env `LOGALERT_PAGERDUTY_ROUTING_KEY`); `--post`
 //!   overrides the Events API URL (default `https://events.pagerduty.com/v2/enqueue`).
@@ -20,7 +24,9 @@ use logalert::cli::render;
 use logalert::slack::{Incoming, SnsEnvelope};
 use logalert::state::MemoryStore;
 use slack_notifier::deliver::Deliverer;
-use slack_notifier::destination::{Destination, PAGERDUTY_EVENTS_URL, Secret, WebhookUrl};
+use slack_notifier::destination::{
+    Destination, PAGERDUTY_EVENTS_URL, SLACK_API_URL, Secret, WebhookUrl,
+};
 use slack_notifier::destinations::{self, Clients, Message};
 
 #[derive(Debug, Parser)]
@@ -42,6 +48,12 @@ enum Command {
         /// Signing secret (`--to webhook`; env LOGALERT_WEBHOOK_SECRET).
         #[arg(long, value_name = "SECRET")]
         secret: Option<String>,
+        /// Slack bot token (`--to slack` as the Slack app; env LOGALERT_SLACK_TOKEN).
+        #[arg(long, value_name = "XOXB", requires = "channel_id")]
+        token: Option<String>,
+        /// Slack channel id for `--token` (C…, from the channel's "About" tab).
+        #[arg(long, value_name = "ID")]
+        channel_id: Option<String>,
         /// Request timeout in milliseconds.
         #[arg(long, default_value_t = 5000)]
         timeout_ms: u64,
@@ -52,15 +64,45 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// Credentials from the command line (or the environment).
+struct Credentials {
+    routing_key: Option<String>,
+    secret: Option<String>,
+    token: Option<String>,
+    channel_id: Option<String>,
+}
+
 /// The destination the arguments describe, `None` for print-only.
 fn destination(
     to: &str,
     post: Option<String>,
-    routing_key: Option<String>,
-    secret: Option<String>,
+    credentials: Credentials,
 ) -> Result<Option<Destination>, String> {
+    let Credentials {
+        routing_key,
+        secret,
+        token,
+        channel_id,
+    } = credentials;
     let url = |u: String| WebhookUrl::parse(&u).map_err(|e| format!("--post {e}"));
+    if channel_id.is_some() && to != "slack" {
+        return Err("--token/--channel-id post as the Slack app: use them with --to slack".into());
+    }
+    let token = token.or_else(|| env("LOGALERT_SLACK_TOKEN"));
     Ok(match to {
+        "slack" if token.is_some() || channel_id.is_some() => {
+            // Checked as the notifier checks a secret entry (token and channel id forms).
+            let entry = serde_json::json!({
+                "type": "slack-app",
+                "token": token.ok_or("--channel-id needs --token (or LOGALERT_SLACK_TOKEN)")?,
+                "channel": channel_id.ok_or("--token needs --channel-id")?,
+                "api_url": post.unwrap_or_else(|| SLACK_API_URL.to_string()),
+            });
+            Some(
+                slack_notifier::destination::parse_entry(&entry)
+                    .map_err(|e| format!("--token/--channel-id/--post: {e}"))?,
+            )
+        }
         "slack" => match post.or_else(|| env("LOGALERT_SLACK_WEBHOOK")) {
             Some(u) => Some(Destination::SlackWebhook { url: url(u)? }),
             None => None,
@@ -97,6 +139,8 @@ async fn main() -> ExitCode {
         mut render,
         routing_key,
         secret,
+        token,
+        channel_id,
         timeout_ms,
     } = Cli::parse().command;
     let post = render.post.take().filter(|u| !u.trim().is_empty());
@@ -109,7 +153,13 @@ async fn main() -> ExitCode {
         Ok(_) => return fail("empty input: give an SNS message, record or event"),
         Err(e) => return fail(&e),
     };
-    let dest = match destination(&render.to, post, routing_key, secret) {
+    let credentials = Credentials {
+        routing_key,
+        secret,
+        token,
+        channel_id,
+    };
+    let dest = match destination(&render.to, post, credentials) {
         Ok(d) => d,
         Err(e) => return fail(&e),
     };
