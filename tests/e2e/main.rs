@@ -44,14 +44,42 @@ const SCENARIOS: &[(&str, Scenario)] = &[
         "realert_summary_arrives_after_silence_through_the_tick",
         realert_summary_arrives_after_silence_through_the_tick,
     ),
+    (
+        "teams_gets_an_adaptive_card_once_per_alert",
+        teams_gets_an_adaptive_card_once_per_alert,
+    ),
+    (
+        "pagerduty_triggers_then_resolves_one_incident",
+        pagerduty_triggers_then_resolves_one_incident,
+    ),
+    (
+        "webhook_is_signed_and_carries_the_alert_id",
+        webhook_is_signed_and_carries_the_alert_id,
+    ),
+    (
+        "slack_app_incident_threads_and_updates_the_parent_on_resolve",
+        slack_app_incident_threads_and_updates_the_parent_on_resolve,
+    ),
 ];
+
+/// The typed destinations of the channel map (`infra/local-stack up --destination`), URLs as
+/// paths on the sink.
+const DESTINATIONS: &[&str] = &[
+    r#"e2e-teams={"type":"teams","url":"/teams/e2e"}"#,
+    r#"e2e-oncall={"type":"pagerduty","routing_key":"E2EROUTINGKEY0123456789ABCDEFGH","url":"/pagerduty/v2/enqueue"}"#,
+    r#"e2e-archive={"type":"webhook","url":"/webhook/e2e","secret":"e2e-signing-secret"}"#,
+    r#"e2e-slack-app={"type":"slack-app","token":"xoxb-e2e-token","channel":"C0E2EAPP1","api_url":"/slack-api"}"#,
+];
+const PAGERDUTY_ROUTING_KEY: &str = "E2EROUTINGKEY0123456789ABCDEFGH";
+const WEBHOOK_SECRET: &[u8] = b"e2e-signing-secret";
+const SLACK_APP_CHANNEL: &str = "C0E2EAPP1";
 
 fn main() {
     let mut args = Arguments::from_args();
     // One stack, shared counters in the Slack sink: scenarios run sequentially.
     args.test_threads = Some(1);
     let stack: Result<Arc<Stack>, String> = if !args.list {
-        Stack::up(&[
+        let mut up = vec![
             "--rules",
             "tests/fixtures/rules.yaml",
             "--channel",
@@ -60,8 +88,11 @@ fn main() {
             "ratelimited=/ratelimit/1/ratelimited",
             "--channel",
             "archived=/fail/410/channel_is_archived",
-        ])
-        .map(Arc::new)
+        ];
+        for d in DESTINATIONS {
+            up.extend(["--destination", d]);
+        }
+        Stack::up(&up).map(Arc::new)
     } else {
         Err("stack not started".into())
     };
@@ -386,4 +417,262 @@ fn realert_summary_arrives_after_silence_through_the_tick(stack: &Stack) -> Resu
         delivered(stack, "/hooks/default").len() == before + 2,
         || "a second tick posted again".into(),
     )
+}
+
+/// The most recent message (SNS envelope fields as the bridge logged them: `message`, `subject`)
+/// carrying an alert of `rule`, with the alert parsed.
+fn last_bridged(stack: &Stack, rule: &str) -> Result<(Value, Option<String>), Failed> {
+    let log = std::fs::read_to_string(stack.env("BRIDGE_LOG"))?;
+    log.lines()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find_map(|entry| {
+            let alert = serde_json::from_str::<Value>(entry.get("message")?.as_str()?).ok()?;
+            (alert["rule"]["name"] == rule)
+                .then(|| (alert, entry["subject"].as_str().map(str::to_string)))
+        })
+        .ok_or_else(|| format!("no bridged alert for rule {rule}").into())
+}
+
+/// Invoke log-filter with one event on `log_group` and wait for the notifier; returns the event's
+/// time.
+fn one_event(stack: &Stack, log_group: &str, message: &str) -> Result<i64, Failed> {
+    let ts = now_ms();
+    let payload = subscription_payload(log_group, "stream/1", &[(&event_id(), ts, message)]);
+    let inv = stack.invoke("log-filter", &payload)?;
+    check(inv.ok, || format!("log-filter failed: {}", inv.body))?;
+    stack.wait_delivered()?;
+    Ok(ts)
+}
+
+/// The rules' `resolve_after: 8s` (tests/fixtures/rules.yaml): long enough for two alerts, each
+/// waited for (`wait_delivered` needs 3 s of quiet), to stay in one incident.
+const RESOLVE_AFTER_MS: i64 = 8_000;
+
+/// Let `resolve_after` pass since the event at `last_ms`, then run the scheduled tick and wait for
+/// what it published.
+fn tick_after_silence(stack: &Stack, last_ms: i64) -> Result<(), Failed> {
+    let wait = (last_ms + RESOLVE_AFTER_MS + 500 - now_ms()).max(0);
+    std::thread::sleep(std::time::Duration::from_millis(wait as u64));
+    let tick = stack.invoke("log-filter", &tick_event())?;
+    check(tick.ok, || format!("the tick failed: {}", tick.body))?;
+    stack.wait_delivered()?;
+    Ok(())
+}
+
+/// Requests the sink received under `prefix` after the first `skip`.
+fn new_requests(stack: &Stack, prefix: &str, skip: usize) -> Vec<Value> {
+    stack
+        .sink_requests_under(prefix)
+        .into_iter()
+        .skip(skip)
+        .collect()
+}
+
+/// A Teams channel gets exactly the Adaptive Card the shared renderer makes of the alert, with the
+/// log line's mention and link defanged; the same alert published again (a new SNS MessageId, as
+/// when log-filter publishes twice) is not posted again.
+fn teams_gets_an_adaptive_card_once_per_alert(stack: &Stack) -> Result<(), Failed> {
+    let skip = stack.sink_requests_under("/teams/").len();
+    one_event(
+        stack,
+        "/e2e/teams",
+        "TEAMS card for <at>oncall</at>, see https://evil.example/login",
+    )?;
+    let reqs = new_requests(stack, "/teams/", skip);
+    check(reqs.len() == 1 && reqs[0]["status"] == 202, || {
+        format!("expected one accepted card: {reqs:?}")
+    })?;
+    let (alert, subject) = last_bridged(stack, "teams-card")?;
+    let parsed: logalert::alert::AlertMessage = serde_json::from_value(alert.clone())?;
+    let expected = logalert::render::teams::render(
+        &logalert::slack::Incoming::Alert(Box::new(parsed)),
+        subject.as_deref(),
+        None,
+        &logalert::slack::RenderOptions::default(),
+    );
+    let card = &reqs[0]["body"];
+    check(*card == expected, || {
+        format!("Teams card differs from the renderer's:\n got: {card}\nwant: {expected}")
+    })?;
+    check(
+        card["attachments"][0]["content"]["version"] == "1.5",
+        || format!("not an Adaptive Card 1.5: {card}"),
+    )?;
+    let text = card.to_string();
+    check(
+        !text.contains("<at>") && !text.contains("https://evil.example"),
+        || format!("a mention or link from the log line survived: {text}"),
+    )?;
+    // Published twice: one card.
+    let again = sns_event(
+        &format!("e2e-teams-again-{}", event_id()),
+        subject.as_deref(),
+        &alert.to_string(),
+        json!({}),
+    );
+    let inv = stack.invoke("slack-notifier", &again)?;
+    check(inv.ok, || {
+        format!("the duplicate must be acknowledged: {}", inv.body)
+    })?;
+    let n = new_requests(stack, "/teams/", skip).len();
+    check(n == 1, || {
+        format!("the alert published twice was posted {n} times")
+    })
+}
+
+/// Two alerts of one incident trigger PagerDuty with the incident id as dedup_key; after
+/// `resolve_after` of silence the real tick resolves it with the same key.
+fn pagerduty_triggers_then_resolves_one_incident(stack: &Stack) -> Result<(), Failed> {
+    let skip = stack.sink_requests_under("/pagerduty/").len();
+    one_event(stack, "/e2e/pagerduty", "PAGE the database is down")?;
+    let last = one_event(stack, "/e2e/pagerduty", "PAGE the database is still down")?;
+    let (alert, _) = last_bridged(stack, "pagerduty-incident")?;
+    let incident = alert["incident_id"].clone();
+    check(incident.as_str().is_some_and(|i| !i.is_empty()), || {
+        format!("no incident id: {alert}")
+    })?;
+    tick_after_silence(stack, last)?;
+    let (resolved, _) = last_bridged(stack, "pagerduty-incident")?;
+    check(
+        resolved["kind"] == "resolved" && resolved["incident_id"] == incident,
+        || format!("expected the incident resolved: {resolved}"),
+    )?;
+    let reqs = new_requests(stack, "/pagerduty/", skip);
+    let actions: Vec<&str> = reqs
+        .iter()
+        .map(|r| r["body"]["event_action"].as_str().unwrap_or("?"))
+        .collect();
+    check(actions == ["trigger", "trigger", "resolve"], || {
+        format!("events: {actions:?}")
+    })?;
+    for r in &reqs {
+        let e = &r["body"];
+        check(
+            r["status"] == 202
+                && r["path"] == "/pagerduty/v2/enqueue"
+                && e["routing_key"] == PAGERDUTY_ROUTING_KEY
+                && e["dedup_key"] == incident,
+            || format!("event not accepted or not keyed on the incident: {r}"),
+        )?;
+    }
+    check(reqs[0]["body"]["payload"]["severity"] == "critical", || {
+        format!("severity: {}", reqs[0]["body"])
+    })
+}
+
+/// A signed webhook: the alert JSON with the alert id in a header and a signature a receiver can
+/// verify over the timestamp and the exact body.
+fn webhook_is_signed_and_carries_the_alert_id(stack: &Stack) -> Result<(), Failed> {
+    let skip = stack.sink_requests_under("/webhook/").len();
+    one_event(stack, "/e2e/webhook", "HOOKED deploy 42 finished")?;
+    let reqs = new_requests(stack, "/webhook/", skip);
+    check(reqs.len() == 1 && reqs[0]["status"] == 200, || {
+        format!("expected one delivery: {reqs:?}")
+    })?;
+    let (alert, _) = last_bridged(stack, "signed-webhook")?;
+    let r = &reqs[0];
+    let header = |name: &str| r["headers"][name].as_str().unwrap_or("").to_string();
+    check(
+        header("logalert-alert-id") == alert["alert_id"].as_str().unwrap_or("-")
+            && header("idempotency-key") == header("logalert-alert-id"),
+        || format!("alert id headers: {}", r["headers"]),
+    )?;
+    let raw = r["raw"].as_str().unwrap_or("");
+    logalert::render::webhook::verify(
+        WEBHOOK_SECRET,
+        &header("logalert-timestamp"),
+        raw.as_bytes(),
+        &header("logalert-signature"),
+        now_ms() / 1000,
+        300,
+    )
+    .map_err(|e| format!("the signature does not verify: {e:?} ({})", r["headers"]))?;
+    check(
+        logalert::render::webhook::verify(
+            b"another secret",
+            &header("logalert-timestamp"),
+            raw.as_bytes(),
+            &header("logalert-signature"),
+            now_ms() / 1000,
+            300,
+        )
+        .is_err(),
+        || "a signature that verifies with any secret".into(),
+    )?;
+    let body = &r["body"];
+    check(
+        body["alert_id"] == alert["alert_id"] && body["rule"]["name"] == "signed-webhook",
+        || format!("the body is not the alert: {body}"),
+    )
+}
+
+/// A Slack app incident against the sink's Web API: the first alert is the thread's parent, the
+/// next replies in its thread and edits the parent's count line, and the resolution (through the
+/// real tick) replies and edits the parent to ✅ with the duration and total.
+fn slack_app_incident_threads_and_updates_the_parent_on_resolve(
+    stack: &Stack,
+) -> Result<(), Failed> {
+    let skip = stack.sink_requests_under("/slack-api/").len();
+    one_event(stack, "/e2e/slackapp", "THREADED first failure")?;
+    let last = one_event(stack, "/e2e/slackapp", "THREADED second failure")?;
+    tick_after_silence(stack, last)?;
+    let reqs = new_requests(stack, "/slack-api/", skip);
+    let paths: Vec<&str> = reqs
+        .iter()
+        .map(|r| r["path"].as_str().unwrap_or("?"))
+        .collect();
+    check(
+        paths
+            == [
+                "/slack-api/chat.postMessage", // the parent
+                "/slack-api/chat.postMessage", // the follow-up, in the thread
+                "/slack-api/chat.update",      // the parent's count line
+                "/slack-api/chat.postMessage", // resolved, in the thread
+                "/slack-api/chat.update",      // the parent: ✅, duration, total
+            ],
+        || format!("Web API calls: {paths:?}"),
+    )?;
+    for r in &reqs {
+        check(
+            r["response"]["ok"] == true
+                && r["body"]["channel"] == SLACK_APP_CHANNEL
+                && r["headers"]["authorization"] == "Bearer xoxb-…",
+            || format!("call refused or misaddressed: {r}"),
+        )?;
+    }
+    let parent_ts = reqs[0]["response"]["ts"].clone();
+    check(reqs[0]["body"].get("thread_ts").is_none(), || {
+        format!("the parent is in a thread: {}", reqs[0]["body"])
+    })?;
+    for i in [1, 3] {
+        check(reqs[i]["body"]["thread_ts"] == parent_ts, || {
+            format!("call {i} is not a reply in the thread: {}", reqs[i]["body"])
+        })?;
+    }
+    for i in [2, 4] {
+        check(reqs[i]["body"]["ts"] == parent_ts, || {
+            format!("call {i} does not edit the parent: {}", reqs[i]["body"])
+        })?;
+    }
+    let status = |i: usize| {
+        reqs[i]["body"]["attachments"]
+            .as_array()
+            .and_then(|a| a.last())
+            .and_then(|a| a["text"].as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    check(
+        status(2).contains("2 matches so far") && status(2).contains("1 update in the thread"),
+        || format!("the parent's count line: {}", status(2)),
+    )?;
+    check(
+        status(4).contains("Resolved") && status(4).contains("2 matches in total"),
+        || format!("the parent's resolution line: {}", status(4)),
+    )?;
+    let text = reqs[4]["body"]["text"].as_str().unwrap_or("");
+    check(text.starts_with(":white_check_mark: *RESOLVED*"), || {
+        format!("the parent is not marked resolved: {text}")
+    })
 }
