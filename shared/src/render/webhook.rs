@@ -115,6 +115,10 @@ pub fn redacted(alert: &AlertMessage, opts: &RenderOptions) -> AlertMessage {
             v.value = r(&v.value);
         }
     }
+    // The rule's name and description come from the rules file, not the log, but every other
+    // destination shows them through the same pipeline: no place of the body is exempt.
+    a.rule.name = r(&a.rule.name);
+    a.rule.description = a.rule.description.as_deref().map(r);
     a.subject = a.subject.as_deref().map(r);
     a.text = a.text.as_deref().map(r);
     a.query_key = a.query_key.as_deref().map(r);
