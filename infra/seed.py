@@ -2,7 +2,8 @@
 """Creates logalert's AWS resources in a moto server, as template.yaml creates them in AWS.
 
     AWS_ENDPOINT_URL=http://127.0.0.1:PORT python3 infra/seed.py --sink-url http://127.0.0.1:SINK \
-        [--prefix NAME] [--channel NAME=PATH ...] [--rules-file rules.yaml] [--env-file FILE]
+        [--prefix NAME] [--channel NAME=PATH ...] [--destination NAME=JSON ...]
+        [--rules-file rules.yaml] [--env-file FILE]
 
 Creates (every name starts with --prefix, default "logalert-<random>", so parallel tests sharing one
 moto server never collide):
@@ -13,7 +14,9 @@ moto server never collide):
   - the webhook secret: JSON map channel -> URL on the Slack sink. Default channels:
       default         -> /hooks/default
       payments-oncall -> /hooks/payments-oncall
-    plus any --channel NAME=PATH (e.g. archived=/fail/410/channel_is_archived);
+    plus any --channel NAME=PATH (e.g. archived=/fail/410/channel_is_archived), and any
+    --destination NAME=JSON: a typed entry (docs/destinations.md) whose "url" / "api_url" may be a
+    sink path, e.g. oncall={"type":"pagerduty","routing_key":"RK","url":"/pagerduty/v2/enqueue"};
   - logalert's own log groups, and (with --rules-file) the rules override SSM parameter.
 Prints the environment both functions need (the runtime contracts of BRIEF/template.yaml) as
 shell-quoted KEY=VALUE lines, also written to --env-file.
@@ -31,7 +34,19 @@ import uuid
 DEFAULT_CHANNELS = {"default": "/hooks/default", "payments-oncall": "/hooks/payments-oncall"}
 
 
-def seed(prefix: str, sink_url: str, channels: dict[str, str], rules_file: str | None) -> dict:
+def on_sink(sink_url: str, entry):
+    """A channel's secret entry with sink paths made URLs: "/hooks/x" or {"url": "/teams/x", …}."""
+    base = sink_url.rstrip("/")
+    if isinstance(entry, str):
+        return base + entry
+    out = dict(entry)
+    for key in ("url", "api_url"):
+        if isinstance(out.get(key), str) and out[key].startswith("/"):
+            out[key] = base + out[key]
+    return out
+
+
+def seed(prefix: str, sink_url: str, channels: dict, rules_file: str | None) -> dict:
     import boto3
 
     sns = boto3.client("sns")
@@ -71,7 +86,7 @@ def seed(prefix: str, sink_url: str, channels: dict[str, str], rules_file: str |
     ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={
         "Enabled": True, "AttributeName": "expires_at"})
 
-    webhooks = {name: sink_url.rstrip("/") + path for name, path in channels.items()}
+    webhooks = {name: on_sink(sink_url, entry) for name, entry in channels.items()}
     secret_arn = secrets.create_secret(Name=f"{prefix}/webhooks",
                                        SecretString=json.dumps(webhooks))["ARN"]
 
@@ -111,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--prefix", default=f"logalert-{uuid.uuid4().hex[:8]}")
     ap.add_argument("--channel", action="append", default=[], metavar="NAME=PATH",
                     help="extra channel -> sink path (repeatable)")
+    ap.add_argument("--destination", action="append", default=[], metavar="NAME=JSON",
+                    help="extra channel -> typed destination entry (repeatable)")
     ap.add_argument("--rules-file", help="rules.yaml to store as the rules override SSM parameter")
     ap.add_argument("--env-file", help="also write the KEY=VALUE lines here")
     args = ap.parse_args(argv)
@@ -123,6 +140,15 @@ def main(argv: list[str] | None = None) -> int:
         if not sep or not name or not path.startswith("/"):
             ap.error(f"--channel expects NAME=/path, got {item!r}")
         channels[name] = path
+    for item in args.destination:
+        name, sep, entry = item.partition("=")
+        try:
+            parsed = json.loads(entry) if sep and name else None
+        except ValueError as e:
+            ap.error(f"--destination {name}: not JSON: {e}")
+        if not isinstance(parsed, dict) or "type" not in parsed:
+            ap.error(f"--destination expects NAME={{\"type\": …}}, got {item!r}")
+        channels[name] = parsed
     env = seed(args.prefix, args.sink_url, channels, args.rules_file)
     lines = "".join(f"{k}={shlex.quote(v)}\n" for k, v in env.items())
     sys.stdout.write(lines)

@@ -22,6 +22,7 @@ import threading
 import time
 import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import fault_proxy  # noqa: E402
 import lambda_local  # noqa: E402
 import replay_dead_letters  # noqa: E402
 import seed  # noqa: E402
@@ -38,6 +40,8 @@ if not os.environ.get("AWS_ENDPOINT_URL"):
     raise SystemExit("AWS_ENDPOINT_URL is unset: run through scripts/with-moto or scripts/test")
 
 import boto3  # noqa: E402
+import botocore.config  # noqa: E402
+import botocore.exceptions  # noqa: E402
 
 
 class FakeFunctions:
@@ -138,6 +142,69 @@ class SlackSinkTest(unittest.TestCase):
         self.assertEqual(post(self.url + path, {})[:2], (200, "ok"))
 
 
+    def slack_api(self, method: str, body: dict, token: str | None = "xoxb-selftest") -> dict:
+        req = urllib.request.Request(self.url + "/slack-api/" + method, data=json.dumps(body).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            self.assertEqual(r.status, 200)  # the Web API says how it went in `ok`
+            return json.loads(r.read())
+
+    def test_slack_web_api_threads_and_updates(self):
+        parent = self.slack_api("chat.postMessage", {"channel": "C0SELFTEST", "text": "first"})
+        self.assertTrue(parent["ok"], parent)
+        reply = self.slack_api("chat.postMessage", {"channel": "C0SELFTEST", "text": "again",
+                                                    "thread_ts": parent["ts"]})
+        self.assertTrue(reply["ok"], reply)
+        self.assertNotEqual(reply["ts"], parent["ts"])
+        updated = self.slack_api("chat.update", {"channel": "C0SELFTEST", "ts": parent["ts"],
+                                                 "text": "edited"})
+        self.assertEqual((updated["ok"], updated["ts"]), (True, parent["ts"]))
+        self.assertEqual(self.sink.slack_messages[parent["ts"]]["body"]["text"], "edited")
+        self.assertEqual(self.sink.slack_messages[reply["ts"]]["thread_ts"], parent["ts"])
+        # What Slack refuses.
+        self.assertEqual(self.slack_api("chat.postMessage", {"channel": "C0SELFTEST"}, token=None)
+                         ["error"], "not_authed")
+        self.assertEqual(self.slack_api("chat.postMessage", {"channel": "C1"}, token="xoxp-user")
+                         ["error"], "invalid_auth")
+        self.assertEqual(self.slack_api("chat.postMessage", {"channel": "#general"})["error"],
+                         "channel_not_found")
+        self.assertEqual(self.slack_api("chat.postMessage", {"channel": "C0SELFTEST",
+                                                             "thread_ts": "1.2"})["error"],
+                         "thread_not_found")
+        self.assertEqual(self.slack_api("chat.update", {"channel": "C0OTHER", "ts": parent["ts"]})
+                         ["error"], "message_not_found")
+        # Recorded with the path, the answer, and the token cut to its prefix.
+        with open(self.record, encoding="utf-8") as f:
+            rec = [json.loads(x) for x in f if "C0SELFTEST" in x][0]
+        self.assertEqual(rec["path"], "/slack-api/chat.postMessage")
+        self.assertEqual(rec["response"]["ts"], parent["ts"])
+        self.assertEqual(rec["headers"]["authorization"], "Bearer xoxb-…")
+
+    def test_teams_pagerduty_and_webhook_answer_as_they_do(self):
+        card = {"type": "message", "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "content": {}}]}
+        self.assertEqual(post(self.url + "/teams/ops", card)[0], 202)
+        self.assertEqual(post(self.url + "/teams/ops", {"text": "connector-style"})[0], 400)
+        status, text, _ = post(self.url + "/pagerduty/v2/enqueue",
+                               {"routing_key": "RK", "event_action": "trigger", "dedup_key": "i-1"})
+        self.assertEqual((status, json.loads(text)["dedup_key"]), (202, "i-1"))
+        self.assertEqual(post(self.url + "/pagerduty/v2/enqueue", {"event_action": "trigger"})[0],
+                         400)
+        self.assertEqual(post(self.url + "/pagerduty/v2/enqueue",
+                              {"routing_key": "RK", "event_action": "resolve"})[0], 400)
+        req = urllib.request.Request(self.url + "/webhook/archive", data=b'{"a":1}', method="POST",
+                                     headers={"Content-Type": "application/json",
+                                              "Logalert-Alert-Id": "a-1",
+                                              "Logalert-Signature": "v1=00"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            self.assertEqual(r.status, 200)
+        with open(self.record, encoding="utf-8") as f:
+            rec = [json.loads(x) for x in f if "/webhook/archive" in x][-1]
+        self.assertEqual((rec["headers"]["logalert-alert-id"], rec["raw"]), ("a-1", '{"a":1}'))
+
+
 class SeedTest(unittest.TestCase):
     def test_creates_what_the_functions_need(self):
         prefix = f"selftest-{uuid.uuid4().hex[:8]}"
@@ -158,6 +225,19 @@ class SeedTest(unittest.TestCase):
         boto3.client("sns").publish(TopicArn=env["ALERTS_TOPIC_ARN"], Message="hello")
         bodies = drain(env["BRIDGE_QUEUE_URL"])
         self.assertEqual([b["Message"] for b in bodies], ["hello"])
+        typed = seed.seed(f"selftest-{uuid.uuid4().hex[:8]}", "http://127.0.0.1:9", {
+            "default": "/hooks/default",
+            "ops": {"type": "teams", "url": "/teams/ops"},
+            "app": {"type": "slack-app", "token": "xoxb-1", "channel": "C1", "api_url": "/slack-api"},
+            "pd": {"type": "pagerduty", "routing_key": "RK", "url": "https://events.example/v2"}},
+            None)
+        secret = boto3.client("secretsmanager").get_secret_value(SecretId=typed["WEBHOOKS_SECRET_ID"])
+        self.assertEqual(json.loads(secret["SecretString"]), {
+            "default": "http://127.0.0.1:9/hooks/default",
+            "ops": {"type": "teams", "url": "http://127.0.0.1:9/teams/ops"},
+            "app": {"type": "slack-app", "token": "xoxb-1", "channel": "C1",
+                    "api_url": "http://127.0.0.1:9/slack-api"},
+            "pd": {"type": "pagerduty", "routing_key": "RK", "url": "https://events.example/v2"}})
         self.assertEqual(env["IGNORE_LOG_GROUPS"],
                          f"/logalert/{prefix}/log-filter,/logalert/{prefix}/slack-notifier")
 
@@ -228,6 +308,67 @@ def subscription_payload(group: str, messages: list[str]) -> dict:
             "logEvents": [{"id": str(i), "timestamp": 1763780000000 + i, "message": m}
                           for i, m in enumerate(messages)]}
     return {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(data).encode())).decode()}}
+
+
+class FaultProxyTest(unittest.TestCase):
+    """infra/fault_proxy.py in front of moto's SNS: a lost answer still publishes."""
+
+    def setUp(self):
+        upstream = urllib.parse.urlsplit(os.environ["AWS_ENDPOINT_URL"])
+        self.server = ThreadingHTTPServer(
+            ("127.0.0.1", 0), fault_proxy.make_handler(upstream, fault_proxy.Faults(None)))
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.sns = boto3.client("sns", endpoint_url=self.url, region_name="us-east-1")
+        self.sqs = boto3.client("sqs", region_name="us-east-1")
+        self.topic = self.sns.create_topic(Name=f"fault-{uuid.uuid4().hex[:8]}")["TopicArn"]
+        self.queue = self.sqs.create_queue(QueueName=f"fault-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint=arn)
+
+    def tearDown(self):
+        self.server.shutdown()
+
+    def control(self, body=None):
+        req = urllib.request.Request(f"{self.url}/__fault__",
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     method="GET" if body is None else "POST")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())
+
+    def received(self):
+        out = []
+        for _ in range(5):
+            got = self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10,
+                                           WaitTimeSeconds=1).get("Messages", [])
+            out += [json.loads(m["Body"])["Message"] for m in got]
+            if not got:
+                break
+        return out
+
+    def test_a_lost_answer_is_an_error_to_the_caller_and_a_message_to_subscribers(self):
+        self.assertEqual(self.control({"lose_publish_answers": 1})["lose_publish_answers"], 1)
+        no_retry = boto3.client("sns", endpoint_url=self.url, region_name="us-east-1",
+                                config=botocore.config.Config(retries={"total_max_attempts": 1}))
+        with self.assertRaises(botocore.exceptions.BotoCoreError):
+            no_retry.publish(TopicArn=self.topic, Message="first")
+        self.sns.publish(TopicArn=self.topic, Message="second")
+        self.assertEqual(sorted(self.received()), ["first", "second"])
+        state = self.control()
+        self.assertEqual((state["lost"], state["lose_publish_answers"]), (1, 0))
+
+    def test_other_calls_pass_through_while_armed(self):
+        self.control({"lose_publish_answers": 5})
+        topics = self.sns.list_topics()["Topics"]
+        self.assertIn(self.topic, [t["TopicArn"] for t in topics])
+        self.assertEqual(self.control()["lost"], 0)
+
+    def test_a_bad_control_body_is_refused(self):
+        req = urllib.request.Request(f"{self.url}/__fault__", data=b"[1]", method="POST")
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(req, timeout=10)
+        self.assertEqual(e.exception.code, 400)
 
 
 class AsyncInvokeAndReplayTest(unittest.TestCase):

@@ -135,6 +135,14 @@ impl Stack {
             .collect()
     }
 
+    /// Requests the sink received on any path starting with `prefix`, in order.
+    pub fn sink_requests_under(&self, prefix: &str) -> Vec<Value> {
+        self.slack_requests()
+            .into_iter()
+            .filter(|r| r["path"].as_str().is_some_and(|p| p.starts_with(prefix)))
+            .collect()
+    }
+
     /// Receive (and delete) every message currently in an SQS queue, through moto's JSON protocol.
     pub fn drain_queue(&self, queue_url: &str) -> Vec<Value> {
         let mut out = Vec::new();

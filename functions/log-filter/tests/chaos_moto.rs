@@ -438,7 +438,7 @@ async fn notifier(
     done: Arc<AtomicBool>,
     worker: usize,
 ) {
-    use slack_notifier::dedup::{Claim, claim, settle};
+    use slack_notifier::dedup::{Claim, Settled, alert_key, claim, settle};
     let mut retry: VecDeque<Publication> = VecDeque::new();
     let mut request = 0u64;
     loop {
@@ -464,20 +464,27 @@ async fn notifier(
             retry.push_back(p.clone());
         }
         request += 1;
-        // The notifier's marker keyed by the alert's id (slack-notifier moves from the SNS
-        // MessageId to alert_id in the `dest` stream; until that lands, its claim/settle are
-        // called with the alert_id in place of the MessageId — the same protocol, another key).
-        let key = p.alert.alert_id.clone();
+        // The notifier's marker is keyed by the alert's id (`alert#<alert_id>`), as slack-notifier
+        // keys it: a publication SNS delivered twice, or log-filter published twice, is one key.
+        let key = alert_key(&p.alert.alert_id);
         let now = wall_ms();
         let request_id = format!("notifier-{worker}-{request}");
         match claim(&store, &key, &request_id, now + 60_000, now, 86_400).await {
             Claim::Owned { version } => {
                 chat.lock().unwrap().push(p.clone());
-                settle(&store, &key, version, true, &p.alert.channel, now, 86_400)
-                    .await
-                    .expect("settle");
+                settle(
+                    &store,
+                    &key,
+                    version,
+                    Settled::Delivered,
+                    &p.alert.channel,
+                    now,
+                    86_400,
+                )
+                .await
+                .expect("settle");
             }
-            Claim::Delivered => {}
+            Claim::Delivered | Claim::MaybeDelivered => {}
             Claim::InFlight { .. } => retry.push_back(p),
             Claim::Unavailable(e) => panic!("the notifier's table failed: {e}"),
         }

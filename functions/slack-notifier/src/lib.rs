@@ -2,9 +2,11 @@
 //!
 //! The Lambda function subscribed to logalert's SNS topic. For each SNS record:
 //! **receive** ([`receive`]) → classify (logalert alert, CloudWatch alarm, anything else) →
-//! de-duplicate ([`dedup`]) → **enrich** alarms with the log lines behind them ([`enrich`]) →
-//! **render** (`logalert::slack`, pure) → **route** to the channel's webhook ([`route`]) →
-//! **deliver** with retries and rate-limit handling ([`deliver`]) → metrics ([`metrics`]).
+//! de-duplicate on the alert id ([`dedup`]) → **enrich** alarms with the log lines behind them
+//! ([`enrich`]) → **route** to the channel's destination ([`route`], [`destination`]: Slack webhook
+//! or app, Teams, PagerDuty, signed webhook) → **render** (`logalert::slack`, `logalert::render`,
+//! pure) and **deliver** per destination ([`destinations`]) over HTTP with retries, rate limits and
+//! the "maybe delivered" rule ([`deliver`]) → metrics ([`metrics`]).
 //!
 //! ```no_run
 //! # async fn demo(event: lambda_runtime::LambdaEvent<aws_lambda_events::event::sns::SnsEvent>) {
@@ -14,6 +16,7 @@
 //!     state: logalert::state::MemoryStore::default(),
 //!     webhooks: Webhooks::new(config.webhook_source.clone(), None, None),
 //!     deliverer: Deliverer::new(config.slack_timeout).unwrap(),
+//!     pacer: Default::default(),
 //!     logs: None,
 //!     config,
 //! };
@@ -28,6 +31,8 @@
 pub mod config;
 pub mod dedup;
 pub mod deliver;
+pub mod destination;
+pub mod destinations;
 pub mod enrich;
 pub mod metrics;
 pub mod receive;
@@ -38,12 +43,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use aws_lambda_events::event::sns::SnsEvent;
 use lambda_runtime::LambdaEvent;
 use logalert::alarm::AlarmState;
-use logalert::slack::{Incoming, SnsEnvelope, render_incoming};
+use logalert::slack::{Incoming, SnsEnvelope};
 use logalert::state::StateStore;
 use serde_json::{Value, json};
 
 use crate::config::Config;
-use crate::dedup::Claim;
+use crate::dedup::{Claim, Settled};
 use crate::deliver::{Deliverer, DeliveryError};
 use crate::metrics::Counters;
 use crate::route::Webhooks;
@@ -58,6 +63,8 @@ pub struct Notifier<S> {
     pub state: S,
     pub webhooks: Webhooks,
     pub deliverer: Deliverer,
+    /// Spaces Slack app posts per channel (about one message per second).
+    pub pacer: destinations::slack_app::Pacer,
     /// CloudWatch Logs, for alarm enrichment (`None`: alarms are posted without log lines).
     pub logs: Option<aws_sdk_cloudwatchlogs::Client>,
 }
@@ -70,6 +77,15 @@ pub enum RecordOutcome {
         attempts: u32,
     },
     Duplicate,
+    /// Not for this notifier (an alarm of another account): logged and counted, not posted.
+    Ignored {
+        reason: String,
+    },
+    /// Sent, no answer: counted, recorded, not re-posted, and not an invocation failure.
+    MaybeDelivered {
+        channel: String,
+        error: String,
+    },
     Failed {
         channel: String,
         error: String,
@@ -124,21 +140,50 @@ fn deadline_of(ctx: &lambda_runtime::Context) -> (Instant, i64) {
 }
 
 /// The Lambda handler: deliver every record; fail the invocation if any record could not be
-/// delivered. Returns a summary (`{"delivered":n,"duplicates":n,"records":[…]}`).
+/// delivered. Returns a summary (`{"delivered":n,"duplicates":n,"maybe_delivered":n,
+/// "maybe_delivered_by_type":{"teams":n,…},"records":[…]}`).
 pub async fn handle<S: StateStore>(
     notifier: &Notifier<S>,
     event: LambdaEvent<SnsEvent>,
 ) -> Result<Value, NotDelivered> {
-    let (deadline, deadline_ms) = deadline_of(&event.context);
-    let request_id = event.context.request_id.clone();
+    let envelopes = receive::envelopes(&event.payload);
+    handle_envelopes(notifier, envelopes, &event.context).await
+}
+
+/// The Lambda handler for any payload: an SNS event, or a CloudWatch alarm state change delivered
+/// directly (Lambda alarm action, EventBridge). Anything else fails the invocation (so it is
+/// dead-lettered and seen, not dropped).
+pub async fn handle_any<S: StateStore>(
+    notifier: &Notifier<S>,
+    event: LambdaEvent<Value>,
+) -> Result<Value, NotDelivered> {
+    match receive::envelopes_of(&event.payload) {
+        Ok(envelopes) => handle_envelopes(notifier, envelopes, &event.context).await,
+        Err(e) => {
+            tracing::error!(error = %e, "unrecognised invocation payload");
+            Err(NotDelivered {
+                total: 1,
+                failures: vec![e],
+            })
+        }
+    }
+}
+
+async fn handle_envelopes<S: StateStore>(
+    notifier: &Notifier<S>,
+    envelopes: Vec<SnsEnvelope>,
+    context: &lambda_runtime::Context,
+) -> Result<Value, NotDelivered> {
+    let (deadline, deadline_ms) = deadline_of(context);
+    let request_id = context.request_id.clone();
     let mut counters = Counters::default();
     let mut outcomes = Vec::new();
-    let envelopes = receive::envelopes(&event.payload);
     for env in &envelopes {
         let outcome = process(
             notifier,
             env,
             &request_id,
+            own_account(context),
             deadline,
             deadline_ms,
             &mut counters,
@@ -169,18 +214,30 @@ pub async fn handle<S: StateStore>(
     Ok(json!({
         "delivered": counters.delivered,
         "duplicates": counters.duplicates_skipped,
+        "maybe_delivered": counters.uncertain_deliveries,
+        "maybe_delivered_by_type": counters.uncertain_by_type,
         "records": outcomes.iter().map(|o| match o {
             RecordOutcome::Delivered { channel, attempts } => json!({"status": "delivered", "channel": channel, "attempts": attempts}),
             RecordOutcome::Duplicate => json!({"status": "duplicate"}),
+            RecordOutcome::Ignored { reason } => json!({"status": "ignored", "reason": reason}),
+            RecordOutcome::MaybeDelivered { channel, .. } => json!({"status": "maybe-delivered", "channel": channel}),
             RecordOutcome::Failed { .. } => json!({"status": "failed"}),
         }).collect::<Vec<_>>(),
     }))
 }
 
+/// This function's account, from its ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`); empty
+/// when unknown (in-process tests).
+fn own_account(context: &lambda_runtime::Context) -> &str {
+    context.invoked_function_arn.split(':').nth(4).unwrap_or("")
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn process<S: StateStore>(
     notifier: &Notifier<S>,
     env: &SnsEnvelope,
     request_id: &str,
+    account: &str,
     deadline: Instant,
     deadline_ms: i64,
     counters: &mut Counters,
@@ -190,26 +247,45 @@ async fn process<S: StateStore>(
     let incoming = Incoming::classify(&env.message);
     let channel = incoming.channel(env.attribute("channel")).to_string();
     let message_id = env.message_id.clone().unwrap_or_default();
-    let span = tracing::info_span!("record", message_id = %message_id, kind = incoming.kind(), channel = %channel);
+    let alert_id = alert_id_of(&incoming).to_string();
+    // An alarm naming another account is not ours to enrich or post (the topic policy should
+    // never let one through; this guards against a loosened policy).
+    if let Incoming::Alarm(alarm) = &incoming
+        && !account.is_empty()
+        && !alarm.is_from_account(account)
+    {
+        tracing::warn!(message_id = %message_id, alarm = %alarm.alarm_name,
+            "ignoring an alarm notification from another account");
+        counters.foreign_alarms_ignored += 1;
+        return RecordOutcome::Ignored {
+            reason: "alarm from another account".into(),
+        };
+    }
+    let span = tracing::info_span!("record", message_id = %message_id, alert_id = %alert_id, kind = incoming.kind(), channel = %channel);
     let _guard = span.enter();
 
-    // De-duplicate (records without a MessageId cannot be, and are delivered).
-    let claim = if message_id.is_empty() {
-        Claim::Unavailable("no MessageId".into())
-    } else {
-        dedup::claim(
-            &notifier.state,
-            &message_id,
-            request_id,
-            deadline_ms,
-            now_ms(),
-            ttl,
-        )
-        .await
+    // De-duplicate on the alert id (else the MessageId); a message with neither is delivered.
+    let dedup_key = dedup::key_for(&incoming, env.message_id.as_deref());
+    let claim = match &dedup_key {
+        None => Claim::Unavailable("no alert_id and no MessageId".into()),
+        Some(key) => {
+            dedup::claim(&notifier.state, key, request_id, deadline_ms, now_ms(), ttl).await
+        }
     };
     match &claim {
         Claim::Delivered => {
-            tracing::info!("already delivered: skipping duplicate");
+            tracing::info!(
+                dedup_key = dedup_key.as_deref().unwrap_or(""),
+                "already delivered: skipping duplicate"
+            );
+            counters.duplicates_skipped += 1;
+            return RecordOutcome::Duplicate;
+        }
+        Claim::MaybeDelivered => {
+            tracing::warn!(
+                dedup_key = dedup_key.as_deref().unwrap_or(""),
+                "an earlier attempt may have delivered this (no answer after sending): not posting again"
+            );
             counters.duplicates_skipped += 1;
             return RecordOutcome::Duplicate;
         }
@@ -255,81 +331,166 @@ async fn process<S: StateStore>(
     }
 
     // Route, render, deliver.
-    let result: Result<(String, u32), (String, String, bool)> = async {
-        let (used_channel, url) = notifier
-            .webhooks
-            .resolve(&channel)
-            .await
-            .map_err(|e| (channel.clone(), e.to_string(), !e.is_transient()))?;
-        let opts = config.render.with_format(config.format_for(&channel));
-        let payload = render_incoming(&incoming, env.subject.as_deref(), enrichment.as_ref(), &opts);
-        match notifier.deliverer.post(&url, &payload, deadline).await {
+    let result: Result<(String, u32), Failure> = async {
+        let (used_channel, destination) =
+            notifier
+                .webhooks
+                .resolve(&channel)
+                .await
+                .map_err(|e| Failure::NotDelivered {
+                    channel: channel.clone(),
+                    destination: "none",
+                    error: e.to_string(),
+                    permanent: !e.is_transient(),
+                })?;
+        let kind = destination.type_name();
+        let opts = config.render.with_format(config.format_for(&used_channel));
+        let message = destinations::Message {
+            incoming: &incoming,
+            subject: env.subject.as_deref(),
+            enrichment: enrichment.as_ref(),
+            opts: &opts,
+            message_id: &message_id,
+            request_id,
+            deadline_ms,
+        };
+        let clients = destinations::Clients {
+            deliverer: &notifier.deliverer,
+            state: &notifier.state,
+            pacer: &notifier.pacer,
+        };
+        match destinations::deliver(&destination, &message, &clients, deadline).await {
             Ok(d) => Ok((used_channel, d.attempts)),
             Err(e) => {
                 counters.retries += u64::from(e.attempts().saturating_sub(1));
-                let permanent = e.is_permanent();
                 if let DeliveryError::Permanent { status, error, .. } = &e {
-                    tracing::error!(webhook_channel = %used_channel, status, error = %error, "Slack rejected the message permanently");
+                    tracing::error!(webhook_channel = %used_channel, destination = kind, status, error = %error, "the destination rejected the message permanently");
                 }
-                Err((used_channel, e.to_string(), permanent))
+                Err(if e.is_maybe_delivered() {
+                    Failure::MaybeDelivered {
+                        channel: used_channel,
+                        destination: kind,
+                        error: format!("{kind}: {e}"),
+                    }
+                } else {
+                    Failure::NotDelivered {
+                        channel: used_channel,
+                        destination: kind,
+                        permanent: e.is_permanent(),
+                        error: format!("{kind}: {e}"),
+                    }
+                })
             }
         }
     }
     .await;
 
     let now = now_ms();
-    match result {
+    let (settled, outcome) = match result {
         Ok((used_channel, attempts)) => {
             counters.delivered += 1;
             counters.retries += u64::from(attempts.saturating_sub(1));
-            tracing::info!(webhook_channel = %used_channel, attempts, "delivered to Slack");
-            if let Claim::Owned { version } = claim
-                && let Err(e) = dedup::settle(
-                    &notifier.state,
-                    &message_id,
-                    version,
-                    true,
-                    &used_channel,
-                    now,
-                    ttl,
-                )
-                .await
-            {
-                // Never fail after a successful post: a retry would post again.
-                tracing::warn!(error = %e, "delivered, but the de-duplication marker was not written");
-            }
-            RecordOutcome::Delivered {
-                channel: used_channel,
-                attempts,
-            }
+            tracing::info!(webhook_channel = %used_channel, attempts, "delivered");
+            (
+                Settled::Delivered,
+                RecordOutcome::Delivered {
+                    channel: used_channel,
+                    attempts,
+                },
+            )
         }
-        Err((used_channel, error, permanent)) => {
+        Err(Failure::MaybeDelivered {
+            channel: used_channel,
+            destination,
+            error,
+        }) => {
+            counters.uncertain_deliveries += 1;
+            *counters
+                .uncertain_by_type
+                .entry(destination.to_string())
+                .or_default() += 1;
+            tracing::error!(webhook_channel = %used_channel, %error, alert_id = alert_id_of(&incoming),
+                "maybe delivered: no answer after the request was sent; not re-posted (SlackUncertainDeliveries)");
+            (
+                Settled::MaybeDelivered,
+                RecordOutcome::MaybeDelivered {
+                    channel: used_channel,
+                    error,
+                },
+            )
+        }
+        Err(Failure::NotDelivered {
+            channel: used_channel,
+            destination,
+            error,
+            permanent,
+        }) => {
             if permanent {
                 *counters
                     .permanent_failures
                     .entry(used_channel.clone())
                     .or_default() += 1;
+                *counters
+                    .permanent_failures_by_type
+                    .entry(destination.to_string())
+                    .or_default() += 1;
             }
             tracing::error!(webhook_channel = %used_channel, %error, permanent, "not delivered");
-            if let Claim::Owned { version } = claim
-                && let Err(e) = dedup::settle(
-                    &notifier.state,
-                    &message_id,
-                    version,
-                    false,
-                    &used_channel,
-                    now,
-                    ttl,
-                )
-                .await
-            {
-                tracing::warn!(error = %e, "could not release the de-duplication claim");
-            }
-            RecordOutcome::Failed {
-                channel: used_channel,
-                error,
-                permanent,
-            }
+            (
+                Settled::Failed,
+                RecordOutcome::Failed {
+                    channel: used_channel,
+                    error,
+                    permanent,
+                },
+            )
+        }
+    };
+    if let (Claim::Owned { version }, Some(key)) = (&claim, &dedup_key) {
+        let channel = match &outcome {
+            RecordOutcome::Delivered { channel, .. }
+            | RecordOutcome::MaybeDelivered { channel, .. }
+            | RecordOutcome::Failed { channel, .. } => channel.as_str(),
+            RecordOutcome::Duplicate | RecordOutcome::Ignored { .. } => "",
+        };
+        if let Err(e) =
+            dedup::settle(&notifier.state, key, *version, settled, channel, now, ttl).await
+        {
+            // Never fail after a post (certain or not): a retry would post again.
+            tracing::warn!(error = %e, outcome = settled_name(settled), "could not record the delivery outcome in the state table");
         }
     }
+    outcome
+}
+
+fn settled_name(s: Settled) -> &'static str {
+    match s {
+        Settled::Delivered => "delivered",
+        Settled::MaybeDelivered => "maybe-delivered",
+        Settled::Failed => "failed",
+    }
+}
+
+fn alert_id_of(incoming: &Incoming) -> &str {
+    match incoming {
+        Incoming::Alert(a) => a.alert_id.as_str(),
+        _ => "",
+    }
+}
+
+/// Why a record was not (certainly) delivered.
+enum Failure {
+    MaybeDelivered {
+        channel: String,
+        /// The destination type.
+        destination: &'static str,
+        error: String,
+    },
+    NotDelivered {
+        channel: String,
+        /// The destination type (`none` when routing failed).
+        destination: &'static str,
+        error: String,
+        permanent: bool,
+    },
 }

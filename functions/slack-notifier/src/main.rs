@@ -4,7 +4,7 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use slack_notifier::config::Config;
 use slack_notifier::deliver::Deliverer;
 use slack_notifier::route::Webhooks;
-use slack_notifier::{Notifier, handle};
+use slack_notifier::{Notifier, handle_any};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -22,12 +22,23 @@ async fn main() -> Result<(), Error> {
             Some(aws_sdk_ssm::Client::new(&aws)),
         ),
         deliverer: Deliverer::new(config.slack_timeout)?,
+        pacer: Default::default(),
         logs: Some(aws_sdk_cloudwatchlogs::Client::new(&aws)),
         config,
     };
+    // Read the destination map now: a broken entry is a clear error at cold start (naming the
+    // channel, never a value), not at the first alert. A read failure (Secrets Manager briefly
+    // unavailable) is retried on first use instead.
+    match notifier.webhooks.preload().await {
+        Ok(n) => tracing::info!(channels = n, "destination map loaded"),
+        Err(e) if e.is_transient() => {
+            tracing::warn!(error = %e, "destination map not loaded yet; retrying on first use")
+        }
+        Err(e) => return Err(e.into()),
+    }
     let notifier = &notifier;
-    run(service_fn(move |event: LambdaEvent<_>| async move {
-        handle(notifier, event).await
+    run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
+        handle_any(notifier, event).await
     }))
     .await
 }

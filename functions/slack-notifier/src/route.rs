@@ -1,8 +1,10 @@
-//! Routing: an alert's channel → its incoming-webhook URL, from one JSON map (`{"default": "https://
-//! hooks.slack.com/…", "payments-oncall": "…"}`) kept in Secrets Manager or an SSM SecureString, read
-//! once per container and cached. A channel without an entry goes to `default`.
+//! Routing: an alert's channel → its [`Destination`], from one JSON map (`{"default": "https://
+//! hooks.slack.com/…", "oncall": {"type": "pagerduty", …}}`, see [`crate::destination`]) kept in
+//! Secrets Manager or an SSM SecureString, read once per container (at cold start, see `main.rs`)
+//! and cached. A channel without an entry goes to `default`.
 //!
-//! Webhook URLs are credentials: [`WebhookUrl`] never prints itself, and no error here contains one.
+//! URLs, tokens and keys are credentials: they never print themselves, and no error here contains
+//! one.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -10,52 +12,27 @@ use std::fmt;
 use logalert::slack::incoming::DEFAULT_CHANNEL;
 use tokio::sync::OnceCell;
 
-/// Where the channel → webhook map lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
+pub use crate::destination::{Destination, WebhookUrl};
+
+/// Where the channel → destination map lives.
+#[derive(Clone, PartialEq, Eq)]
 pub enum WebhookSource {
     /// A Secrets Manager secret id or ARN (`WEBHOOKS_SECRET_ID`), `SecretString` = the JSON map.
     SecretsManager(String),
     /// An SSM parameter name (`WEBHOOKS_SSM_PARAMETER`), read with decryption.
     Ssm(String),
-    /// A map given directly (tests, `logalert-slack --post`).
-    Fixed(BTreeMap<String, String>),
+    /// A map given directly as JSON text (tests, `logalert-slack --post`).
+    Fixed(String),
 }
 
-/// An incoming-webhook URL. `Debug`/`Display` print only the host.
-#[derive(Clone, PartialEq, Eq)]
-pub struct WebhookUrl(String);
-
-impl WebhookUrl {
-    /// Accepts `https://…` (and `http://…`, for local Slack stand-ins).
-    pub fn parse(url: &str) -> Option<WebhookUrl> {
-        let url = url.trim();
-        let rest = url
-            .strip_prefix("https://")
-            .or_else(|| url.strip_prefix("http://"))?;
-        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-        (!host.is_empty() && !url.chars().any(char::is_whitespace)).then(|| WebhookUrl(url.into()))
-    }
-
-    /// The URL itself: only for making the request.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    fn host(&self) -> &str {
-        let rest = self.0.split_once("://").map(|(_, r)| r).unwrap_or("");
-        rest.split(['/', '?', '#']).next().unwrap_or("")
-    }
-}
-
-impl fmt::Debug for WebhookUrl {
+impl fmt::Debug for WebhookSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "WebhookUrl({}/…)", self.host())
-    }
-}
-
-impl fmt::Display for WebhookUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/…", self.host())
+        match self {
+            WebhookSource::SecretsManager(id) => f.debug_tuple("SecretsManager").field(id).finish(),
+            WebhookSource::Ssm(name) => f.debug_tuple("Ssm").field(name).finish(),
+            // Holds credentials.
+            WebhookSource::Fixed(_) => f.write_str("Fixed(…)"),
+        }
     }
 }
 
@@ -67,7 +44,7 @@ pub enum RouteError {
         source_name: String,
         message: String,
     },
-    #[error("the webhook map in {source_name} is not a JSON object of channel → URL: {message}")]
+    #[error("the webhook map in {source_name} is invalid: {message}")]
     BadMap {
         source_name: String,
         message: String,
@@ -88,7 +65,7 @@ pub struct Webhooks {
     source: WebhookSource,
     secrets: Option<aws_sdk_secretsmanager::Client>,
     ssm: Option<aws_sdk_ssm::Client>,
-    cache: OnceCell<BTreeMap<String, WebhookUrl>>,
+    cache: OnceCell<BTreeMap<String, Destination>>,
 }
 
 impl fmt::Debug for Webhooks {
@@ -113,9 +90,14 @@ impl Webhooks {
         }
     }
 
-    /// A fixed map (no AWS).
+    /// A fixed map of channel → Slack incoming-webhook URL (no AWS).
     pub fn fixed(map: BTreeMap<String, String>) -> Webhooks {
-        Webhooks::new(WebhookSource::Fixed(map), None, None)
+        Webhooks::fixed_json(&serde_json::to_value(map).expect("a map serialises"))
+    }
+
+    /// A fixed map in the secret's format (no AWS).
+    pub fn fixed_json(map: &serde_json::Value) -> Webhooks {
+        Webhooks::new(WebhookSource::Fixed(map.to_string()), None, None)
     }
 
     fn source_name(&self) -> String {
@@ -126,26 +108,31 @@ impl Webhooks {
         }
     }
 
-    /// The channel actually used (the one asked for, or `default`) and its webhook.
-    pub async fn resolve(&self, channel: &str) -> Result<(String, WebhookUrl), RouteError> {
+    /// Read and check the map now (cold start), so a broken entry is reported before any alert.
+    pub async fn preload(&self) -> Result<usize, RouteError> {
+        Ok(self.cache.get_or_try_init(|| self.load()).await?.len())
+    }
+
+    /// The channel actually used (the one asked for, or `default`) and its destination.
+    pub async fn resolve(&self, channel: &str) -> Result<(String, Destination), RouteError> {
         let map = self.cache.get_or_try_init(|| self.load()).await?;
-        if let Some(url) = map.get(channel) {
-            return Ok((channel.to_string(), url.clone()));
+        if let Some(d) = map.get(channel) {
+            return Ok((channel.to_string(), d.clone()));
         }
         map.get(DEFAULT_CHANNEL)
-            .map(|url| (DEFAULT_CHANNEL.to_string(), url.clone()))
+            .map(|d| (DEFAULT_CHANNEL.to_string(), d.clone()))
             .ok_or_else(|| RouteError::NoWebhook {
                 channel: channel.to_string(),
             })
     }
 
-    async fn load(&self) -> Result<BTreeMap<String, WebhookUrl>, RouteError> {
+    async fn load(&self) -> Result<BTreeMap<String, Destination>, RouteError> {
         let load_err = |message: String| RouteError::Load {
             source_name: self.source_name(),
             message,
         };
         let text = match &self.source {
-            WebhookSource::Fixed(map) => serde_json::to_string(map).expect("a map serializes"),
+            WebhookSource::Fixed(text) => text.clone(),
             WebhookSource::SecretsManager(id) => {
                 let client = self
                     .secrets
@@ -181,59 +168,16 @@ impl Webhooks {
                     .ok_or_else(|| load_err("the parameter has no value".into()))?
             }
         };
-        parse_map(&text).map_err(|message| RouteError::BadMap {
+        crate::destination::parse_map(&text).map_err(|message| RouteError::BadMap {
             source_name: self.source_name(),
             message,
         })
     }
 }
 
-/// Parse and check the map. Errors name channels, never URLs.
-pub fn parse_map(text: &str) -> Result<BTreeMap<String, WebhookUrl>, String> {
-    let raw: BTreeMap<String, serde_json::Value> = serde_json::from_str(text)
-        // serde_json's message can quote the input: keep only the position.
-        .map_err(|e| format!("invalid JSON at line {} column {}", e.line(), e.column()))?;
-    let mut map = BTreeMap::new();
-    for (channel, v) in raw {
-        let url = v
-            .as_str()
-            .and_then(WebhookUrl::parse)
-            .ok_or_else(|| format!("the entry for channel {channel:?} is not an http(s) URL"))?;
-        map.insert(channel, url);
-    }
-    if map.is_empty() {
-        return Err("the map is empty".into());
-    }
-    Ok(map)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_never_print() {
-        let u = WebhookUrl::parse("https://hooks.slack.com/services/T0/B0/secret").unwrap();
-        assert_eq!(format!("{u:?}"), "WebhookUrl(hooks.slack.com/…)");
-        assert_eq!(u.to_string(), "hooks.slack.com/…");
-        assert!(WebhookUrl::parse("ftp://x").is_none());
-        assert!(WebhookUrl::parse("https://").is_none());
-        assert!(WebhookUrl::parse("http://127.0.0.1:9/x").is_some());
-    }
-
-    #[test]
-    fn map_errors_name_channels_not_urls() {
-        let e =
-            parse_map(r#"{"default":"https://hooks.slack.com/services/x","ops":"nope-secret"}"#)
-                .unwrap_err();
-        assert!(
-            e.contains("\"ops\"") && !e.contains("nope-secret") && !e.contains("hooks"),
-            "{e}"
-        );
-        let e = parse_map(r#"{"default":"https://hooks.slack.com/services/SECRET"#).unwrap_err();
-        assert!(!e.contains("SECRET"), "{e}");
-        assert!(parse_map("{}").is_err());
-    }
 
     #[tokio::test]
     async fn routes_to_channel_or_default() {
@@ -242,13 +186,15 @@ mod tests {
             ("ops".to_string(), "https://hooks.example/o".to_string()),
         ]));
         assert_eq!(
-            hooks.resolve("ops").await.unwrap().1.expose(),
-            "https://hooks.example/o"
+            hooks.resolve("ops").await.unwrap().1,
+            Destination::SlackWebhook {
+                url: WebhookUrl::parse("https://hooks.example/o").unwrap()
+            }
         );
-        let (channel, url) = hooks.resolve("unknown").await.unwrap();
+        let (channel, d) = hooks.resolve("unknown").await.unwrap();
         assert_eq!(
-            (channel.as_str(), url.expose()),
-            ("default", "https://hooks.example/d")
+            (channel.as_str(), d.type_name()),
+            ("default", "slack-webhook")
         );
         let no_default = Webhooks::fixed(BTreeMap::from([("ops".into(), "https://h/o".into())]));
         assert_eq!(

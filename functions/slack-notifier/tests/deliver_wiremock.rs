@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use slack_notifier::deliver::{Deliverer, DeliveryError};
+use slack_notifier::deliver::{Deliverer, DeliveryError, Idempotence, Request};
 use slack_notifier::route::WebhookUrl;
 use wiremock::matchers::{body_json, method, path};
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
@@ -153,45 +153,105 @@ async fn rate_limit_beyond_the_deadline_fails_for_lambda_to_retry() {
 }
 
 #[tokio::test]
-async fn timeouts_are_retried_then_reported() {
+async fn a_timeout_after_sending_to_slack_is_maybe_delivered_and_not_resent() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(1500)))
-        .expect(4)
+        .expect(1)
         .mount(&server)
         .await;
     let started = Instant::now();
     let err = deliverer(300)
-        .post(&url(&server), &json!({}), deadline(20))
+        .post(&url(&server), &json!({"text": "once"}), deadline(20))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, DeliveryError::MaybeDelivered { attempts: 1, last } if last.contains("timed out")),
+        "{err:?}"
+    );
+    assert!(err.is_maybe_delivered() && !err.is_permanent());
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "cut at the timeout"
+    );
+    assert!(!format!("{err} {err:?}").contains("SECRETTOKEN"));
+    // The server did receive it: this is exactly the case a re-post would duplicate.
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn timeouts_to_an_idempotent_destination_are_retried_then_reported() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(202).set_delay(Duration::from_millis(1500)))
+        .expect(4)
+        .mount(&server)
+        .await;
+    let u = url(&server);
+    let err = deliverer(300)
+        .send(
+            &Request::json(&u, &json!({}), Idempotence::Idempotent),
+            deadline(20),
+        )
         .await
         .unwrap_err();
     assert!(
         matches!(&err, DeliveryError::Exhausted { attempts: 4, last } if last.contains("timed out")),
         "{err:?}"
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "each attempt was cut at the timeout"
-    );
-    assert!(!format!("{err} {err:?}").contains("SECRETTOKEN"));
 }
 
 #[tokio::test]
-async fn timeout_then_success() {
+async fn idempotent_timeout_then_success() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(sequence(vec![
             ResponseTemplate::new(200).set_delay(Duration::from_millis(1500)),
-            ResponseTemplate::new(200),
+            ResponseTemplate::new(202).set_body_string(r#"{"status":"success"}"#),
         ]))
         .expect(2)
         .mount(&server)
         .await;
+    let u = url(&server);
     let d = deliverer(300)
-        .post(&url(&server), &json!({}), deadline(10))
+        .send(
+            &Request::json(&u, &json!({}), Idempotence::Idempotent).header("x-test", "1"),
+            deadline(10),
+        )
         .await
         .unwrap();
-    assert_eq!(d.attempts, 2);
+    assert_eq!((d.attempts, d.status), (2, 202));
+    assert_eq!(d.body, r#"{"status":"success"}"#);
+    let reqs = server.received_requests().await.unwrap();
+    assert!(reqs.iter().all(|r| r.headers.get("x-test").is_some()));
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/services/T000/B000/SECRETTOKEN"))
+        .respond_with(
+            ResponseTemplate::new(307)
+                .insert_header("Location", format!("{}/elsewhere", server.uri())),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/elsewhere"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let err = deliverer(1000)
+        .post(&url(&server), &json!({}), deadline(10))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, DeliveryError::Permanent { status: 307, error, attempts: 1 } if error.contains("redirect")),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]

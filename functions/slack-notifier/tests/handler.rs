@@ -45,6 +45,7 @@ fn notifier(server: &MockServer, extra: &[(&str, &str)]) -> Notifier<MemoryStore
             ),
         ])),
         deliverer,
+        pacer: Default::default(),
         logs: None,
     }
 }
@@ -327,4 +328,254 @@ async fn rate_limited_past_the_deadline_fails_so_lambda_retries() {
         n.state.get("sns#rl").await.unwrap().unwrap().body["state"],
         "failed"
     );
+}
+
+fn alert_with_id(channel: &str, alert_id: &str) -> String {
+    let mut v: Value = serde_json::from_str(&alert_json(channel)).unwrap();
+    v["alert_id"] = json!(alert_id);
+    v["incident_id"] = json!("inc-1");
+    v.to_string()
+}
+
+#[tokio::test]
+async fn one_alert_published_twice_posts_once() {
+    // log-filter crashed after SNS accepted the alert and published it again from its outbox: two
+    // SNS messages (two MessageIds), one alert_id.
+    let server = MockServer::start().await;
+    ok_on(&server, "/hooks/default").await;
+    let n = notifier(&server, &[]);
+    let body = alert_with_id("default", "a-42");
+    let first = handle(&n, event(vec![record("m-1", &body, None)], "r1"))
+        .await
+        .unwrap();
+    assert_eq!(first["delivered"], 1);
+    let second = handle(&n, event(vec![record("m-2", &body, None)], "r2"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (second["delivered"].as_u64(), second["duplicates"].as_u64()),
+        (Some(0), Some(1))
+    );
+    // Both in one batch, too.
+    let n2 = notifier(&server, &[]);
+    let out = handle(
+        &n2,
+        event(
+            vec![
+                record("m-3", &alert_with_id("default", "a-43"), None),
+                record("m-4", &alert_with_id("default", "a-43"), None),
+            ],
+            "r3",
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (out["delivered"].as_u64(), out["duplicates"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(received(&server, "/hooks/default").await.len(), 2);
+    assert_eq!(
+        n.state.get("alert#a-42").await.unwrap().unwrap().body["state"],
+        "delivered"
+    );
+    assert!(
+        n.state.get("sns#m-1").await.unwrap().is_none(),
+        "keyed on the alert id, not the MessageId"
+    );
+}
+
+#[tokio::test]
+async fn distinct_alert_ids_of_one_incident_each_post() {
+    let server = MockServer::start().await;
+    ok_on(&server, "/hooks/default").await;
+    let n = notifier(&server, &[]);
+    let out = handle(
+        &n,
+        event(
+            vec![
+                record("m-1", &alert_with_id("default", "a-1"), None),
+                record("m-2", &alert_with_id("default", "a-2"), None),
+            ],
+            "r",
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["delivered"], 2);
+}
+
+#[tokio::test]
+async fn a_timeout_after_sending_is_counted_recorded_and_never_reposted() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hooks/default"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(2_000)))
+        .mount(&server)
+        .await;
+    let n = notifier(&server, &[]);
+    let body = alert_with_id("default", "a-slow");
+    let out = handle(&n, event(vec![record("m-1", &body, None)], "r1"))
+        .await
+        .unwrap();
+    // Not an invocation failure (a Lambda retry would post it again).
+    assert_eq!(out["records"][0]["status"], "maybe-delivered");
+    assert_eq!(
+        (out["delivered"].as_u64(), out["maybe_delivered"].as_u64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(
+        n.state.get("alert#a-slow").await.unwrap().unwrap().body["state"],
+        "maybe-delivered"
+    );
+    // The republished alert and a Lambda retry of the same invocation both leave it alone.
+    handle(&n, event(vec![record("m-2", &body, None)], "r2"))
+        .await
+        .unwrap();
+    handle(&n, event(vec![record("m-1", &body, None)], "r1"))
+        .await
+        .unwrap();
+    assert_eq!(received(&server, "/hooks/default").await.len(), 1);
+}
+
+#[tokio::test]
+async fn connect_failures_are_retried_and_fail_the_invocation_for_lambda() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = MockServer::start().await;
+    let mut n = notifier(&server, &[]);
+    n.webhooks = Webhooks::fixed(BTreeMap::from([(
+        "default".into(),
+        format!("http://127.0.0.1:{port}/hooks/down"),
+    )]));
+    let body = alert_with_id("default", "a-down");
+    let err = handle(&n, event(vec![record("m-1", &body, None)], "r1"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("cannot connect"), "{err}");
+    assert_eq!(
+        n.state.get("alert#a-down").await.unwrap().unwrap().body["state"],
+        "failed",
+        "released: the retry posts it"
+    );
+}
+
+#[tokio::test]
+async fn a_lambda_alarm_action_is_posted_as_an_alarm_once() {
+    let server = MockServer::start().await;
+    ok_on(&server, "/hooks/default").await;
+    let n = notifier(&server, &[]);
+    let payload: Value = serde_json::from_str(include_str!(
+        "../../../shared/tests/fixtures/alarm-events/example-cloudwatch-alarm-metric.json"
+    ))
+    .unwrap();
+    let ev = || LambdaEvent::new(payload.clone(), Context::default());
+    let out = slack_notifier::handle_any(&n, ev()).await.unwrap();
+    assert_eq!(out["delivered"], 1);
+    // The same state change again (Lambda retries an async invocation): skipped.
+    let again = slack_notifier::handle_any(&n, ev()).await.unwrap();
+    assert_eq!(again["duplicates"], 1);
+    let posts = received(&server, "/hooks/default").await;
+    assert_eq!(posts.len(), 1);
+    assert_eq!(
+        posts[0]["attachments"][0]["title"],
+        "ALARM: lambda-demo-metric-alarm"
+    );
+    // Not shown as raw JSON.
+    assert!(!posts[0].to_string().contains("alarmData"));
+    // Something else entirely fails the invocation (dead-lettered, not dropped).
+    let err = slack_notifier::handle_any(
+        &n,
+        LambdaEvent::new(json!({"hello": 1}), Context::default()),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("neither an SNS event"), "{err}");
+}
+
+#[tokio::test]
+async fn alarms_of_another_account_are_ignored() {
+    let server = MockServer::start().await;
+    ok_on(&server, "/hooks/default").await;
+    let n = notifier(&server, &[]);
+    let alarm = |account: &str| {
+        json!({"AlarmName": "api-5xx", "NewStateValue": "ALARM", "OldStateValue": "OK",
+            "AWSAccountId": account,
+            "AlarmArn": format!("arn:aws:cloudwatch:us-east-1:{account}:alarm:api-5xx")})
+        .to_string()
+    };
+    let mut ev = event(
+        vec![
+            record("theirs", &alarm("444455556666"), None),
+            record("ours", &alarm("123456789012"), None),
+        ],
+        "r",
+    );
+    ev.context.invoked_function_arn =
+        "arn:aws:lambda:us-east-1:123456789012:function:slack-notifier".into();
+    let out = handle(&n, ev).await.unwrap();
+    assert_eq!(out["records"][0]["status"], "ignored");
+    assert_eq!(out["records"][1]["status"], "delivered");
+    assert_eq!(received(&server, "/hooks/default").await.len(), 1);
+}
+
+/// A CloudWatch alarm state change delivered by an EventBridge rule targeting the function is
+/// posted as an alarm (not raw JSON), once per event id; a composite alarm's Lambda action too.
+#[tokio::test]
+async fn eventbridge_and_composite_alarm_events_are_posted_as_alarms_once() {
+    let server = MockServer::start().await;
+    ok_on(&server, "/hooks/default").await;
+    let n = notifier(&server, &[]);
+    // As AWS documents "CloudWatch Alarm State Change" events.
+    let eventbridge = json!({
+        "version": "0", "id": "c4c1c1c9-6542-e61b-6ef0-8c4d36933a92",
+        "detail-type": "CloudWatch Alarm State Change", "source": "aws.cloudwatch",
+        "account": "123456789012", "time": "2019-10-02T17:04:40Z", "region": "us-east-1",
+        "resources": ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh"],
+        "detail": {
+            "alarmName": "ServerCpuTooHigh",
+            "configuration": {"description": "Goes into alarm when server CPU utilization is too high!",
+                "metrics": [{"id": "30b6c6b2", "metricStat": {"metric": {
+                    "dimensions": {"InstanceId": "i-12345678901234567"},
+                    "name": "CPUUtilization", "namespace": "AWS/EC2"}, "period": 300, "stat": "Average"},
+                    "returnData": true}]},
+            "previousState": {"reason": "Threshold Crossed", "timestamp": "2019-10-02T17:04:40.985+0000", "value": "OK"},
+            "state": {"reason": "Threshold Crossed: 1 out of the last 1 datapoints was greater than the threshold (0.0)",
+                "timestamp": "2019-10-02T17:04:40.989+0000", "value": "ALARM"}
+        }
+    });
+    let composite: Value = serde_json::from_str(include_str!(
+        "../../../shared/tests/fixtures/alarm-events/example-cloudwatch-alarm-composite.json"
+    ))
+    .unwrap();
+    for payload in [&eventbridge, &eventbridge, &composite, &composite] {
+        slack_notifier::handle_any(&n, LambdaEvent::new(payload.clone(), Context::default()))
+            .await
+            .unwrap();
+    }
+    let posts = received(&server, "/hooks/default").await;
+    assert_eq!(posts.len(), 2, "one post per state change");
+    assert_eq!(
+        posts[0]["attachments"][0]["title"],
+        "ALARM: ServerCpuTooHigh"
+    );
+    let composite_name = composite["alarmData"]["alarmName"].as_str().unwrap();
+    assert!(
+        posts[1]["attachments"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains(composite_name),
+        "{}",
+        posts[1]
+    );
+    for p in &posts {
+        let text = p.to_string();
+        assert!(
+            !text.contains("alarmData") && !text.contains("\"detail\""),
+            "{text}"
+        );
+    }
 }

@@ -14,6 +14,7 @@ use aws_lambda_events::event::sns::SnsEvent;
 use aws_sdk_cloudwatchlogs::types::{InputLogEvent, MetricTransformation};
 use lambda_runtime::{Context, LambdaEvent};
 use logalert::alarm::AlarmNotification;
+use logalert::state::StateStore;
 use serde_json::{Value, json};
 use slack_notifier::config::Config;
 use slack_notifier::deliver::Deliverer;
@@ -69,7 +70,7 @@ async fn webhooks_from_secrets_manager_are_read_once() {
         None,
     );
     assert_eq!(
-        hooks.resolve("ops").await.unwrap().1.expose(),
+        hooks.resolve("ops").await.unwrap().1.url().expose(),
         "https://hooks.example/o"
     );
     assert_eq!(hooks.resolve("nope").await.unwrap().0, "default");
@@ -81,13 +82,13 @@ async fn webhooks_from_secrets_manager_are_read_once() {
         .await
         .unwrap();
     assert_eq!(
-        hooks.resolve("ops").await.unwrap().1.expose(),
+        hooks.resolve("ops").await.unwrap().1.url().expose(),
         "https://hooks.example/o"
     );
     // A new container reads the new map.
     let fresh = Webhooks::new(WebhookSource::SecretsManager(id), Some(sm), None);
     assert_eq!(
-        fresh.resolve("ops").await.unwrap().1.expose(),
+        fresh.resolve("ops").await.unwrap().1.url().expose(),
         "https://hooks.example/new"
     );
 }
@@ -106,7 +107,7 @@ async fn webhooks_from_an_ssm_secure_string() {
         .unwrap();
     let hooks = Webhooks::new(WebhookSource::Ssm(name), None, Some(ssm));
     assert_eq!(
-        hooks.resolve("x").await.unwrap().1.expose(),
+        hooks.resolve("x").await.unwrap().1.url().expose(),
         "https://hooks.example/ssm"
     );
 }
@@ -307,6 +308,7 @@ async fn notifier(
         state: logalert_dynamodb::DynamoStateStore::new(ddb, table),
         webhooks: Webhooks::new(config.webhook_source.clone(), Some(sm), None),
         deliverer: Deliverer::new(Duration::from_secs(2)).unwrap(),
+        pacer: Default::default(),
         logs: Some(logs),
         config,
     }
@@ -394,4 +396,58 @@ async fn enrichment_failure_degrades_to_the_plain_alarm() {
             .unwrap()
             .contains("Could not fetch the log lines behind this alarm")
     );
+}
+
+fn alert_with_id(alert_id: &str) -> String {
+    json!({
+        "version": 1, "kind": "log-match", "alert_id": alert_id, "incident_id": "inc-1",
+        "rule": {"name": "auth", "type": "any", "severity": "error", "description": null},
+        "account": "123456789012", "region": "us-east-1", "log_group": "/app", "query_key": null,
+        "count": 1, "suppressed": 0, "first_timestamp": 1700000000000i64, "last_timestamp": 1700000000000i64,
+        "samples": [], "truncated": false, "channel": "default", "mention": []
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn one_alert_published_twice_is_one_post_through_dynamodb() {
+    let sdk = aws().await;
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&slack)
+        .await;
+    let n = notifier(&sdk, &slack, aws_sdk_cloudwatchlogs::Client::new(&sdk)).await;
+    let id = unique("alert");
+    let body = alert_with_id(&id);
+    // Two SNS messages (log-filter republished from its outbox), one alert id.
+    let first = handle(&n, sns_event(&unique("m"), &body)).await.unwrap();
+    let second = handle(&n, sns_event(&unique("m"), &body)).await.unwrap();
+    assert_eq!(
+        (first["delivered"].as_u64(), second["duplicates"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(posts(&slack).await.len(), 1);
+    let item = n.state.get(&format!("alert#{id}")).await.unwrap().unwrap();
+    assert_eq!(item.body["state"], "delivered");
+}
+
+#[tokio::test]
+async fn maybe_delivered_is_remembered_in_dynamodb() {
+    let sdk = aws().await;
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(3_000)))
+        .mount(&slack)
+        .await;
+    let n = notifier(&sdk, &slack, aws_sdk_cloudwatchlogs::Client::new(&sdk)).await;
+    let id = unique("alert");
+    let body = alert_with_id(&id);
+    let out = handle(&n, sns_event(&unique("m"), &body)).await.unwrap();
+    assert_eq!(out["maybe_delivered"], 1);
+    let again = handle(&n, sns_event(&unique("m"), &body)).await.unwrap();
+    assert_eq!(again["duplicates"], 1);
+    assert_eq!(slack.received_requests().await.unwrap().len(), 1);
+    let item = n.state.get(&format!("alert#{id}")).await.unwrap().unwrap();
+    assert_eq!(item.body["state"], "maybe-delivered");
 }

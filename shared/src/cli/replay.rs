@@ -12,8 +12,11 @@
 //! the previous one runs, and after the last input the replay keeps ticking until nothing is due
 //! (realert summaries, `resolved`; `--no-drain` stops at the last event). Every SNS publish the function would make is printed as one JSON line:
 //! `{"subject":"…","message":{…alert v1…},"attributes":{"severity":"…","rule":"…",…}}`.
-//! With `--slack`, each line is instead what slack-notifier would post for that alert:
-//! `{"channel":"…","payload":{…Slack webhook payload…}}` (`--format blocks` for Block Kit).
+//! With `--to slack|teams|pagerduty|webhook`, each line is instead the exact body slack-notifier
+//! would send that destination for the publication (the SNS message as it would receive it):
+//! `{"channel":"…","to":"teams","payload":{…}}` (`--format blocks` for Slack's Block Kit; the
+//! PagerDuty routing key is a placeholder, the webhook's signature headers are not shown). `--slack`
+//! is `--to slack`.
 //!
 //! Exit status: 0; 1 with `--fail-on-alert` when something would be published; 2 when the rules do
 //! not load or any input (or part of one) cannot be read — the other inputs are still replayed.
@@ -27,7 +30,8 @@ use super::output::{self, OutputFormat};
 use super::report::{self, EXIT_FINDINGS, EXIT_USAGE, Place};
 use crate::engine::{CollectingSink, Engine, EngineConfig, Publication};
 use crate::payload::LogsPayload;
-use crate::slack::{RenderOptions, SlackFormat};
+use crate::render::{Target, render_to};
+use crate::slack::{Incoming, RenderOptions, SlackFormat};
 use crate::state::{MemoryStore, StateStore, block_on};
 
 pub use super::inputs::{PLAIN_LOG_BATCH_EVENTS, PLAIN_LOG_BATCH_MS, line_timestamp};
@@ -55,6 +59,7 @@ Examples:
   logalert replay --rules rules.yaml --log-group /aws/lambda/payments app.log
   aws s3 cp s3://bucket/firehose/2026/11/25/obj.gz - | logalert replay --rules rules.yaml -
   logalert replay --rules rules.yaml --slack --format blocks payload.json
+  logalert replay --rules rules.yaml --to pagerduty payload.json   # the Events v2 bodies
   logalert replay --rules rules.yaml --fail-on-alert healthy-day.log   # CI: must not alert";
 
 /// Run the real log-filter logic over payloads or log files and print what would be published.
@@ -89,12 +94,17 @@ pub struct Args {
     #[arg(long, default_value = "")]
     pub ignore_log_groups: String,
     /// Print the Slack payload each alert would produce (as slack-notifier renders it) instead of
-    /// the SNS publish.
-    #[arg(long)]
+    /// the SNS publish: the same as `--to slack`.
+    #[arg(long, conflicts_with = "to")]
     pub slack: bool,
-    /// With `--slack`: `attachments` (default) or `blocks` (Block Kit).
-    #[arg(long, default_value = "attachments", value_parser = parse_format, requires = "slack")]
-    pub format: SlackFormat,
+    /// Print the exact body slack-notifier would send this destination for each publication instead
+    /// of the SNS publish: `slack`, `teams`, `pagerduty` (placeholder routing key) or `webhook` (the
+    /// body; the signature headers need the secret and the time).
+    #[arg(long, value_name = "DESTINATION", value_parser = ["slack", "teams", "pagerduty", "webhook"])]
+    pub to: Option<String>,
+    /// With `--slack` or `--to slack`: `attachments` (default) or `blocks` (Block Kit).
+    #[arg(long, value_parser = parse_format)]
+    pub format: Option<SlackFormat>,
     /// `json` (one line per publish; the default when stdout is not a terminal) or `text` (per
     /// alert the rule, key, counts, times, subject and a sample, then a summary line).
     #[arg(long, value_enum)]
@@ -123,17 +133,61 @@ fn parse_format(s: &str) -> Result<SlackFormat, String> {
 enum Output {
     /// The SNS publish log-filter would make.
     Sns,
-    /// The Slack payload slack-notifier would post for it.
-    Slack(RenderOptions),
+    /// The body slack-notifier would send the destination `to` (named as on the command line).
+    Destination {
+        to: String,
+        target: Target,
+        opts: RenderOptions,
+    },
 }
 
 impl Output {
+    /// From `--slack`, `--to` and `--format`; `--format` without a Slack destination is an error.
+    fn from_args(args: &Args) -> Result<Output, String> {
+        let to = match (&args.to, args.slack) {
+            (Some(to), _) => Some(to.as_str()),
+            (None, true) => Some("slack"),
+            (None, false) => None,
+        };
+        if args.format.is_some() && to != Some("slack") {
+            return Err(
+                "--format chooses the Slack layout: use it with --slack or --to slack".into(),
+            );
+        }
+        let Some(to) = to else {
+            return Ok(Output::Sns);
+        };
+        let format = args.format.unwrap_or(SlackFormat::Attachments);
+        let target = Target::parse(to, format)
+            .ok_or_else(|| format!("--to {to:?}: use slack, teams, pagerduty or webhook"))?;
+        Ok(Output::Destination {
+            to: to.to_string(),
+            target,
+            opts: RenderOptions {
+                format,
+                ..RenderOptions::default()
+            },
+        })
+    }
+
+    /// The body for a destination: rendered from the SNS message exactly as slack-notifier
+    /// receives it (its body and Subject), so the output is what the destination would get.
+    fn rendered(p: &Publication, target: &Target, opts: &RenderOptions) -> serde_json::Value {
+        let incoming = Incoming::classify(&p.body);
+        render_to(target, &incoming, Some(&p.subject), None, opts)
+    }
+
     fn value(&self, p: &Publication) -> serde_json::Value {
         match self {
             Output::Sns => p.to_replay_json(),
-            Output::Slack(opts) => serde_json::json!({
+            Output::Destination { to, target, opts } if to == "slack" => serde_json::json!({
                 "channel": p.alert.channel,
-                "payload": crate::slack::render_alert(&p.alert, opts),
+                "payload": Output::rendered(p, target, opts),
+            }),
+            Output::Destination { to, target, opts } => serde_json::json!({
+                "channel": p.alert.channel,
+                "to": to,
+                "payload": Output::rendered(p, target, opts),
             }),
         }
     }
@@ -146,12 +200,12 @@ impl Output {
             (OutputFormat::Text, Output::Sns) => {
                 format!("{}\n", output::alert_text(&p.subject, &p.alert))
             }
-            (OutputFormat::Text, Output::Slack(opts)) => format!(
+            (OutputFormat::Text, Output::Destination { target, opts, .. }) => format!(
                 "{}\n",
                 output::slack_text(
                     &p.alert.channel,
-                    "alert",
-                    &crate::slack::render_alert(&p.alert, opts)
+                    &p.alert.kind,
+                    &Output::rendered(p, target, opts)
                 )
             ),
         }
@@ -159,6 +213,13 @@ impl Output {
 }
 
 pub fn run(args: Args) -> ExitCode {
+    let output = match Output::from_args(&args) {
+        Ok(o) => o,
+        Err(e) => {
+            report::error(None, e);
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
     let rules = match report::load_rules(&args.rules) {
         Ok(r) => r,
         Err(code) => return code,
@@ -166,14 +227,6 @@ pub fn run(args: Args) -> ExitCode {
     let region = report::region_from_env(args.region.as_deref());
     let config = EngineConfig::new(&region).with_ignored_log_groups(&args.ignore_log_groups);
     let mut replay = Replay::new(Engine::new(rules, config));
-    let output = if args.slack {
-        Output::Slack(RenderOptions {
-            format: args.format,
-            ..RenderOptions::default()
-        })
-    } else {
-        Output::Sns
-    };
     let opts = InputOptions {
         log_group: args.log_group.clone(),
         log_stream: args.log_stream.clone(),
