@@ -22,6 +22,7 @@ import threading
 import time
 import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import fault_proxy  # noqa: E402
 import lambda_local  # noqa: E402
 import replay_dead_letters  # noqa: E402
 import seed  # noqa: E402
@@ -38,6 +40,8 @@ if not os.environ.get("AWS_ENDPOINT_URL"):
     raise SystemExit("AWS_ENDPOINT_URL is unset: run through scripts/with-moto or scripts/test")
 
 import boto3  # noqa: E402
+import botocore.config  # noqa: E402
+import botocore.exceptions  # noqa: E402
 
 
 class FakeFunctions:
@@ -304,6 +308,67 @@ def subscription_payload(group: str, messages: list[str]) -> dict:
             "logEvents": [{"id": str(i), "timestamp": 1763780000000 + i, "message": m}
                           for i, m in enumerate(messages)]}
     return {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(data).encode())).decode()}}
+
+
+class FaultProxyTest(unittest.TestCase):
+    """infra/fault_proxy.py in front of moto's SNS: a lost answer still publishes."""
+
+    def setUp(self):
+        upstream = urllib.parse.urlsplit(os.environ["AWS_ENDPOINT_URL"])
+        self.server = ThreadingHTTPServer(
+            ("127.0.0.1", 0), fault_proxy.make_handler(upstream, fault_proxy.Faults(None)))
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.sns = boto3.client("sns", endpoint_url=self.url, region_name="us-east-1")
+        self.sqs = boto3.client("sqs", region_name="us-east-1")
+        self.topic = self.sns.create_topic(Name=f"fault-{uuid.uuid4().hex[:8]}")["TopicArn"]
+        self.queue = self.sqs.create_queue(QueueName=f"fault-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint=arn)
+
+    def tearDown(self):
+        self.server.shutdown()
+
+    def control(self, body=None):
+        req = urllib.request.Request(f"{self.url}/__fault__",
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     method="GET" if body is None else "POST")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())
+
+    def received(self):
+        out = []
+        for _ in range(5):
+            got = self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10,
+                                           WaitTimeSeconds=1).get("Messages", [])
+            out += [json.loads(m["Body"])["Message"] for m in got]
+            if not got:
+                break
+        return out
+
+    def test_a_lost_answer_is_an_error_to_the_caller_and_a_message_to_subscribers(self):
+        self.assertEqual(self.control({"lose_publish_answers": 1})["lose_publish_answers"], 1)
+        no_retry = boto3.client("sns", endpoint_url=self.url, region_name="us-east-1",
+                                config=botocore.config.Config(retries={"total_max_attempts": 1}))
+        with self.assertRaises(botocore.exceptions.BotoCoreError):
+            no_retry.publish(TopicArn=self.topic, Message="first")
+        self.sns.publish(TopicArn=self.topic, Message="second")
+        self.assertEqual(sorted(self.received()), ["first", "second"])
+        state = self.control()
+        self.assertEqual((state["lost"], state["lose_publish_answers"]), (1, 0))
+
+    def test_other_calls_pass_through_while_armed(self):
+        self.control({"lose_publish_answers": 5})
+        topics = self.sns.list_topics()["Topics"]
+        self.assertIn(self.topic, [t["TopicArn"] for t in topics])
+        self.assertEqual(self.control()["lost"], 0)
+
+    def test_a_bad_control_body_is_refused(self):
+        req = urllib.request.Request(f"{self.url}/__fault__", data=b"[1]", method="POST")
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(req, timeout=10)
+        self.assertEqual(e.exception.code, 400)
 
 
 class AsyncInvokeAndReplayTest(unittest.TestCase):

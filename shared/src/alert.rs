@@ -111,6 +111,62 @@ pub struct Sample {
     /// Values extracted by a space-delimited pattern (`$name` / `$N` → value), in field order.
     #[serde(default)]
     pub extracted: serde_json::Map<String, serde_json::Value>,
+    /// The rule's `include` selectors (as written) → this event's value (the rule's
+    /// `alert_missing_value` when absent). Omitted when the rule has no `include`.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `aggregation`: this alert is the digest of a window — the alerts the rule type decided in it,
+/// published as one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Digest {
+    /// The rule's `aggregation` window, ms.
+    pub window_ms: i64,
+    /// Alerts the digest replaces (the rule type's triggers in the window); `count` is their events.
+    pub alerts: u64,
+    /// `summary_table_fields`: events per combination of the fields' values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<SummaryTable>,
+}
+
+/// Events per combination of values, largest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryTable {
+    /// The selectors, as written (the column headers).
+    pub fields: Vec<String>,
+    pub rows: Vec<TableRow>,
+    /// Rows not listed (beyond `summary_table_max_rows`, or beyond what the state keeps) and their
+    /// events: the listed counts plus `other_count` add up to the digest's `count`.
+    #[serde(default)]
+    pub other_rows: u64,
+    #[serde(default)]
+    pub other_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableRow {
+    /// One value per field (`alert_missing_value` when absent), cut to 128 bytes.
+    pub values: Vec<String>,
+    pub count: u64,
+}
+
+/// `top_count_keys`: the most frequent values of one key among the events an alert represents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopCount {
+    /// The selector, as written.
+    pub key: String,
+    /// At most `top_count_number`, largest first.
+    pub values: Vec<TopValue>,
+    /// Events with other values.
+    #[serde(default)]
+    pub other_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopValue {
+    pub value: String,
+    pub count: u64,
 }
 
 /// What a decision saw, in words a person understands, for every rule type: the line the
@@ -180,6 +236,12 @@ pub struct AlertMessage {
     /// Matches (alerted + suppressed) over the whole incident so far; on `resolved`, the total.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incident_total: Option<u64>,
+    /// Set when the rule has `aggregation`: this alert is the digest of a window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<Digest>,
+    /// `top_count_keys`: the most frequent values per key among the events this alert represents.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub top_counts: Vec<TopCount>,
 }
 
 /// SNS's `Subject` limit: fewer than 100 characters.

@@ -380,6 +380,7 @@ fn hostile_corpus_through_every_destination() {
             sparkline: Some(line.clone()),
             details: Default::default(),
         });
+        with_digest_fields(&mut a, &line);
         let mut al = alarm("ALARM", "OK");
         al.alarm_name = line.clone();
         al.new_state_reason = Some(line.clone());
@@ -416,6 +417,36 @@ fn hostile_corpus_through_every_destination() {
     }
 }
 
+/// Log text in a digest's summary table, the top counts and the samples' `include` fields.
+fn with_digest_fields(a: &mut AlertMessage, line: &str) {
+    use logalert::alert::{Digest, SummaryTable, TableRow, TopCount, TopValue};
+    for s in &mut a.samples {
+        s.fields
+            .insert(line.to_string(), Value::String(line.to_string()));
+    }
+    a.digest = Some(Digest {
+        window_ms: 600_000,
+        alerts: 2,
+        table: Some(SummaryTable {
+            fields: vec![line.to_string()],
+            rows: vec![TableRow {
+                values: vec![line.to_string()],
+                count: 2,
+            }],
+            other_rows: 0,
+            other_count: 0,
+        }),
+    });
+    a.top_counts = vec![TopCount {
+        key: line.to_string(),
+        values: vec![TopValue {
+            value: line.to_string(),
+            count: 2,
+        }],
+        other_count: 1,
+    }];
+}
+
 #[test]
 fn secrets_in_logs_reach_no_destination() {
     let mut a = follow_up();
@@ -425,6 +456,7 @@ fn secrets_in_logs_reach_no_destination() {
         "login password=hunter2 via https://hooks.slack.com/services/T000/B000/XXXXXXXX",
     )];
     a.text = Some("password=hunter2".into());
+    with_digest_fields(&mut a, "password=hunter2");
     let incoming = Incoming::Alert(Box::new(a));
     for (dest, body) in everywhere(&incoming, None) {
         let text = body.to_string();

@@ -742,18 +742,39 @@ fn every_state_item_has_a_ttl_after_the_event_time() {
     assert_eq!(store.len(), 0, "everything expired");
 }
 
-/// The published JSON Schema and the messages the engine builds agree: every property written is
-/// declared, every required property is written, enums hold.
-#[test]
-fn alert_messages_match_the_published_json_schema() {
-    let schema: serde_json::Value = serde_json::from_str(
+fn alert_schema() -> serde_json::Value {
+    serde_json::from_str(
         &std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../docs/alert-message.schema.json"
         ))
         .unwrap(),
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// Every property of `value` is declared in `schema` and every required one is there.
+fn check(value: &serde_json::Value, schema: &serde_json::Value, path: &str) {
+    let props = schema["properties"].as_object().unwrap();
+    let obj = value
+        .as_object()
+        .unwrap_or_else(|| panic!("{path} is not an object"));
+    for key in obj.keys() {
+        assert!(props.contains_key(key), "{path}.{key} is not in the schema");
+    }
+    for req in schema["required"].as_array().unwrap() {
+        assert!(
+            obj.contains_key(req.as_str().unwrap()),
+            "{path}.{req} is required but missing"
+        );
+    }
+}
+
+/// The published JSON Schema and the messages the engine builds agree: every property written is
+/// declared, every required property is written, enums hold.
+#[test]
+fn alert_messages_match_the_published_json_schema() {
+    let schema = alert_schema();
     let e = engine(
         "version: 1\nrules:\n  - name: r\n    description: d\n    filter_pattern: ERROR\n    query_key: $.svc\n    mention: [here, U024BE7LH]\n    alert_subject: s\n    alert_text: t\n",
     );
@@ -769,21 +790,6 @@ fn alert_messages_match_the_published_json_schema() {
     );
     let body: serde_json::Value = serde_json::from_str(&p[0].body).unwrap();
 
-    fn check(value: &serde_json::Value, schema: &serde_json::Value, path: &str) {
-        let props = schema["properties"].as_object().unwrap();
-        let obj = value
-            .as_object()
-            .unwrap_or_else(|| panic!("{path} is not an object"));
-        for key in obj.keys() {
-            assert!(props.contains_key(key), "{path}.{key} is not in the schema");
-        }
-        for req in schema["required"].as_array().unwrap() {
-            assert!(
-                obj.contains_key(req.as_str().unwrap()),
-                "{path}.{req} is required but missing"
-            );
-        }
-    }
     check(&body, &schema, "alert");
     check(&body["rule"], &schema["properties"]["rule"], "alert.rule");
     check(
@@ -808,6 +814,100 @@ fn alert_messages_match_the_published_json_schema() {
     assert_eq!(
         (body["subject"].as_str(), body["text"].as_str()),
         (Some("s"), Some("t"))
+    );
+}
+
+/// A digest (aggregation, summary table, top counts, include) through the driver and its tick:
+/// one publication when the window ends, and every property it writes is in the JSON Schema.
+#[test]
+fn digests_go_out_at_the_tick_and_match_the_published_json_schema() {
+    let schema = alert_schema();
+    let e = engine(concat!(
+        "version: 1\nrules:\n  - name: r\n    filter_pattern: '{ $.m = \"ERROR\" }'\n",
+        "    aggregation: 5m\n    summary_table_fields: [$.svc, '@fingerprint']\n",
+        "    top_count_keys: $.user\n    include: [$.user, $.missing]\n",
+    ));
+    let store = MemoryStore::default();
+    let (p, _) = run(
+        &e,
+        &store,
+        &[payload(
+            "/app",
+            "s",
+            &[
+                ("1", T0, r#"{"m":"ERROR","svc":"api","user":"al","n":1}"#),
+                (
+                    "2",
+                    T0 + 1000,
+                    r#"{"m":"ERROR","svc":"api","user":"al","n":2}"#,
+                ),
+            ],
+        )],
+    );
+    assert!(p.is_empty(), "nothing before the window ends");
+    let (p, _) = run(
+        &e,
+        &store,
+        &[payload(
+            "/app",
+            "s",
+            &[("3", T0 + MIN, r#"{"m":"ERROR","svc":"db","user":"bo"}"#)],
+        )],
+    );
+    assert!(p.is_empty());
+    let sink = CollectingSink::default();
+    store.set_clock((T0 + 4 * MIN) / 1000);
+    block_on(e.tick(&store, &sink, T0 + 4 * MIN));
+    assert!(sink.take().is_empty(), "the window is still open");
+    // The window runs 5 min from the first trigger (its last event, T0 + 1 s).
+    store.set_clock((T0 + 6 * MIN) / 1000);
+    block_on(e.tick(&store, &sink, T0 + 6 * MIN));
+    let p = sink.take();
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].subject, "[ERROR] r: digest of 3 matches in /app");
+    let body: serde_json::Value = serde_json::from_str(&p[0].body).unwrap();
+    assert_eq!(body["count"], 3);
+    assert_eq!(body["digest"]["alerts"], 2, "one trigger per invocation");
+    assert_eq!(
+        body["digest"]["table"]["rows"][0],
+        serde_json::json!({"values": ["api", r#"{"m":"ERROR","svc":"api","user":"al","n":<num>}"#], "count": 2})
+    );
+    assert_eq!(
+        body["top_counts"][0]["values"][0],
+        serde_json::json!({"value": "al", "count": 2})
+    );
+    assert_eq!(
+        body["samples"][0]["fields"],
+        serde_json::json!({"$.user": "al", "$.missing": "<missing>"})
+    );
+
+    let props = &schema["properties"];
+    check(&body, &schema, "alert");
+    check(
+        &body["samples"][0],
+        &props["samples"]["items"],
+        "samples[0]",
+    );
+    check(&body["digest"], &props["digest"], "digest");
+    check(
+        &body["digest"]["table"],
+        &props["digest"]["properties"]["table"],
+        "digest.table",
+    );
+    check(
+        &body["digest"]["table"]["rows"][0],
+        &props["digest"]["properties"]["table"]["properties"]["rows"]["items"],
+        "digest.table.rows[0]",
+    );
+    check(
+        &body["top_counts"][0],
+        &props["top_counts"]["items"],
+        "top_counts[0]",
+    );
+    check(
+        &body["top_counts"][0]["values"][0],
+        &props["top_counts"]["items"]["properties"]["values"]["items"],
+        "top_counts[0].values[0]",
     );
 }
 

@@ -4,7 +4,9 @@
 //! the ticks have caught up:
 //!
 //! * for every `any` rule + key, the sum of `count + suppressed` over its distinct publications
-//!   equals the number of distinct matching events (for `frequency`: never more);
+//!   equals the number of distinct matching events (for `frequency`: never more) — with
+//!   `realert`, `exponential_realert`, `resolve_after` and `aggregation` digests (whose summary
+//!   tables add up to their counts);
 //! * every `alert_id` that was decided is published at least once, and a republished id carries
 //!   the same publication (so counting each distinct id once is exact).
 
@@ -38,6 +40,23 @@ rules:
   - name: any-every
     filter_pattern: '{ $.k = "a" }'
     realert: 0
+  - name: any-digest
+    filter_pattern: ERROR
+    query_key: $.k
+    aggregation: 4m
+    summary_table_fields: [$.level, $.k]
+    top_count_keys: $.k
+    max_samples: 2
+  - name: any-digest-resolving
+    filter_pattern: ERROR
+    aggregation: 3m
+    resolve_after: 5m
+    summary_table_fields: $.k
+  - name: any-exponential
+    filter_pattern: ERROR
+    query_key: $.k
+    realert: 1m
+    exponential_realert: 8m
   - name: freq
     filter_pattern: ERROR
     type: frequency
@@ -328,11 +347,19 @@ fn run(s: &Scenario) -> Vec<AlertMessage> {
         .filter(|&&n| n < faults.ops.load(Ordering::SeqCst))
         .count();
     CRASHES.fetch_add(crashes, Ordering::SeqCst);
-    sink.accepted.into_inner().unwrap()
+    let accepted = sink.accepted.into_inner().unwrap();
+    DIGESTS.fetch_add(
+        accepted.iter().filter(|a| a.digest.is_some()).count(),
+        Ordering::SeqCst,
+    );
+    accepted
 }
 
 /// Injected crashes that fired, over all cases (the property must have been exercised).
 static CRASHES: AtomicUsize = AtomicUsize::new(0);
+
+/// Digest publications accepted, over all cases (the digest rules must have published).
+static DIGESTS: AtomicUsize = AtomicUsize::new(0);
 
 /// Injected crashes are expected: keep their panic messages out of the test output.
 fn quiet_injected_panics() {
@@ -377,9 +404,10 @@ proptest! {
         let mut seen = HashSet::new();
         for e in s.events.iter().filter(|e| seen.insert(e.id.clone())) {
             if e.error {
-                for rule in ["any-realert", "any-resolving", "freq"] {
+                for rule in ["any-realert", "any-resolving", "any-digest", "any-exponential", "freq"] {
                     *want.entry((rule.to_string(), Some(e.key.to_string()))).or_default() += 1;
                 }
+                *want.entry(("any-digest-resolving".to_string(), None)).or_default() += 1;
             }
             if e.key == "a" {
                 *want.entry(("any-every".to_string(), None)).or_default() += 1;
@@ -396,6 +424,15 @@ proptest! {
         for k in sums.keys() {
             prop_assert!(want.contains_key(k), "published for a key with no events: {:?}", k);
         }
+        // Digests: their summary tables add up to their counts.
+        for a in by_id.values().filter(|a| a.digest.is_some()) {
+            let d = a.digest.as_ref().unwrap();
+            let t = d.table.as_ref().unwrap();
+            let listed: u64 = t.rows.iter().map(|r| r.count).sum();
+            prop_assert_eq!(listed + t.other_count, a.count, "table of {}", a.alert_id);
+            prop_assert_eq!(a.suppressed, 0);
+        }
+        prop_assert!(by_id.values().all(|a| a.rule.name.contains("digest") == a.digest.is_some() || a.kind != "log-match"));
         // Incidents: every resolved closes an incident that had an alert.
         for a in by_id.values().filter(|a| a.kind == "resolved") {
             prop_assert!(by_id.values().any(|b| b.kind == "log-match" && b.incident_id == a.incident_id));
@@ -416,5 +453,9 @@ fn crashes_are_injected_at_all() {
     assert!(
         CRASHES.load(Ordering::SeqCst) > 0,
         "no injected crash ever fired"
+    );
+    assert!(
+        DIGESTS.load(Ordering::SeqCst) > 0,
+        "no digest was ever published"
     );
 }

@@ -4,7 +4,8 @@ mod slack_support;
 
 use logalert::alert::Severity;
 use logalert::render::text::Redactor;
-use logalert::slack::{RenderOptions, SlackFormat, render_alert};
+use logalert::render::{Target, render_to};
+use logalert::slack::{Incoming, RenderOptions, SlackFormat, render_alert};
 use slack_support::*;
 
 /// fuzz redact, crash-a8989268…: an `Authorization` scheme that is not a scheme word ("T") was
@@ -50,5 +51,34 @@ fn a_token_on_its_own_line_is_redacted_everywhere() {
         );
         let body = payload.to_string();
         assert!(!body.contains("ghp_Zq8"), "{format:?}: {body:.600}");
+    }
+}
+
+/// fuzz render, crash-da39a3ee… (session 3): the webhook body redacted samples, subject, text and
+/// query key, but carried the rule's name and description as they were; every destination shows
+/// every string of the alert through the same pipeline.
+#[test]
+fn a_token_in_any_field_is_redacted_in_every_destination() {
+    let text = "\nghp_Zq8Lm2Xv5Tn9Rb4Wc7Ky1Hd6Fs3Jp0Ga5Qe7\n";
+    let mut a = alert(
+        Severity::Error,
+        vec![sample(0, "s0", text), sample(1, "s1", text)],
+    );
+    a.query_key = Some(text.to_string());
+    a.subject = Some(text.to_string());
+    a.text = Some(text.to_string());
+    a.rule.name = text.to_string();
+    a.rule.description = Some(text.to_string());
+    let incoming = Incoming::Alert(Box::new(a));
+    let targets = [
+        Target::Teams,
+        Target::PagerDuty {
+            routing_key: "R0UTINGKEY".into(),
+        },
+        Target::Webhook,
+    ];
+    for target in &targets {
+        let body = render_to(target, &incoming, None, None, &RenderOptions::default()).to_string();
+        assert!(!body.contains("ghp_Zq8"), "{target:?}: {body:.600}");
     }
 }

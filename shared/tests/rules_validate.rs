@@ -351,3 +351,73 @@ fn near_miss_template_variables_are_warnings_not_errors() {
             .is_empty()
     );
 }
+
+#[test]
+fn digest_and_realert_options_are_checked_together() {
+    check_table(&[
+        ("aggregation: 10m", &[]),
+        ("aggregation: 0", &[]),
+        (
+            "summary_table_fields: [$.code]",
+            &[
+                "r.yaml:5:27: `summary_table_fields` needs `aggregation` (it shapes the digest of a window)",
+            ],
+        ),
+        (
+            "aggregation_key: $.host",
+            &[
+                "r.yaml:5:22: `aggregation_key` needs `aggregation` (it shapes the digest of a window)",
+            ],
+        ),
+        (
+            "summary_table_max_rows: 0",
+            &["r.yaml:5:29: `summary_table_max_rows` must be between 1 and 50, found 0"],
+        ),
+        (
+            "include: [$.a, $.b, $.c, $.d, $.e, $.f, $.g, $.h, $.i, $.j, $.k]",
+            &["r.yaml:5:14: `include` takes at most 10 selectors"],
+        ),
+        ("include: [$.user, '@fingerprint', $3]", &[]),
+        (
+            "include: ['@fingerprnt']",
+            &["r.yaml:5:15: `include`: unknown field `@fingerprnt` (did you mean `@fingerprint`?)"],
+        ),
+        (
+            "exponential_realert: 30s",
+            &[
+                "r.yaml:5:26: `exponential_realert` is the longest realert window: it cannot be shorter than `realert`",
+            ],
+        ),
+        ("exponential_realert: 1h", &[]),
+        ("realert_key: a", &[]),
+        (
+            "realert_key: shared",
+            &[
+                "r.yaml:5:18: `realert_key: shared` would share suppression with other rules; logalert keeps realert state per rule and query key (remove it, or set it to the rule's name)",
+            ],
+        ),
+    ]);
+    // aggregation_key is the grouping key: never with query_key.
+    assert_eq!(
+        errors(
+            "version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    aggregation: 5m\n    aggregation_key: $.host\n    query_key: $.user\n"
+        ),
+        [
+            "r.yaml:6:22: set `aggregation_key` or `query_key`, not both: logalert keeps one state per key, so a digest groups by the rule's query key"
+        ]
+    );
+    let set = rules::load(
+        "version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    aggregation: 5m\n    aggregation_key: $.host\n    summary_table_fields: [$.code, '@fingerprint']\n",
+        "r.yaml",
+    )
+    .unwrap();
+    let r = &set.rules[0];
+    assert_eq!(r.aggregation, Some(std::time::Duration::from_secs(300)));
+    assert_eq!(
+        r.query_key[0].0, "$.host",
+        "aggregation_key groups the digests"
+    );
+    assert_eq!(r.summary_table_fields.len(), 2);
+    assert_eq!((r.summary_table_max_rows, r.top_count_number), (10, 5));
+    assert_eq!(r.alert_missing_value, "<missing>");
+}

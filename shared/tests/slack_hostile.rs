@@ -5,7 +5,7 @@
 mod slack_support;
 
 use logalert::alarm::AlarmEnrichment;
-use logalert::alert::Severity;
+use logalert::alert::{Digest, Severity, SummaryTable, TableRow, TopCount, TopValue};
 use logalert::slack::{RenderOptions, SlackFormat, render_alarm, render_alert, render_other};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -36,6 +36,31 @@ fn render_everywhere(line: &str) {
         a.rule.filter_pattern = Some(line.to_string());
         a.region = line.to_string();
         a.account = line.to_string();
+        // A digest's summary table, top counts and `include` fields carry log values too.
+        a.samples[0]
+            .fields
+            .insert(line.to_string(), Value::String(line.to_string()));
+        a.digest = Some(Digest {
+            window_ms: 600_000,
+            alerts: 2,
+            table: Some(SummaryTable {
+                fields: vec![line.to_string(), "$.b".into()],
+                rows: vec![TableRow {
+                    values: vec![line.to_string(), line.to_string()],
+                    count: 2,
+                }],
+                other_rows: 1,
+                other_count: 1,
+            }),
+        });
+        a.top_counts = vec![TopCount {
+            key: line.to_string(),
+            values: vec![TopValue {
+                value: line.to_string(),
+                count: 3,
+            }],
+            other_count: 0,
+        }];
         let p = render_alert(&a, &opts);
         check(&p);
         let att = &p["attachments"][0];

@@ -376,3 +376,75 @@ fn other_messages_are_never_dropped() {
         }
     }
 }
+
+/// `aggregation`: the digest's summary table (aligned, in a code block), its top counts and the
+/// samples' `include` fields.
+#[test]
+fn digest_with_summary_table_top_counts_and_included_fields() {
+    use logalert::alert::{Digest, SummaryTable, TableRow, TopCount, TopValue};
+    let mut a = alert(
+        Severity::Error,
+        vec![
+            sample(
+                0,
+                "stream-a",
+                r#"{"errorCode":"CARD_DECLINED","user":"u-17"}"#,
+            ),
+            sample(1, "stream-a", r#"{"errorCode":"TIMEOUT","user":"u-3"}"#),
+        ],
+    );
+    a.samples[0].fields.insert("$.user".into(), "u-17".into());
+    a.samples[1].fields.insert("$.user".into(), "u-3".into());
+    a.count = 42;
+    a.digest = Some(Digest {
+        window_ms: 600_000,
+        alerts: 9,
+        table: Some(SummaryTable {
+            fields: vec!["$.errorCode".into(), "$.region".into()],
+            rows: vec![
+                TableRow {
+                    values: vec!["CARD_DECLINED".into(), "eu-west-1".into()],
+                    count: 30,
+                },
+                TableRow {
+                    values: vec!["TIMEOUT".into(), "<missing>".into()],
+                    count: 10,
+                },
+            ],
+            other_rows: 1,
+            other_count: 2,
+        }),
+    });
+    a.top_counts = vec![TopCount {
+        key: "$.user".into(),
+        values: vec![
+            TopValue {
+                value: "u-17".into(),
+                count: 12,
+            },
+            TopValue {
+                value: "u-3".into(),
+                count: 5,
+            },
+        ],
+        other_count: 25,
+    }];
+    for format in [SlackFormat::Attachments, SlackFormat::Blocks] {
+        let payload = checked(render_alert(&a, &opts(format)), &[]);
+        let body = serde_json::to_string(&payload).unwrap();
+        assert!(
+            body.contains("*Summary* by `$.errorCode`, `$.region`"),
+            "{body}"
+        );
+        assert!(
+            body.contains("count  $.errorCode    $.region\\n   30  CARD_DECLINED  eu-west-1\\n   10  TIMEOUT        &lt;missing&gt;\\n    2  (1 other row)"),
+            "{body}"
+        );
+        assert!(
+            body.contains("*Top* `$.user`: u-17 (12), u-3 (5), 25 other"),
+            "{body}"
+        );
+        assert!(body.contains(" · $.user `u-17`"), "{body}");
+        insta::assert_json_snapshot!(format!("alert_digest_{}", format.as_str()), payload);
+    }
+}

@@ -60,6 +60,14 @@ const SCENARIOS: &[(&str, Scenario)] = &[
         "slack_app_incident_threads_and_updates_the_parent_on_resolve",
         slack_app_incident_threads_and_updates_the_parent_on_resolve,
     ),
+    (
+        "lost_publish_answers_still_post_once",
+        lost_publish_answers_still_post_once,
+    ),
+    (
+        "flatline_alerts_through_the_real_tick",
+        flatline_alerts_through_the_real_tick,
+    ),
 ];
 
 /// The typed destinations of the channel map (`infra/local-stack up --destination`), URLs as
@@ -675,4 +683,174 @@ fn slack_app_incident_threads_and_updates_the_parent_on_resolve(
     check(text.starts_with(":white_check_mark: *RESOLVED*"), || {
         format!("the parent is not marked resolved: {text}")
     })
+}
+
+/// Tell the SNS fault proxy (infra/fault_proxy.py) to lose the answers of the next `n` Publish
+/// calls (moto keeps the message: subscribers get it, log-filter does not learn it); returns the
+/// proxy's counters.
+fn lose_publish_answers(stack: &Stack, n: u64) -> Result<Value, Failed> {
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{}/__fault__", stack.env("FAULT_PROXY_URL")))
+        .json(&json!({ "lose_publish_answers": n }))
+        .send()?;
+    Ok(resp.json()?)
+}
+
+fn fault_proxy_state(stack: &Stack) -> Result<Value, Failed> {
+    let url = format!("{}/__fault__", stack.env("FAULT_PROXY_URL"));
+    Ok(reqwest::blocking::get(url)?.json()?)
+}
+
+/// Every alert of `rule` the SNS bridge carried to the notifier (one per SNS message).
+fn bridged_alerts(stack: &Stack, rule: &str) -> Result<Vec<Value>, Failed> {
+    let log = std::fs::read_to_string(stack.env("BRIDGE_LOG"))?;
+    let mut seen = std::collections::HashSet::new();
+    Ok(log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|entry| seen.insert(entry["message_id"].to_string()))
+        .filter_map(|entry| serde_json::from_str::<Value>(entry.get("message")?.as_str()?).ok())
+        .filter(|alert| alert["rule"]["name"] == rule)
+        .collect())
+}
+
+/// Messages on the default webhook whose text mentions `needle`.
+fn posted_mentioning(stack: &Stack, needle: &str) -> usize {
+    delivered(stack, "/hooks/default")
+        .iter()
+        .filter(|b| b.to_string().contains(needle))
+        .count()
+}
+
+/// SNS accepts a Publish and its answer is lost — to log-filter a failed call, to every subscriber
+/// a delivered message: the state a crash between publishing and marking the publication sent
+/// leaves. (1) One lost answer: log-filter's own retry publishes the same alert again; (2) every
+/// answer of an invocation lost: the invocation fails with the alert still pending in its outbox,
+/// and the next tick publishes it again. Either way SNS carries the alert several times with one
+/// `alert_id`, and exactly one Slack message is posted for it.
+fn lost_publish_answers_still_post_once(stack: &Stack) -> Result<(), Failed> {
+    let rule = "publish-answer-lost";
+    let before_bridged = bridged_alerts(stack, rule)?.len();
+
+    // (1) One answer lost: the publisher's retry.
+    let lost_before = fault_proxy_state(stack)?["lost"].as_u64().unwrap_or(0);
+    lose_publish_answers(stack, 1)?;
+    one_event(stack, "/e2e/lost", "LOSTANSWER retried by the publisher")?;
+    let proxy = fault_proxy_state(stack)?;
+    check(proxy["lost"].as_u64() == Some(lost_before + 1), || {
+        format!("the proxy lost no answer: {proxy}")
+    })?;
+    let copies = bridged_alerts(stack, rule)?.split_off(before_bridged);
+    check(copies.len() >= 2, || {
+        format!("expected the alert published at least twice (lost answer + retry): {copies:?}")
+    })?;
+    let id = copies[0]["alert_id"].clone();
+    check(
+        id.is_string() && copies.iter().all(|c| c["alert_id"] == id),
+        || format!("every copy carries one alert_id: {copies:?}"),
+    )?;
+    check(
+        posted_mentioning(stack, "retried by the publisher") == 1,
+        || "the alert published twice was not posted exactly once".into(),
+    )?;
+
+    // (2) Every answer lost: the invocation fails; the outbox keeps the alert for the tick.
+    let before_bridged = bridged_alerts(stack, rule)?.len();
+    lose_publish_answers(stack, 1_000)?;
+    let payload = subscription_payload(
+        "/e2e/lost",
+        "stream/1",
+        &[(
+            &event_id(),
+            now_ms(),
+            "LOSTANSWER left pending in the outbox",
+        )],
+    );
+    let inv = stack.invoke("log-filter", &payload)?;
+    let lost = fault_proxy_state(stack)?["lost"].as_u64().unwrap_or(0);
+    lose_publish_answers(stack, 0)?;
+    check(!inv.ok, || {
+        format!(
+            "every publish answer was lost, yet the invocation reports success: {}",
+            inv.body
+        )
+    })?;
+    check(lost >= lost_before + 2, || {
+        format!("the proxy lost no answer in the second invocation: {lost}")
+    })?;
+    let tick = stack.invoke("log-filter", &tick_event())?;
+    check(
+        tick.ok && tick.body["published"].as_u64() >= Some(1),
+        || format!("the tick published nothing pending: {}", tick.body),
+    )?;
+    stack.wait_delivered()?;
+    let copies = bridged_alerts(stack, rule)?.split_off(before_bridged);
+    check(copies.len() >= 2, || {
+        format!("expected the lost publications and the tick's: {copies:?}")
+    })?;
+    let id = copies[0]["alert_id"].clone();
+    check(copies.iter().all(|c| c["alert_id"] == id), || {
+        format!("every copy carries one alert_id: {copies:?}")
+    })?;
+    check(
+        posted_mentioning(stack, "left pending in the outbox") == 1,
+        || "the pending alert was not posted exactly once".into(),
+    )?;
+    // Nothing is pending any more.
+    let again = stack.invoke("log-filter", &tick_event())?;
+    stack.wait_delivered()?;
+    check(
+        again.ok && posted_mentioning(stack, "left pending in the outbox") == 1,
+        || format!("a later tick posted the alert again: {}", again.body),
+    )
+}
+
+/// A heartbeat is seen once, then nothing: no event arrives to trigger the rule, and the real tick
+/// decides the flatline once `timeframe` (4 s) has passed — one message saying so; a later tick
+/// does not repeat it while the stream stays flat.
+fn flatline_alerts_through_the_real_tick(stack: &Stack) -> Result<(), Failed> {
+    let rule = "heartbeat-stopped";
+    let before = bridged_alerts(stack, rule)?.len();
+    let ts = one_event(stack, "/e2e/flatline", "HEARTBEAT service flat")?;
+    check(bridged_alerts(stack, rule)?.len() == before, || {
+        "a heartbeat alerted by itself".into()
+    })?;
+    // Before the window has passed, the tick finds nothing flat.
+    let early = stack.invoke("log-filter", &tick_event())?;
+    stack.wait_delivered()?;
+    check(
+        early.ok && bridged_alerts(stack, rule)?.len() == before,
+        || {
+            format!(
+                "flatline alerted before its timeframe passed: {}",
+                early.body
+            )
+        },
+    )?;
+    let wait = (ts + 4_000 + 1_000 - now_ms()).max(0);
+    std::thread::sleep(std::time::Duration::from_millis(wait as u64));
+    let tick = stack.invoke("log-filter", &tick_event())?;
+    check(tick.ok, || format!("the tick failed: {}", tick.body))?;
+    stack.wait_delivered()?;
+    let alerts = bridged_alerts(stack, rule)?.split_off(before);
+    check(alerts.len() == 1, || {
+        format!("expected one flatline alert: {alerts:?}")
+    })?;
+    let alert = &alerts[0];
+    check(
+        alert["count"] == 0
+            && alert["observation"]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("no events")),
+        || format!("expected a flatline observation with no events: {alert}"),
+    )?;
+    check(posted_mentioning(stack, "no events") >= 1, || {
+        "the flatline was not posted to Slack".into()
+    })?;
+    let again = stack.invoke("log-filter", &tick_event())?;
+    stack.wait_delivered()?;
+    check(
+        again.ok && bridged_alerts(stack, rule)?.len() == before + 1,
+        || "a later tick repeated the flatline alert".into(),
+    )
 }

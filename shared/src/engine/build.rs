@@ -3,9 +3,9 @@
 use super::types::MatchView;
 use super::{EngineConfig, Publication};
 use crate::alert::{
-    ALERT_VERSION, AlertMessage, AlertRule, KIND_LOG_MATCH, KIND_RESOLVED, KIND_SUMMARY,
-    MAX_SAMPLE_MESSAGE_BYTES, Observation, SNS_MAX_MESSAGE_BYTES, Sample, sanitize_subject,
-    truncate_utf8,
+    ALERT_VERSION, AlertMessage, AlertRule, Digest, KIND_LOG_MATCH, KIND_RESOLVED, KIND_SUMMARY,
+    MAX_SAMPLE_MESSAGE_BYTES, Observation, SNS_MAX_MESSAGE_BYTES, Sample, TopCount,
+    sanitize_subject, truncate_utf8,
 };
 use crate::metrics::InvocationMetrics;
 use crate::pattern::Match;
@@ -82,6 +82,12 @@ fn default_subject(rule: &Rule, d: &Draft) -> String {
             plural(d.counts.suppressed)
         ),
         KIND_RESOLVED => format!("[RESOLVED] {}{key}: quiet in {log_group}", rule.name),
+        _ if d.digest.is_some() => format!(
+            "[{severity}] {}{key}: digest of {} {} in {log_group}",
+            rule.name,
+            d.counts.count,
+            plural(d.counts.count)
+        ),
         _ => format!(
             "[{severity}] {}{key}: {} {} in {log_group}",
             rule.name,
@@ -109,12 +115,30 @@ pub(crate) struct Draft<'a> {
     pub decided_at: i64,
     pub incident_opened_at: Option<i64>,
     pub incident_total: Option<u64>,
+    /// `aggregation`: the digest this publication is.
+    pub digest: Option<Digest>,
+    pub top_counts: Vec<TopCount>,
 }
 
-/// A sample of a match, its message cut to `max_bytes` (and whether it was).
-pub(crate) fn sample(m: &MatchView, max_bytes: usize) -> (Sample, bool) {
+/// Longest `include` value carried with a sample, in bytes.
+pub const MAX_INCLUDE_VALUE_BYTES: usize = 1024;
+
+/// A sample of a match, its message cut to `max_bytes` (and whether it was), with the rule's
+/// `include` values.
+pub(crate) fn sample(rule: &Rule, m: &MatchView, max_bytes: usize) -> (Sample, bool) {
     let mut message = m.message.to_string();
-    let cut = truncate_utf8(&mut message, max_bytes);
+    let mut cut = truncate_utf8(&mut message, max_bytes);
+    let fields = rule
+        .include
+        .iter()
+        .map(|(written, part)| {
+            let mut v = crate::engine::types::select::Selector::from(part)
+                .get(m)
+                .unwrap_or_else(|| rule.alert_missing_value.clone());
+            cut |= truncate_utf8(&mut v, MAX_INCLUDE_VALUE_BYTES);
+            (written.clone(), serde_json::Value::from(v))
+        })
+        .collect();
     let sample = Sample {
         id: m.id.to_string(),
         timestamp: m.timestamp,
@@ -125,6 +149,7 @@ pub(crate) fn sample(m: &MatchView, max_bytes: usize) -> (Sample, bool) {
             .iter()
             .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
             .collect(),
+        fields,
     };
     (sample, cut)
 }
@@ -219,6 +244,8 @@ pub(crate) fn publication(config: &EngineConfig, rule: &Rule, d: Draft) -> Publi
         observation: d.observation,
         incident_opened_at: d.incident_opened_at,
         incident_total: d.incident_total,
+        digest: d.digest,
+        top_counts: d.top_counts,
     };
     // Every SNS subscriber gets redacted samples, text and subject (security, issue 11).
     let subject = redact_alert(&config.redactor, &mut alert, &subject);
@@ -281,6 +308,11 @@ pub(crate) fn fit(mut alert: AlertMessage, budget: usize) -> (AlertMessage, Stri
         alert.samples.pop();
         body = serde_json::to_string(&alert).expect("alert serialises");
     }
+    // Then the digest's table and the top counts, the smallest rows first (their counts move to
+    // `other`, so the figures still add up).
+    while body.len() > budget && shed_row(&mut alert) {
+        body = serde_json::to_string(&alert).expect("alert serialises");
+    }
     if body.len() > budget {
         if let Some(t) = &mut alert.text {
             truncate_utf8(t, 1024);
@@ -294,6 +326,29 @@ pub(crate) fn fit(mut alert: AlertMessage, budget: usize) -> (AlertMessage, Stri
         body = serde_json::to_string(&alert).expect("alert serialises");
     }
     (alert, body)
+}
+
+/// Drop the last (smallest) row of the summary table, else of the longest top-count list; false
+/// when none is left.
+fn shed_row(alert: &mut AlertMessage) -> bool {
+    if let Some(t) = alert.digest.as_mut().and_then(|d| d.table.as_mut())
+        && let Some(row) = t.rows.pop()
+    {
+        t.other_rows = t.other_rows.saturating_add(1);
+        t.other_count = t.other_count.saturating_add(row.count);
+        return true;
+    }
+    if let Some(top) = alert
+        .top_counts
+        .iter_mut()
+        .filter(|t| !t.values.is_empty())
+        .max_by_key(|t| t.values.len())
+        && let Some(v) = top.values.pop()
+    {
+        top.other_count = top.other_count.saturating_add(v.count);
+        return true;
+    }
+    false
 }
 
 #[cfg(test)]
@@ -327,6 +382,7 @@ mod tests {
                     log_stream: "s".into(),
                     message: "é".repeat(bytes / 2),
                     extracted: Default::default(),
+                    fields: Default::default(),
                 })
                 .collect(),
             truncated: false,
@@ -340,6 +396,8 @@ mod tests {
             observation: None,
             incident_opened_at: None,
             incident_total: None,
+            digest: None,
+            top_counts: Vec::new(),
         }
     }
 

@@ -32,7 +32,11 @@ pub fn incident_id(st: &KeyState, seq: u64) -> String {
 /// grows; a recreated record has a new `created_ms`), the same on every re-decision from the same
 /// state and inputs.
 pub fn alert_id(st: &KeyState, seq: u64) -> String {
-    let incident = st.incident.as_ref().map_or("", |i| i.id.as_str());
+    alert_id_in(st, st.incident.as_ref().map_or("", |i| i.id.as_str()), seq)
+}
+
+/// [`alert_id`] of a publication belonging to `incident` (a sub-key's, or none: `""`).
+pub(crate) fn alert_id_in(st: &KeyState, incident: &str, seq: u64) -> String {
     digest(&[
         b"alert",
         st.key().as_bytes(),

@@ -18,7 +18,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::alert::{AlertMessage, Sample};
+use crate::alert::{AlertMessage, Observation, Sample};
 
 /// The `schema` this crate writes in [`KeyState`].
 pub const KEY_STATE_SCHEMA: u32 = 2;
@@ -53,6 +53,133 @@ pub struct KeyState {
     /// The rule type's own state (see [`crate::engine::types::RuleType::State`]).
     #[serde(default)]
     pub type_state: serde_json::Value,
+    /// With `exponential_realert`: the end of the latest realert window and its exponent (kept
+    /// after the window closes: a quiet period brings the exponent back down).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realert_exp: Option<RealertExp>,
+    /// With `aggregation`: the open digest window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<DigestWindow>,
+    /// Keys a rule type reports instead of the record's (new_term: each new term), each with its
+    /// own incident and realert window while one is open (at most [`MAX_SUB_KEYS`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sub: Vec<SubKey>,
+}
+
+/// Sub-keys with an open incident or window one record holds at most; a new key beyond that is
+/// alerted without a window of its own (never suppressed by another key's window).
+pub const MAX_SUB_KEYS: usize = 64;
+
+/// The policy state of a key a rule type reports instead of the record's ([`KeyState::sub`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubKey {
+    pub key: String,
+    #[serde(default)]
+    pub incident: Option<Incident>,
+    #[serde(default)]
+    pub window: Option<RealertWindow>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realert_exp: Option<RealertExp>,
+}
+
+/// `exponential_realert` memory (ElastAlert's silence cache entry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RealertExp {
+    /// Event time the latest realert window ended (or ends).
+    pub until_ms: i64,
+    /// The window was `realert × 2^exponent`.
+    pub exponent: u32,
+}
+
+/// `aggregation`: the triggers of one window, published as one digest when it ends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DigestWindow {
+    /// Event time the window ends (exclusive): the opening trigger's time + `aggregation`.
+    pub until_ms: i64,
+    /// Events the digest represents (the sum of its triggers' counts).
+    pub count: u64,
+    /// Triggers (alerts that would have been sent one by one).
+    pub triggers: u64,
+    /// Event times of the first and last represented event.
+    pub first_ms: i64,
+    pub last_ms: i64,
+    /// The first triggers' samples (≤ `max_samples`, messages cut).
+    #[serde(default)]
+    pub samples: Vec<Sample>,
+    #[serde(default)]
+    pub truncated: bool,
+    /// The latest trigger's observation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observation: Option<Observation>,
+    /// `summary_table_fields`: events per combination of values.
+    #[serde(default, skip_serializing_if = "Tally::is_empty")]
+    pub table: Tally,
+    /// `top_count_keys`: events per value, one tally per key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub top: Vec<Tally>,
+}
+
+/// Counts per row of values, exact for the first [`TALLY_ROWS`] distinct rows; later new rows are
+/// counted in `other` (so the counts always add up).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tally {
+    #[serde(default)]
+    pub rows: Vec<(Vec<String>, u64)>,
+    /// Events of rows not kept.
+    #[serde(default)]
+    pub other: u64,
+    /// Distinct rows not kept (a lower bound: a dropped row seen twice counts once per sighting
+    /// it was not recognised).
+    #[serde(default)]
+    pub other_rows: u64,
+}
+
+/// Distinct rows a [`Tally`] keeps.
+pub const TALLY_ROWS: usize = 50;
+/// Longest value kept in a [`Tally`] row, in bytes.
+pub const TALLY_VALUE_BYTES: usize = 128;
+
+impl Tally {
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty() && self.other == 0
+    }
+
+    /// Count `n` events for `values` (cut to [`TALLY_VALUE_BYTES`]).
+    pub fn add(&mut self, mut values: Vec<String>, n: u64) {
+        if n == 0 {
+            return;
+        }
+        for v in &mut values {
+            crate::alert::truncate_utf8(v, TALLY_VALUE_BYTES);
+        }
+        if let Some(row) = self.rows.iter_mut().find(|(v, _)| *v == values) {
+            row.1 = row.1.saturating_add(n);
+        } else if self.rows.len() < TALLY_ROWS {
+            self.rows.push((values, n));
+        } else {
+            self.other = self.other.saturating_add(n);
+            self.other_rows = self.other_rows.saturating_add(1);
+        }
+    }
+
+    /// Events counted in all.
+    pub fn total(&self) -> u64 {
+        self.rows
+            .iter()
+            .fold(self.other, |s, (_, n)| s.saturating_add(*n))
+    }
+
+    /// The rows by count (largest first, ties in first-seen order), at most `n`; the rest
+    /// (beyond `n`, and `other`) as (rows, events).
+    pub fn top(&self, n: usize) -> (Vec<(Vec<String>, u64)>, u64, u64) {
+        let mut rows = self.rows.clone();
+        rows.sort_by_key(|r| std::cmp::Reverse(r.1));
+        let rest = rows.split_off(n.min(rows.len()));
+        let rest_events = rest
+            .iter()
+            .fold(self.other, |s, (_, c)| s.saturating_add(*c));
+        (rows, rest.len() as u64 + self.other_rows, rest_events)
+    }
 }
 
 /// One (rule, key) episode: from its first alert to its `resolved`.
@@ -111,6 +238,9 @@ impl KeyState {
             window: None,
             outbox: Vec::new(),
             type_state: serde_json::Value::Null,
+            realert_exp: None,
+            digest: None,
+            sub: Vec::new(),
         }
     }
 
@@ -159,6 +289,34 @@ mod tests {
             key_state_key("r", Some(&long)),
             key_state_key("r", Some(&"k".repeat(3001)))
         );
+    }
+
+    #[test]
+    fn tally_counts_exactly_then_in_other() {
+        let mut t = Tally::default();
+        assert!(t.is_empty());
+        t.add(vec!["a".into()], 2);
+        t.add(vec!["b".into()], 5);
+        t.add(vec!["a".into()], 1);
+        t.add(vec!["c".into()], 0);
+        assert_eq!(
+            t.rows,
+            vec![(vec!["a".to_string()], 3), (vec!["b".to_string()], 5)]
+        );
+        let (top, rest_rows, rest) = t.top(1);
+        assert_eq!(
+            (top, rest_rows, rest),
+            (vec![(vec!["b".to_string()], 5)], 1, 3)
+        );
+        for i in 0..TALLY_ROWS {
+            t.add(vec![format!("v{i}")], 1);
+        }
+        assert_eq!(t.rows.len(), TALLY_ROWS);
+        assert_eq!((t.other, t.other_rows), (2, 2));
+        assert_eq!(t.total(), 3 + 5 + TALLY_ROWS as u64);
+        let mut long = Tally::default();
+        long.add(vec!["x".repeat(1000)], 1);
+        assert!(long.rows[0].0[0].len() <= TALLY_VALUE_BYTES);
     }
 
     #[test]

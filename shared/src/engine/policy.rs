@@ -12,6 +12,21 @@
 //!    incident); otherwise it is an alert (`log-match`), opening an incident if none is open and a
 //!    realert window of `realert` after its last event.
 //!
+//! **Keys a rule type reports** (`Trigger::key_override`: new_term's terms) have their own incident
+//! and realert window ([`KeyState::sub`]): a second new term is an alert of its own, never
+//! suppressed by the first one's window.
+//!
+//! **`exponential_realert`**: each realert window is `realert × 2ⁿ`; `n` grows by one when an alert
+//! comes within `realert × 2ⁿ` of the previous window's end, and shrinks after a quiet period
+//! (ElastAlert's rule, [`next_realert`]); the window never exceeds the cap.
+//!
+//! **`aggregation`** (digest mode): triggers are not published one by one. The first opens a
+//! digest window of `aggregation` (event time); every trigger in it adds its count, samples,
+//! summary-table rows and top counts; when the window ends (a tick, or a later match), **one**
+//! `log-match` publication carries them all (`digest` in the alert). `realert` does not apply.
+//! Without `resolve_after` each digest is an incident of its own; with it, the digests of a busy
+//! period share one incident, resolved once quiet (a digest still open is published first).
+//!
 //! Every publication goes into the state's outbox with its ids (see [`super::ids`]); it leaves the
 //! outbox only when the sink has accepted it. When the outbox already holds
 //! [`MAX_OUTBOX_PENDING`] publications (the sink has been failing), nothing new is published:
@@ -19,31 +34,38 @@
 //! stays bounded.
 //!
 //! The accounting invariant: every trigger's `count` ends up exactly once in a publication's
-//! `count` (alert) or `suppressed` (summary, resolved, or a later alert's carried count).
+//! `count` (alert, digest) or `suppressed` (summary, resolved, or a later alert's carried count).
 //!
 //! All timestamp arithmetic saturates: `i64::MIN`/`MAX` event times never wrap.
 
 use super::EngineConfig;
 use super::build::{self, Draft};
 use super::ids;
-use super::key_state::{Incident, KeyState, Pending, RealertWindow};
+use super::key_state::{
+    DigestWindow, Incident, KeyState, MAX_SUB_KEYS, Pending, RealertExp, RealertWindow, SubKey,
+    Tally,
+};
+use super::types::select::Selector;
 use super::types::{self, MatchView, Trigger};
-use crate::alert::{KIND_LOG_MATCH, KIND_RESOLVED, KIND_SUMMARY, Observation, Sample};
-use crate::rules::Rule;
+use crate::alert::{
+    Digest, KIND_LOG_MATCH, KIND_RESOLVED, KIND_SUMMARY, Observation, Sample, SummaryTable,
+    TableRow, TopCount, TopValue,
+};
+use crate::rules::{QueryKeyPart, Rule};
 
 /// Publications an outbox holds at most (more: new decisions wait, counts are kept).
 pub const MAX_OUTBOX_PENDING: usize = 4;
-/// Longest sample message kept in a realert window (for its summary), in bytes.
+/// Longest sample message kept in a realert window or digest (for its publication), in bytes.
 pub const WINDOW_SAMPLE_MESSAGE_BYTES: usize = 2048;
 
 /// What one decision did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Decided {
-    /// `log-match` publications decided.
+    /// `log-match` publications decided (alerts and digests).
     pub alerts: u64,
-    /// All publications decided (alerts, summaries, resolutions).
+    /// All publications decided (alerts, digests, summaries, resolutions).
     pub publications: u64,
-    /// Matches the type represented in triggers (alerted or suppressed).
+    /// Matches the type represented in triggers (alerted, aggregated or suppressed).
     pub represented: u64,
 }
 
@@ -80,6 +102,7 @@ pub fn decide(
         st,
         now_ms,
         decided: Decided::default(),
+        loose: Loose::default(),
     };
     p.close_due(now_ms);
     for t in triggers {
@@ -87,34 +110,122 @@ pub fn decide(
         p.close_due(now_ms.max(t.last_ms));
         p.apply(t, matches);
     }
+    let cap = exponential_cap_ms(rule);
+    p.st.sub.retain(|s| {
+        s.incident.is_some()
+            || s.window.is_some()
+            || s.realert_exp
+                .zip(cap)
+                .is_some_and(|(e, cap)| now_ms < e.until_ms.saturating_add(cap))
+    });
     p.decided
 }
 
 /// When this key next needs a tick (the `due_at` of its state item): pending publications at
-/// once, a window with suppressed matches when it ends, a quiet incident at `resolve_after`, and
-/// whatever the rule type asks for. `None`: only a match brings it back.
+/// once, a window with suppressed matches when it ends, a digest when its window ends, a quiet
+/// incident at `resolve_after`, and whatever the rule type asks for. `None`: only a match brings
+/// it back.
 pub fn next_due(rule: &Rule, st: &KeyState) -> Option<i64> {
     let outbox = st.outbox.iter().map(|p| p.alert.decided_at).min();
-    let window = st
-        .window
-        .as_ref()
-        .filter(|w| w.suppressed > 0)
-        .map(|w| w.until_ms);
-    let resolve = match (&st.incident, resolve_after_ms(rule)) {
-        (Some(i), Some(ra)) => Some(i.last_match_ms.saturating_add(ra)),
-        _ => None,
+    let ra = resolve_after_ms(rule);
+    let slot_due = |incident: &Option<Incident>, window: &Option<RealertWindow>| {
+        let window = window
+            .as_ref()
+            .filter(|w| w.suppressed > 0)
+            .map(|w| w.until_ms);
+        let resolve = match (incident, ra) {
+            (Some(i), Some(ra)) => Some(i.last_match_ms.saturating_add(ra)),
+            _ => None,
+        };
+        window.into_iter().chain(resolve).min()
     };
+    let main = slot_due(&st.incident, &st.window);
+    let subs = st
+        .sub
+        .iter()
+        .filter_map(|s| slot_due(&s.incident, &s.window))
+        .min();
+    let digest = st.digest.as_ref().map(|d| d.until_ms);
     let typed = types::next_due(&rule.kind, &st.type_state);
-    [outbox, window, resolve, typed].into_iter().flatten().min()
+    [outbox, main, subs, digest, typed]
+        .into_iter()
+        .flatten()
+        .min()
+}
+
+/// `exponential_realert` (ElastAlert's `next_alert_time`): the realert window of an alert at event
+/// time `t`, given the previous window (`prev`). An alert within `realert × 2ⁿ` of the previous
+/// window's end doubles the window (`n + 1`); a longer quiet period lowers `n` by one for each
+/// `realert × 2ⁿ` it lasted. A window that would reach `cap` is `cap` long (and `n` stays below it).
+/// Without a previous window: `realert`, `n = 0`.
+pub fn next_realert(realert_ms: i64, cap_ms: i64, prev: Option<RealertExp>, t: i64) -> RealertExp {
+    let step = |e: u32| realert_ms.saturating_mul(1i64 << e.min(62));
+    let Some(prev) = prev else {
+        return RealertExp {
+            until_ms: t.saturating_add(realert_ms),
+            exponent: 0,
+        };
+    };
+    let mut diff = t.saturating_sub(prev.until_ms);
+    let mut e = prev.exponent;
+    if diff < step(e) {
+        e = e.saturating_add(1);
+    } else {
+        while diff > step(e) && e > 0 {
+            diff = diff.saturating_sub(step(e));
+            e -= 1;
+        }
+    }
+    let wait = step(e);
+    if wait >= cap_ms {
+        RealertExp {
+            until_ms: t.saturating_add(cap_ms),
+            exponent: e.saturating_sub(1),
+        }
+    } else {
+        RealertExp {
+            until_ms: t.saturating_add(wait),
+            exponent: e,
+        }
+    }
+}
+
+fn ms(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 fn resolve_after_ms(rule: &Rule) -> Option<i64> {
-    rule.resolve_after
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    rule.resolve_after.map(ms)
 }
 
 fn realert_ms(rule: &Rule) -> i64 {
-    i64::try_from(rule.realert.as_millis()).unwrap_or(i64::MAX)
+    ms(rule.realert)
+}
+
+fn exponential_cap_ms(rule: &Rule) -> Option<i64> {
+    rule.exponential_realert.map(ms)
+}
+
+fn aggregation_ms(rule: &Rule) -> Option<i64> {
+    rule.aggregation.map(ms)
+}
+
+/// Whose incident and window a trigger meets: the record's, a sub-key's, or (sub-keys full) a
+/// one-off one that is not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Main,
+    Sub(usize),
+    Loose,
+}
+
+/// The policy state of [`Slot::Loose`] (discarded after the trigger).
+#[derive(Debug, Default)]
+struct Loose {
+    key: String,
+    incident: Option<Incident>,
+    window: Option<RealertWindow>,
+    realert_exp: Option<RealertExp>,
 }
 
 struct Policy<'a> {
@@ -123,6 +234,32 @@ struct Policy<'a> {
     st: &'a mut KeyState,
     now_ms: i64,
     decided: Decided,
+    loose: Loose,
+}
+
+/// One publication's content (before ids and SNS's limits).
+struct Out<'m> {
+    kind: &'static str,
+    counts: build::Counts,
+    samples: (Vec<Sample>, bool),
+    template_message: Option<&'m str>,
+    observation: Option<Observation>,
+    digest: Option<Digest>,
+    top_counts: Vec<TopCount>,
+}
+
+impl<'m> Out<'m> {
+    fn new(kind: &'static str, counts: build::Counts, samples: (Vec<Sample>, bool)) -> Out<'m> {
+        Out {
+            kind,
+            counts,
+            samples,
+            template_message: None,
+            observation: None,
+            digest: None,
+            top_counts: Vec::new(),
+        }
+    }
 }
 
 impl Policy<'_> {
@@ -130,76 +267,161 @@ impl Policy<'_> {
         self.st.outbox.len() >= MAX_OUTBOX_PENDING
     }
 
-    /// End what time `t` ends: a quiet incident (resolved), else a passed window (summary).
+    fn incident(&mut self, s: Slot) -> &mut Option<Incident> {
+        match s {
+            Slot::Main => &mut self.st.incident,
+            Slot::Sub(i) => &mut self.st.sub[i].incident,
+            Slot::Loose => &mut self.loose.incident,
+        }
+    }
+
+    fn window(&mut self, s: Slot) -> &mut Option<RealertWindow> {
+        match s {
+            Slot::Main => &mut self.st.window,
+            Slot::Sub(i) => &mut self.st.sub[i].window,
+            Slot::Loose => &mut self.loose.window,
+        }
+    }
+
+    fn realert_exp(&mut self, s: Slot) -> &mut Option<RealertExp> {
+        match s {
+            Slot::Main => &mut self.st.realert_exp,
+            Slot::Sub(i) => &mut self.st.sub[i].realert_exp,
+            Slot::Loose => &mut self.loose.realert_exp,
+        }
+    }
+
+    /// The key a slot's publications report (`None`: the record's query key).
+    fn slot_key(&self, s: Slot) -> Option<String> {
+        match s {
+            Slot::Main => None,
+            Slot::Sub(i) => Some(self.st.sub[i].key.clone()),
+            Slot::Loose => Some(self.loose.key.clone()),
+        }
+    }
+
+    fn slot_of(&mut self, key: Option<&str>) -> Slot {
+        let Some(key) = key else {
+            return Slot::Main;
+        };
+        if let Some(i) = self.st.sub.iter().position(|s| s.key == key) {
+            return Slot::Sub(i);
+        }
+        if self.st.sub.len() < MAX_SUB_KEYS {
+            self.st.sub.push(SubKey {
+                key: key.to_string(),
+                incident: None,
+                window: None,
+                realert_exp: None,
+            });
+            return Slot::Sub(self.st.sub.len() - 1);
+        }
+        self.loose = Loose {
+            key: key.to_string(),
+            ..Loose::default()
+        };
+        Slot::Loose
+    }
+
+    /// End what time `t` ends: a digest whose window passed, then per slot a quiet incident
+    /// (resolved), else a passed window (summary).
     fn close_due(&mut self, t: i64) {
         if self.outbox_full() {
             return;
         }
-        let quiet = match (&self.st.incident, resolve_after_ms(self.rule)) {
+        if self.st.digest.as_ref().is_some_and(|d| t >= d.until_ms) {
+            self.publish_digest();
+        }
+        self.close_slot(Slot::Main, t);
+        for i in 0..self.st.sub.len() {
+            self.close_slot(Slot::Sub(i), t);
+        }
+    }
+
+    fn close_slot(&mut self, s: Slot, t: i64) {
+        if self.outbox_full() {
+            return;
+        }
+        let ra = resolve_after_ms(self.rule);
+        let quiet = match (&*self.incident(s), ra) {
             (Some(i), Some(ra)) => t >= i.last_match_ms.saturating_add(ra),
             _ => false,
         };
         if quiet {
-            let window = self.st.window.take();
-            let incident = self.st.incident.take().expect("quiet implies an incident");
-            self.publish_resolved(incident, window);
+            if s == Slot::Main && self.st.digest.is_some() {
+                // The open digest goes out first, within the incident it belongs to.
+                if self.st.outbox.len() + 2 > MAX_OUTBOX_PENDING {
+                    return;
+                }
+                self.publish_digest();
+            }
+            let window = self.window(s).take();
+            let incident = self.incident(s).take().expect("quiet implies an incident");
+            self.publish_resolved(s, incident, window);
             return;
         }
-        if self.st.window.as_ref().is_some_and(|w| t >= w.until_ms) {
-            let w = self.st.window.take().expect("checked");
+        if self.window(s).as_ref().is_some_and(|w| t >= w.until_ms) {
+            let w = self.window(s).take().expect("checked");
             if w.suppressed > 0 {
-                self.publish_summary(w);
+                self.publish_summary(s, w);
             }
-            if self.rule.resolve_after.is_none() {
-                self.st.incident = None;
+            if ra.is_none() {
+                *self.incident(s) = None;
             }
         }
     }
 
     fn apply(&mut self, t: Trigger, matches: &[MatchView]) {
-        if let Some(i) = &mut self.st.incident {
+        if aggregation_ms(self.rule).is_some() {
+            if let Some(i) = &mut self.st.incident {
+                i.total = i.total.saturating_add(t.count);
+                i.last_match_ms = i.last_match_ms.max(t.last_ms);
+            }
+            self.aggregate(&t, matches);
+            return;
+        }
+        let s = self.slot_of(t.key_override.as_deref());
+        if let Some(i) = self.incident(s) {
             i.total = i.total.saturating_add(t.count);
             i.last_match_ms = i.last_match_ms.max(t.last_ms);
         }
-        if self.st.window.is_none() && self.outbox_full() {
+        if self.window(s).is_none() && self.outbox_full() {
             // Hold the trigger in a window that closes as soon as the outbox drains.
-            self.st.window = Some(empty_window(t.last_ms));
+            *self.window(s) = Some(empty_window(t.last_ms));
         }
-        if let Some(w) = &mut self.st.window {
+        let rule = self.rule;
+        let max_samples = rule.max_samples;
+        if let Some(w) = self.window(s) {
             w.suppressed = w.suppressed.saturating_add(t.count);
             w.first_ms = Some(w.first_ms.map_or(t.first_ms, |f| f.min(t.first_ms)));
             w.last_ms = Some(w.last_ms.map_or(t.last_ms, |l| l.max(t.last_ms)));
-            let room = self.rule.max_samples.saturating_sub(w.samples.len());
-            let (samples, cut) = samples_of(&t, matches, room, WINDOW_SAMPLE_MESSAGE_BYTES);
+            let room = max_samples.saturating_sub(w.samples.len());
+            let (samples, cut) = samples_of(rule, &t, matches, room, WINDOW_SAMPLE_MESSAGE_BYTES);
             w.samples.extend(samples);
             w.truncated |= cut;
             return;
         }
         if self.rule.resolve_after.is_none() {
             // Without resolve_after an incident is one alert and its window.
-            self.st.incident = None;
+            *self.incident(s) = None;
         }
-        if self.st.incident.is_none() {
-            self.st.incident = Some(Incident {
-                id: ids::incident_id(self.st, self.st.seq + 1),
+        if self.incident(s).is_none() {
+            let id = ids::incident_id(self.st, self.st.seq + 1);
+            *self.incident(s) = Some(Incident {
+                id,
                 opened_at: self.now_ms,
                 last_match_ms: t.last_ms,
                 total: t.count,
             });
         }
-        let (samples, truncated) = samples_of(
+        let samples = samples_of(
+            self.rule,
             &t,
             matches,
             self.rule.max_samples,
             crate::alert::MAX_SAMPLE_MESSAGE_BYTES,
         );
-        let template_message = t
-            .sample_ids
-            .first()
-            .and_then(|id| matches.iter().find(|m| m.id == id))
-            .map(|m| m.message);
-        let query_key = t.key_override.clone();
-        self.publish(
+        let mut out = Out::new(
             KIND_LOG_MATCH,
             build::Counts {
                 count: t.count,
@@ -207,36 +429,251 @@ impl Policy<'_> {
                 first: t.first_ms,
                 last: t.last_ms,
             },
-            (samples, truncated),
-            template_message,
-            Some(t.observation).filter(|o| !o.text.is_empty()),
-            query_key,
+            samples,
         );
+        out.template_message = t
+            .sample_ids
+            .first()
+            .and_then(|id| matches.iter().find(|m| m.id == id))
+            .map(|m| m.message);
+        out.top_counts = self.top_counts(&self.tallies_of(&t, matches));
+        out.observation = Some(t.observation).filter(|o| !o.text.is_empty());
+        self.publish(s, out);
         self.decided.alerts += 1;
         let realert = realert_ms(self.rule);
         if realert > 0 {
-            self.st.window = Some(empty_window(t.last_ms.saturating_add(realert)));
+            let until = match exponential_cap_ms(self.rule) {
+                Some(cap) => {
+                    let prev = *self.realert_exp(s);
+                    let next = next_realert(realert, cap, prev, t.last_ms);
+                    *self.realert_exp(s) = Some(next);
+                    next.until_ms
+                }
+                None => t.last_ms.saturating_add(realert),
+            };
+            *self.window(s) = Some(empty_window(until));
         }
     }
 
-    fn publish_summary(&mut self, w: RealertWindow) {
+    /// `aggregation`: add a trigger to the open digest (opening one).
+    fn aggregate(&mut self, t: &Trigger, matches: &[MatchView]) {
+        let window = aggregation_ms(self.rule).unwrap_or_default();
+        let top_keys = self.rule.top_count_keys.len();
+        let tallies = self.tallies_of(t, matches);
+        let table = self.tally_of(&self.rule.summary_table_fields, t, matches);
+        let room = self
+            .rule
+            .max_samples
+            .saturating_sub(self.st.digest.as_ref().map_or(0, |d| d.samples.len()));
+        let (samples, cut) = samples_of(self.rule, t, matches, room, WINDOW_SAMPLE_MESSAGE_BYTES);
+        let d = self.st.digest.get_or_insert_with(|| DigestWindow {
+            until_ms: t.last_ms.saturating_add(window),
+            count: 0,
+            triggers: 0,
+            first_ms: t.first_ms,
+            last_ms: t.last_ms,
+            samples: Vec::new(),
+            truncated: false,
+            observation: None,
+            table: Tally::default(),
+            top: vec![Tally::default(); top_keys],
+        });
+        d.count = d.count.saturating_add(t.count);
+        d.triggers = d.triggers.saturating_add(1);
+        d.first_ms = d.first_ms.min(t.first_ms);
+        d.last_ms = d.last_ms.max(t.last_ms);
+        d.samples.extend(samples);
+        d.truncated |= cut;
+        if !t.observation.text.is_empty() {
+            d.observation = Some(t.observation.clone());
+        }
+        merge(&mut d.table, table);
+        d.top.resize(top_keys, Tally::default());
+        for (into, from) in d.top.iter_mut().zip(tallies) {
+            merge(into, from);
+        }
+    }
+
+    /// One tally per `top_count_keys` selector over the events a trigger represents.
+    fn tallies_of(&self, t: &Trigger, matches: &[MatchView]) -> Vec<Tally> {
+        self.rule
+            .top_count_keys
+            .iter()
+            .map(|part| self.tally_of(std::slice::from_ref(part), t, matches))
+            .collect()
+    }
+
+    /// Events per combination of `parts`' values among what `t` represents: the events it lists
+    /// (else its samples), the rest of its count on the row of the latest of them.
+    fn tally_of(
+        &self,
+        parts: &[(String, QueryKeyPart)],
+        t: &Trigger,
+        matches: &[MatchView],
+    ) -> Tally {
+        let mut tally = Tally::default();
+        if parts.is_empty() || t.count == 0 {
+            return tally;
+        }
+        let selectors: Vec<Selector> = parts.iter().map(|(_, p)| Selector::from(p)).collect();
+        let missing = &self.rule.alert_missing_value;
+        let values = |m: &MatchView| -> Vec<String> {
+            selectors
+                .iter()
+                .map(|s| s.get(m).unwrap_or_else(|| missing.clone()))
+                .collect()
+        };
+        let listed: Vec<&MatchView> = if t.events.is_empty() {
+            t.sample_ids
+                .iter()
+                .filter_map(|id| matches.iter().find(|m| m.id == id))
+                .collect()
+        } else {
+            t.events.iter().filter_map(|&i| matches.get(i)).collect()
+        };
+        let n = listed
+            .len()
+            .min(usize::try_from(t.count).unwrap_or(usize::MAX));
+        for m in &listed[..n] {
+            tally.add(values(m), 1);
+        }
+        let rest = t.count - n as u64;
+        if rest > 0 {
+            let row = listed[..n]
+                .last()
+                .map(|m| values(m))
+                .unwrap_or_else(|| vec![missing.clone(); selectors.len()]);
+            tally.add(row, rest);
+        }
+        tally
+    }
+
+    fn top_counts(&self, tallies: &[Tally]) -> Vec<TopCount> {
+        self.rule
+            .top_count_keys
+            .iter()
+            .zip(tallies)
+            .map(|((written, _), tally)| {
+                let (rows, _, other) = tally.top(self.rule.top_count_number);
+                TopCount {
+                    key: written.clone(),
+                    values: rows
+                        .into_iter()
+                        .map(|(mut v, count)| TopValue {
+                            value: v.pop().unwrap_or_default(),
+                            count,
+                        })
+                        .collect(),
+                    other_count: other,
+                }
+            })
+            .collect()
+    }
+
+    /// Publish the open digest: one `log-match` for the window's triggers.
+    fn publish_digest(&mut self) {
+        let Some(d) = self.st.digest.take() else {
+            return;
+        };
+        if self.st.incident.is_none() {
+            self.st.incident = Some(Incident {
+                id: ids::incident_id(self.st, self.st.seq + 1),
+                opened_at: self.now_ms,
+                last_match_ms: d.last_ms,
+                total: d.count,
+            });
+        }
+        let window = aggregation_ms(self.rule).unwrap_or_default();
+        let table = (!self.rule.summary_table_fields.is_empty()).then(|| {
+            let (rows, other_rows, other_count) = d.table.top(self.rule.summary_table_max_rows);
+            SummaryTable {
+                fields: self
+                    .rule
+                    .summary_table_fields
+                    .iter()
+                    .map(|(w, _)| w.clone())
+                    .collect(),
+                rows: rows
+                    .into_iter()
+                    .map(|(values, count)| TableRow { values, count })
+                    .collect(),
+                other_rows,
+                other_count,
+            }
+        });
+        let mut text = format!(
+            "{} in {} ({} {})",
+            types::common::plural(d.count, "event", "events"),
+            types::common::fmt_duration(window),
+            types::common::fmt_count(d.triggers),
+            if d.triggers == 1 { "alert" } else { "alerts" },
+        );
+        if let Some(o) = d.observation.as_ref().filter(|o| !o.text.is_empty()) {
+            text.push_str("; latest: ");
+            text.push_str(&o.text);
+        }
+        let mut details = serde_json::Map::new();
+        details.insert("alerts".into(), d.triggers.into());
+        details.insert("window_ms".into(), window.into());
+        let template_message = d.samples.first().map(|s| s.message.clone());
+        let mut out = Out::new(
+            KIND_LOG_MATCH,
+            build::Counts {
+                count: d.count,
+                suppressed: 0,
+                first: d.first_ms,
+                last: d.last_ms,
+            },
+            (d.samples, d.truncated),
+        );
+        out.template_message = template_message.as_deref();
+        out.observation = Some(Observation {
+            text,
+            sparkline: None,
+            details,
+        });
+        out.top_counts = self.top_counts(&d.top);
+        out.digest = Some(Digest {
+            window_ms: window,
+            alerts: d.triggers,
+            table,
+        });
+        self.publish(Slot::Main, out);
+        self.decided.alerts += 1;
+        if self.rule.resolve_after.is_none() {
+            // Without resolve_after each digest is an incident of its own.
+            self.st.incident = None;
+        }
+    }
+
+    fn publish_summary(&mut self, s: Slot, w: RealertWindow) {
         let first = w.first_ms.unwrap_or(w.until_ms);
         let last = w.last_ms.unwrap_or(first);
+        let paused = match exponential_cap_ms(self.rule) {
+            Some(cap) => format!(
+                "realert {}, doubling up to {}",
+                super::types::human_span(realert_ms(self.rule)),
+                super::types::human_span(cap)
+            ),
+            None => format!(
+                "realert {}",
+                super::types::human_span(realert_ms(self.rule))
+            ),
+        };
         let observation = Observation {
             text: format!(
-                "{} more {} while alerts were paused (realert {})",
+                "{} more {} while alerts were paused ({paused})",
                 w.suppressed,
                 if w.suppressed == 1 {
                     "match"
                 } else {
                     "matches"
                 },
-                super::types::human_span(realert_ms(self.rule)),
             ),
             sparkline: None,
             details: Default::default(),
         };
-        self.publish(
+        let mut out = Out::new(
             KIND_SUMMARY,
             build::Counts {
                 count: 0,
@@ -245,13 +682,12 @@ impl Policy<'_> {
                 last,
             },
             (w.samples, w.truncated),
-            None,
-            Some(observation),
-            None,
         );
+        out.observation = Some(observation);
+        self.publish(s, out);
     }
 
-    fn publish_resolved(&mut self, incident: Incident, window: Option<RealertWindow>) {
+    fn publish_resolved(&mut self, s: Slot, incident: Incident, window: Option<RealertWindow>) {
         let (suppressed, samples, first, last) = match window {
             Some(w) if w.suppressed > 0 => (
                 w.suppressed,
@@ -282,8 +718,8 @@ impl Policy<'_> {
             details: Default::default(),
         };
         // The publication belongs to the incident it ends.
-        self.st.incident = Some(incident);
-        self.publish(
+        *self.incident(s) = Some(incident);
+        let mut out = Out::new(
             KIND_RESOLVED,
             build::Counts {
                 count: 0,
@@ -292,40 +728,38 @@ impl Policy<'_> {
                 last,
             },
             samples,
-            None,
-            Some(observation),
-            None,
         );
-        self.st.incident = None;
+        out.observation = Some(observation);
+        self.publish(s, out);
+        *self.incident(s) = None;
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn publish(
-        &mut self,
-        kind: &'static str,
-        counts: build::Counts,
-        (samples, truncated): (Vec<Sample>, bool),
-        template_message: Option<&str>,
-        observation: Option<Observation>,
-        key_override: Option<String>,
-    ) {
+    fn publish(&mut self, s: Slot, out: Out) {
         self.st.seq += 1;
-        let incident = self.st.incident.as_ref();
+        let key = self.slot_key(s);
+        let incident = self.incident(s).clone();
+        let alert_id = ids::alert_id_in(
+            self.st,
+            incident.as_ref().map_or("", |i| i.id.as_str()),
+            self.st.seq,
+        );
         let draft = Draft {
-            kind,
-            query_key: key_override.as_deref().or(self.st.query_key.as_deref()),
+            kind: out.kind,
+            query_key: key.as_deref().or(self.st.query_key.as_deref()),
             log_group: &self.st.log_group,
             account: &self.st.account,
-            counts,
-            samples,
-            truncated,
-            template_message,
-            observation,
-            alert_id: ids::alert_id(self.st, self.st.seq),
-            incident_id: incident.map(|i| i.id.clone()).unwrap_or_default(),
+            counts: out.counts,
+            samples: out.samples.0,
+            truncated: out.samples.1,
+            template_message: out.template_message,
+            observation: out.observation,
+            alert_id,
+            incident_id: incident.as_ref().map(|i| i.id.clone()).unwrap_or_default(),
             decided_at: self.now_ms,
-            incident_opened_at: incident.map(|i| i.opened_at),
-            incident_total: incident.map(|i| i.total),
+            incident_opened_at: incident.as_ref().map(|i| i.opened_at),
+            incident_total: incident.as_ref().map(|i| i.total),
+            digest: out.digest,
+            top_counts: out.top_counts,
         };
         let publication = build::publication(self.config, self.rule, draft);
         self.st.outbox.push(Pending {
@@ -335,6 +769,15 @@ impl Policy<'_> {
         });
         self.decided.publications += 1;
     }
+}
+
+/// Add `from`'s rows to `into` (a tally of one trigger into the digest's).
+fn merge(into: &mut Tally, from: Tally) {
+    for (values, n) in from.rows {
+        into.add(values, n);
+    }
+    into.other = into.other.saturating_add(from.other);
+    into.other_rows = into.other_rows.saturating_add(from.other_rows);
 }
 
 fn empty_window(until_ms: i64) -> RealertWindow {
@@ -350,7 +793,13 @@ fn empty_window(until_ms: i64) -> RealertWindow {
 
 /// The trigger's samples (at most `n`), built from the matches given, messages cut to `bytes`;
 /// and whether a message was cut.
-fn samples_of(t: &Trigger, matches: &[MatchView], n: usize, bytes: usize) -> (Vec<Sample>, bool) {
+fn samples_of(
+    rule: &Rule,
+    t: &Trigger,
+    matches: &[MatchView],
+    n: usize,
+    bytes: usize,
+) -> (Vec<Sample>, bool) {
     let mut cut = false;
     let samples = t
         .sample_ids
@@ -358,10 +807,375 @@ fn samples_of(t: &Trigger, matches: &[MatchView], n: usize, bytes: usize) -> (Ve
         .filter_map(|id| matches.iter().find(|m| m.id == id))
         .take(n)
         .map(|m| {
-            let (s, c) = build::sample(m, bytes);
+            let (s, c) = build::sample(rule, m, bytes);
             cut |= c;
             s
         })
         .collect();
     (samples, cut)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::types::common::test_support::{MIN, T0, ev, views};
+
+    fn rule(yaml: &str) -> Rule {
+        let file = format!("version: 1\nrules:\n  - name: r\n{yaml}");
+        crate::rules::load(&file, "t.yaml")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .rules
+            .remove(0)
+    }
+
+    /// Decide over `events` (id, time, message) at `now`, or a tick when empty; return the
+    /// publications it added.
+    fn run(
+        rule: &Rule,
+        st: &mut KeyState,
+        events: &[(&str, i64, &str)],
+        now: i64,
+    ) -> Vec<crate::alert::AlertMessage> {
+        let evs: Vec<_> = events.iter().map(|(id, ts, m)| ev(id, *ts, m)).collect();
+        let views = views(&evs);
+        let before = st.outbox.len();
+        decide(&EngineConfig::new("eu-west-1"), rule, st, &views, None, now);
+        let out = st.outbox[before..]
+            .iter()
+            .map(|p| p.alert.clone())
+            .collect();
+        st.outbox.clear();
+        out
+    }
+
+    #[test]
+    fn exponential_realert_follows_elastalert() {
+        let r = 60_000;
+        let cap = 8 * r;
+        let first = next_realert(r, cap, None, 0);
+        assert_eq!(
+            first,
+            RealertExp {
+                until_ms: r,
+                exponent: 0
+            }
+        );
+        // An alert right when the window ends: doubled.
+        let second = next_realert(r, cap, Some(first), r);
+        assert_eq!(
+            second,
+            RealertExp {
+                until_ms: 3 * r,
+                exponent: 1
+            }
+        );
+        let third = next_realert(r, cap, Some(second), 3 * r);
+        assert_eq!(
+            third,
+            RealertExp {
+                until_ms: 7 * r,
+                exponent: 2
+            }
+        );
+        // 8 × realert reaches the cap: the window is the cap, the exponent stays below.
+        let fourth = next_realert(r, cap, Some(third), 7 * r);
+        assert_eq!(
+            fourth,
+            RealertExp {
+                until_ms: 15 * r,
+                exponent: 2
+            }
+        );
+        // Quiet for exactly realert × 2²: not less, not more: the exponent stays.
+        let even = next_realert(r, cap, Some(third), 7 * r + 4 * r);
+        assert_eq!(
+            even,
+            RealertExp {
+                until_ms: 15 * r,
+                exponent: 2
+            }
+        );
+        // Quiet for 5 × realert: more than 2² × realert, so it comes down by one (2 × realert).
+        let after_quiet = next_realert(r, cap, Some(third), 7 * r + 5 * r);
+        assert_eq!(
+            after_quiet,
+            RealertExp {
+                until_ms: 12 * r + 2 * r,
+                exponent: 1
+            }
+        );
+        // A long quiet period brings it back to realert.
+        let reset = next_realert(r, cap, Some(third), 7 * r + 100 * r);
+        assert_eq!(reset.exponent, 0);
+        assert_eq!(reset.until_ms, 107 * r + r);
+        // Saturating: huge times and caps never wrap.
+        let far = next_realert(
+            r,
+            i64::MAX,
+            Some(RealertExp {
+                until_ms: i64::MAX,
+                exponent: 70,
+            }),
+            i64::MAX,
+        );
+        assert_eq!(far.until_ms, i64::MAX);
+    }
+
+    #[test]
+    fn exponential_realert_lengthens_windows_and_counts_stay_exact() {
+        let rule =
+            rule("    filter_pattern: ERROR\n    realert: 1m\n    exponential_realert: 4m\n");
+        let mut st = KeyState::new("r", None, T0);
+        let mut total = 0;
+        let mut alerts = Vec::new();
+        // One error every 30 s for 20 minutes, then ticks.
+        for i in 0..40 {
+            let t = T0 + i * 30_000;
+            let id = format!("{i}");
+            for a in run(&rule, &mut st, &[(&id, t, "ERROR x")], t) {
+                total += a.count + a.suppressed;
+                if a.kind == KIND_LOG_MATCH {
+                    alerts.push(a.last_timestamp);
+                }
+            }
+        }
+        for a in run(&rule, &mut st, &[], T0 + 60 * MIN) {
+            total += a.count + a.suppressed;
+        }
+        assert_eq!(total, 40, "every match reported once");
+        let gaps: Vec<i64> = alerts.windows(2).map(|w| (w[1] - w[0]) / 1000).collect();
+        // Windows of 1, 2, 4 minutes, then capped at 4 (the next match after each window alerts).
+        assert_eq!(gaps[..3], [60, 120, 240], "{gaps:?}");
+        assert!(gaps[3..].iter().all(|g| *g == 240), "{gaps:?}");
+    }
+
+    #[test]
+    fn aggregation_publishes_one_digest_per_window_with_its_table() {
+        let rule = rule(concat!(
+            "    filter_pattern: ERROR\n    aggregation: 10m\n",
+            "    summary_table_fields: [$.code, $.host]\n    summary_table_max_rows: 2\n",
+            "    top_count_keys: $.host\n    top_count_number: 1\n    include: [$.host, $.user]\n",
+            "    alert_missing_value: n/a\n    max_samples: 2\n",
+        ));
+        let mut st = KeyState::new("r", None, T0);
+        let e1 = r#"{"code":"E1","host":"a"}"#;
+        let e2 = r#"{"code":"E2","host":"b"}"#;
+        let e3 = r#"{"code":"E3","host":"b"}"#;
+        assert!(run(&rule, &mut st, &[("1", T0, e1), ("2", T0 + 1, e1)], T0).is_empty());
+        assert!(
+            run(
+                &rule,
+                &mut st,
+                &[("3", T0 + MIN, e2), ("4", T0 + MIN, e2)],
+                T0 + MIN
+            )
+            .is_empty()
+        );
+        assert!(run(&rule, &mut st, &[("5", T0 + 2 * MIN, e3)], T0 + 2 * MIN).is_empty());
+        assert_eq!(
+            next_due(&rule, &st),
+            Some(T0 + 1 + 10 * MIN),
+            "the tick publishes it"
+        );
+        assert!(run(&rule, &mut st, &[], T0 + 9 * MIN).is_empty());
+        let out = run(&rule, &mut st, &[], T0 + 10 * MIN + 1);
+        assert_eq!(out.len(), 1);
+        let a = &out[0];
+        assert_eq!(
+            (a.kind.as_str(), a.count, a.suppressed),
+            ("log-match", 5, 0)
+        );
+        assert_eq!((a.first_timestamp, a.last_timestamp), (T0, T0 + 2 * MIN));
+        let d = a.digest.as_ref().unwrap();
+        assert_eq!((d.window_ms, d.alerts), (10 * MIN, 3));
+        let table = d.table.as_ref().unwrap();
+        assert_eq!(table.fields, ["$.code", "$.host"]);
+        let rows: Vec<(Vec<&str>, u64)> = table
+            .rows
+            .iter()
+            .map(|r| (r.values.iter().map(String::as_str).collect(), r.count))
+            .collect();
+        assert_eq!(rows, [(vec!["E1", "a"], 2), (vec!["E2", "b"], 2)]);
+        assert_eq!(
+            (table.other_rows, table.other_count),
+            (1, 1),
+            "the rows add up to count"
+        );
+        assert_eq!(a.top_counts[0].key, "$.host");
+        assert_eq!(a.top_counts[0].values[0].value, "b");
+        assert_eq!(
+            (a.top_counts[0].values[0].count, a.top_counts[0].other_count),
+            (3, 2)
+        );
+        assert_eq!(a.samples.len(), 2);
+        assert_eq!(a.samples[0].fields["$.host"], "a");
+        assert_eq!(a.samples[0].fields["$.user"], "n/a", "alert_missing_value");
+        assert!(
+            a.observation
+                .as_ref()
+                .unwrap()
+                .text
+                .starts_with("5 events in 10 min (3 alerts)")
+        );
+        assert!(
+            st.incident.is_none(),
+            "without resolve_after a digest is its own incident"
+        );
+        assert!(!a.incident_id.is_empty());
+        // The next match opens the next window.
+        assert!(run(&rule, &mut st, &[("6", T0 + 30 * MIN, e1)], T0 + 30 * MIN).is_empty());
+        // A later match past the window publishes it too (no tick needed).
+        let out = run(&rule, &mut st, &[("7", T0 + 41 * MIN, e1)], T0 + 41 * MIN);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].count, 1);
+        assert_ne!(out[0].incident_id, a.incident_id);
+        assert_eq!(
+            st.digest.as_ref().unwrap().count,
+            1,
+            "the late match opened the next one"
+        );
+    }
+
+    #[test]
+    fn aggregation_with_resolve_after_shares_an_incident() {
+        let rule =
+            rule("    filter_pattern: ERROR\n    aggregation: 10m\n    resolve_after: 15m\n");
+        let mut st = KeyState::new("r", None, T0);
+        assert!(run(&rule, &mut st, &[("1", T0, "ERROR")], T0).is_empty());
+        // A match after the window: the first digest goes out, the match opens the second.
+        let first = run(
+            &rule,
+            &mut st,
+            &[("2", T0 + 11 * MIN, "ERROR")],
+            T0 + 11 * MIN,
+        );
+        assert_eq!((first.len(), first[0].count), (1, 1));
+        let second = run(&rule, &mut st, &[], T0 + 21 * MIN);
+        assert_eq!((second.len(), second[0].count), (1, 1));
+        assert_eq!(second[0].incident_id, first[0].incident_id);
+        assert_eq!(next_due(&rule, &st), Some(T0 + 26 * MIN));
+        let resolved = run(&rule, &mut st, &[], T0 + 26 * MIN);
+        assert_eq!(resolved[0].kind, "resolved");
+        assert_eq!(resolved[0].incident_id, first[0].incident_id);
+        assert_eq!(resolved[0].incident_total, Some(2));
+        assert!(st.digest.is_none() && st.incident.is_none());
+    }
+
+    #[test]
+    fn a_digest_still_open_goes_out_before_the_resolution() {
+        let rule =
+            rule("    filter_pattern: ERROR\n    aggregation: 10m\n    resolve_after: 15m\n");
+        let mut st = KeyState::new("r", None, T0);
+        run(&rule, &mut st, &[("1", T0, "ERROR")], T0);
+        let first = run(
+            &rule,
+            &mut st,
+            &[("2", T0 + 11 * MIN, "ERROR")],
+            T0 + 11 * MIN,
+        );
+        // The second digest's close was held back (as when the outbox was full): the incident
+        // goes quiet while it is still open.
+        st.digest.as_mut().unwrap().until_ms = T0 + 60 * MIN;
+        let out = run(&rule, &mut st, &[], T0 + 26 * MIN);
+        let kinds: Vec<&str> = out.iter().map(|a| a.kind.as_str()).collect();
+        assert_eq!(kinds, ["log-match", "resolved"]);
+        assert!(out.iter().all(|a| a.incident_id == first[0].incident_id));
+        assert_eq!(out[0].count + first[0].count, 2);
+    }
+
+    #[test]
+    fn top_counts_on_plain_alerts() {
+        let rule = rule("    filter_pattern: ERROR\n    top_count_keys: [$.user, $.code]\n");
+        let mut st = KeyState::new("r", None, T0);
+        let out = run(
+            &rule,
+            &mut st,
+            &[
+                ("1", T0, r#"{"user":"al","code":1}"#),
+                ("2", T0, r#"{"user":"bo","code":1}"#),
+                ("3", T0, r#"{"user":"bo"}"#),
+            ],
+            T0,
+        );
+        let t = &out[0].top_counts;
+        assert_eq!(t.len(), 2);
+        assert_eq!(
+            (t[0].values[0].value.as_str(), t[0].values[0].count),
+            ("bo", 2)
+        );
+        assert_eq!(
+            (t[1].values[0].value.as_str(), t[1].values[0].count),
+            ("1", 2)
+        );
+        assert_eq!(t[1].values[1].value, "<missing>");
+    }
+
+    #[test]
+    fn new_terms_have_their_own_realert_window_and_incident() {
+        let rule = rule(concat!(
+            "    type: new_term\n    fields: [$.code]\n    learning_period: 0\n",
+            "    realert: 10m\n    alert_on_missing_field: true\n",
+        ));
+        let mut st = KeyState::new("r", None, T0);
+        let a = run(&rule, &mut st, &[("1", T0, r#"{"code":"E1"}"#)], T0);
+        let b = run(
+            &rule,
+            &mut st,
+            &[("2", T0 + MIN, r#"{"code":"E2"}"#)],
+            T0 + MIN,
+        );
+        assert_eq!(
+            (a.len(), b.len()),
+            (1, 1),
+            "a second new term within realert alerts"
+        );
+        assert_eq!(a[0].query_key.as_deref(), Some("E1"));
+        assert_eq!(b[0].query_key.as_deref(), Some("E2"));
+        assert_ne!(a[0].incident_id, b[0].incident_id);
+        // The same key again within its own window is suppressed (missing field, twice).
+        let m1 = run(
+            &rule,
+            &mut st,
+            &[("3", T0 + 2 * MIN, r#"{"x":1}"#)],
+            T0 + 2 * MIN,
+        );
+        let m2 = run(
+            &rule,
+            &mut st,
+            &[("4", T0 + 3 * MIN, r#"{"x":1}"#)],
+            T0 + 3 * MIN,
+        );
+        assert_eq!((m1.len(), m2.len()), (1, 0));
+        let summary = run(&rule, &mut st, &[], T0 + 13 * MIN);
+        let sums: Vec<(&str, Option<&str>, u64)> = summary
+            .iter()
+            .map(|a| (a.kind.as_str(), a.query_key.as_deref(), a.suppressed))
+            .collect();
+        assert_eq!(sums, [("summary", m1[0].query_key.as_deref(), 1)]);
+        assert!(st.sub.is_empty(), "closed sub-keys are dropped");
+        assert_eq!(next_due(&rule, &st), None);
+    }
+
+    #[test]
+    fn sub_keys_beyond_the_limit_still_alert() {
+        let rule = rule(
+            "    type: new_term\n    fields: [$.code]\n    learning_period: 0\n    realert: 10m\n",
+        );
+        let mut st = KeyState::new("r", None, T0);
+        let msgs: Vec<String> = (0..MAX_SUB_KEYS + 3)
+            .map(|i| format!(r#"{{"code":"E{i}"}}"#))
+            .collect();
+        let ids: Vec<String> = (0..msgs.len()).map(|i| i.to_string()).collect();
+        let events: Vec<(&str, i64, &str)> = msgs
+            .iter()
+            .zip(&ids)
+            .map(|(m, id)| (id.as_str(), T0, m.as_str()))
+            .collect();
+        let mut alerts = 0;
+        for chunk in events.chunks(3) {
+            alerts += run(&rule, &mut st, chunk, T0).len();
+        }
+        assert_eq!(alerts, MAX_SUB_KEYS + 3);
+        assert_eq!(st.sub.len(), MAX_SUB_KEYS);
+    }
 }

@@ -153,6 +153,17 @@ fn alert_event(alert: &AlertMessage, opts: &RenderOptions) -> Map<String, Value>
     if let Some(line) = view.incident_line() {
         details.insert("incident".into(), json!(line));
     }
+    let clean = |v: &str| one_line(v, opts, 128);
+    if let Some(table) = crate::render::view::summary_table_text(alert, clean, 60) {
+        details.insert("summary_table".into(), json!(cut(&table, 1_500)));
+    }
+    for (key, items, other) in crate::render::view::top_count_items(alert, clean) {
+        let mut text = items.join(", ");
+        if other > 0 {
+            text.push_str(&format!(", {other} other"));
+        }
+        details.insert(format!("top {key}"), json!(cut(&text, 500)));
+    }
     if let Some(t) = alert.incident_total {
         details.insert("incident_total".into(), json!(t));
     }
@@ -175,11 +186,16 @@ fn alert_event(alert: &AlertMessage, opts: &RenderOptions) -> Map<String, Value>
         .iter()
         .take(opts.max_samples)
         .map(|s| {
-            json!({
+            let mut v = json!({
                 "timestamp": links::iso_millis(s.timestamp),
                 "log_stream": one_line(&s.log_stream, opts, 512),
                 "message": cut(&readable_code(&s.message, opts, opts.sample_max_lines), SAMPLE_MAX),
-            })
+            });
+            // `include`: the rule's fields of this event.
+            if !s.fields.is_empty() {
+                v["fields"] = included(s, |x| one_line(x, opts, 200)).into();
+            }
+            v
         })
         .collect();
     details.insert("samples".into(), Value::Array(samples));
@@ -344,6 +360,24 @@ fn other_event(
     );
     event.insert("client".into(), json!("logalert"));
     event
+}
+
+/// A sample's `include` fields as (name → value) through `clean` (values: strings as they are,
+/// others as JSON text).
+fn included(
+    s: &crate::alert::Sample,
+    clean: impl Fn(&str) -> String,
+) -> serde_json::Map<String, Value> {
+    s.fields
+        .iter()
+        .map(|(k, v)| {
+            let v = match v {
+                Value::String(x) => x.clone(),
+                other => other.to_string(),
+            };
+            (clean(k), Value::String(clean(&v)))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -272,6 +272,18 @@ fn alert_card(alert: &AlertMessage, opts: &RenderOptions, budget: &Budget) -> Va
             body.push(rich(inlines));
         }
     }
+    // `aggregation`: the digest's summary table; `top_count_keys`: the top values.
+    let one_line = |v: &str| readable(v, opts).replace(['\n', '\t'], " ");
+    if let Some(table) = crate::render::view::summary_table_text(alert, one_line, 60) {
+        body.push(monospace(cut(&table, budget.paragraph_chars)));
+    }
+    for (key, items, other) in crate::render::view::top_count_items(alert, one_line) {
+        let mut text = format!("Top {}: {}", cut(&key, 60), items.join(", "));
+        if other > 0 {
+            text.push_str(&format!(", {other} other"));
+        }
+        body.push(rich(vec![run(inert(&cut(&text, 500)))]));
+    }
     for p in [alert.rule.description.as_deref(), alert.text.as_deref()]
         .into_iter()
         .flatten()
@@ -336,6 +348,16 @@ fn alert_card(alert: &AlertMessage, opts: &RenderOptions, budget: &Budget) -> Va
                 json!({"type": "TextRun", "text": format!(" · {}", line(&s.log_stream, opts, 120)),
                 "isSubtle": true}),
             );
+        }
+        // `include`: the rule's fields of this event.
+        for (name, value) in s.fields.iter().take(10) {
+            let value = match value {
+                serde_json::Value::String(v) => v.clone(),
+                other => other.to_string(),
+            };
+            heading.push(json!({"type": "TextRun",
+                "text": format!(" · {} {}", line(name, opts, 60), line(&value, opts, 200)),
+                "isSubtle": true}));
         }
         body.push(rich(heading));
         body.push(monospace(cut(

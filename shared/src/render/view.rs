@@ -108,13 +108,27 @@ impl<'a> AlertView<'a> {
         }
     }
 
-    /// The counts in words: `3 matches`, `2 more matches`, `12 matches while alerts were suppressed`,
+    /// The counts in words: `3 matches`, `2 more matches`, `42 matches (digest of 9 alerts over 10
+    /// min)`, `12 matches while alerts were suppressed`,
     /// `quiet since 22:41:02Z, 57 matches in 42 min`.
     pub fn headline(&self) -> String {
         let a = self.alert;
+        let digest = a
+            .digest
+            .as_ref()
+            .map(|d| {
+                format!(
+                    " (digest of {} over {})",
+                    plural(d.alerts, "alert"),
+                    human_duration(d.window_ms)
+                )
+            })
+            .unwrap_or_default();
         match self.stage {
-            Stage::First => plural(a.count, "match"),
-            Stage::FollowUp => format!("{} more {}", a.count, plural_word(a.count, "match")),
+            Stage::First => format!("{}{digest}", plural(a.count, "match")),
+            Stage::FollowUp => {
+                format!("{} more {}{digest}", a.count, plural_word(a.count, "match"))
+            }
             Stage::Summary => format!(
                 "{} while alerts were suppressed",
                 plural(self.reported(), "match")
@@ -184,6 +198,105 @@ impl<'a> AlertView<'a> {
             short
         })
     }
+}
+
+/// The digest's summary table (`aggregation` + `summary_table_fields`) as aligned plain-text
+/// lines for a monospace block: a header of the fields, one line per row (`count  value  value`),
+/// and an "other" line when rows were left out. Every log-derived value goes through `clean`
+/// (the destination's text pipeline: visible, one line, redacted) and is cut to `max_value`
+/// characters; the caller escapes the result. `None` when the alert has no table.
+pub fn summary_table_text(
+    alert: &AlertMessage,
+    clean: impl Fn(&str) -> String,
+    max_value: usize,
+) -> Option<String> {
+    let t = alert.digest.as_ref()?.table.as_ref()?;
+    let cut = |s: String| -> String {
+        if s.chars().count() > max_value {
+            let mut out: String = s.chars().take(max_value.saturating_sub(1)).collect();
+            out.push('…');
+            out
+        } else {
+            s
+        }
+    };
+    let mut lines: Vec<Vec<String>> = Vec::new();
+    lines.push(
+        std::iter::once("count".to_string())
+            .chain(t.fields.iter().map(|f| cut(clean(f))))
+            .collect(),
+    );
+    for row in &t.rows {
+        lines.push(
+            std::iter::once(row.count.to_string())
+                .chain(row.values.iter().map(|v| cut(clean(v))))
+                .collect(),
+        );
+    }
+    let columns = lines.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            lines
+                .iter()
+                .filter_map(|l| l.get(c))
+                .map(|v| v.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            l.iter()
+                .enumerate()
+                .map(|(c, v)| {
+                    let pad = widths[c].saturating_sub(v.chars().count());
+                    if c == 0 {
+                        format!("{}{v}", " ".repeat(pad))
+                    } else if c + 1 == l.len() {
+                        v.clone()
+                    } else {
+                        format!("{v}{}", " ".repeat(pad))
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        })
+        .collect();
+    if t.other_rows > 0 || t.other_count > 0 {
+        out.push(format!(
+            "{:>w$}  ({} other {})",
+            t.other_count,
+            t.other_rows,
+            plural_word(t.other_rows, "row"),
+            w = widths.first().copied().unwrap_or(0)
+        ));
+    }
+    Some(out.join("\n"))
+}
+
+/// `top_count_keys`: per key, its label and `value (count)` items (values through `clean`), and
+/// the events with other values.
+pub fn top_count_items(
+    alert: &AlertMessage,
+    clean: impl Fn(&str) -> String,
+) -> Vec<(String, Vec<String>, u64)> {
+    alert
+        .top_counts
+        .iter()
+        .map(|t| {
+            (
+                clean(&t.key),
+                t.values
+                    .iter()
+                    .map(|v| format!("{} ({})", clean(&v.value), v.count))
+                    .collect(),
+                t.other_count,
+            )
+        })
+        .collect()
 }
 
 /// `1 match`, `3 matches`, `1 line`, `2 lines`.
@@ -262,6 +375,8 @@ mod tests {
             observation: None,
             incident_opened_at: Some(1_700_000_000_000),
             incident_total: Some(3),
+            digest: None,
+            top_counts: Vec::new(),
         }
     }
 
@@ -320,6 +435,53 @@ mod tests {
         assert_eq!(v.duration_ms(), Some(840_000));
         assert!(!v.pings());
         assert_eq!(v.short_incident().unwrap(), "inc-01234567…");
+    }
+
+    #[test]
+    fn summary_table_and_top_counts_read_aligned() {
+        use crate::alert::{Digest, SummaryTable, TableRow, TopCount, TopValue};
+        let mut a = alert(KIND_LOG_MATCH);
+        assert_eq!(summary_table_text(&a, str::to_string, 40), None);
+        a.digest = Some(Digest {
+            window_ms: 600_000,
+            alerts: 3,
+            table: Some(SummaryTable {
+                fields: vec!["$.code".into(), "$.host".into()],
+                rows: vec![
+                    TableRow {
+                        values: vec!["E1".into(), "web-1".into()],
+                        count: 120,
+                    },
+                    TableRow {
+                        values: vec!["E22".into(), "x".repeat(50)],
+                        count: 7,
+                    },
+                ],
+                other_rows: 2,
+                other_count: 5,
+            }),
+        });
+        assert_eq!(
+            AlertView::of(&a).headline(),
+            "3 matches (digest of 3 alerts over 10 min)"
+        );
+        let text = summary_table_text(&a, |s| s.to_uppercase(), 10).unwrap();
+        assert_eq!(
+            text,
+            "count  $.CODE  $.HOST\n  120  E1      WEB-1\n    7  E22     XXXXXXXXX…\n    5  (2 other rows)"
+        );
+        a.top_counts = vec![TopCount {
+            key: "$.user".into(),
+            values: vec![TopValue {
+                value: "alice".into(),
+                count: 4,
+            }],
+            other_count: 1,
+        }];
+        assert_eq!(
+            top_count_items(&a, str::to_string),
+            vec![("$.user".to_string(), vec!["alice (4)".to_string()], 1)]
+        );
     }
 
     #[test]

@@ -86,12 +86,39 @@ pub fn redacted(alert: &AlertMessage, opts: &RenderOptions) -> AlertMessage {
     let mut a = alert.clone();
     for s in &mut a.samples {
         s.message = r(&s.message);
-        for v in s.extracted.values_mut() {
+        for v in s.extracted.values_mut().chain(s.fields.values_mut()) {
             if let Value::String(x) = v {
                 *x = r(x);
             }
         }
     }
+    // The selectors (as the rule wrote them) are cleaned too: a renderer never trusts a name.
+    for s in &mut a.samples {
+        s.fields = std::mem::take(&mut s.fields)
+            .into_iter()
+            .map(|(k, v)| (r(&k), v))
+            .collect();
+    }
+    if let Some(t) = a.digest.as_mut().and_then(|d| d.table.as_mut()) {
+        for v in t
+            .rows
+            .iter_mut()
+            .flat_map(|row| row.values.iter_mut())
+            .chain(t.fields.iter_mut())
+        {
+            *v = r(v);
+        }
+    }
+    for t in &mut a.top_counts {
+        t.key = r(&t.key);
+        for v in &mut t.values {
+            v.value = r(&v.value);
+        }
+    }
+    // The rule's name and description come from the rules file, not the log, but every other
+    // destination shows them through the same pipeline: no place of the body is exempt.
+    a.rule.name = r(&a.rule.name);
+    a.rule.description = a.rule.description.as_deref().map(r);
     a.subject = a.subject.as_deref().map(r);
     a.text = a.text.as_deref().map(r);
     a.query_key = a.query_key.as_deref().map(r);

@@ -463,12 +463,15 @@ impl<'s> Cx<'s> {
         }
         let mut report = Report::default();
         let kind = (ty.build)(&values, &mut report);
+        super::schema::check_common(&values, &mut report);
+        let common_ok = report.errors.is_empty();
         let at = pos(item);
         for (p, message) in report.errors {
             let p = if p.line == 0 { at } else { p };
             self.err_at(p.line, p.column, message);
         }
-        rule_from(&values, kind?)
+        let kind = kind.filter(|_| common_ok)?;
+        rule_from(&values, kind)
     }
 }
 

@@ -205,6 +205,24 @@ pub struct Rule {
     pub metric: Option<MetricSpec>,
     /// `enabled` (default true).
     pub enabled: bool,
+    /// `aggregation` (default off; `0` is off): the rule type's alerts of one window are
+    /// published as one digest when the window ends (`realert` does not apply then).
+    pub aggregation: Option<Duration>,
+    /// `summary_table_fields`: the digest's table counts events per combination of these values.
+    pub summary_table_fields: Vec<(String, QueryKeyPart)>,
+    /// `summary_table_max_rows` (default 10): rows the digest's table lists.
+    pub summary_table_max_rows: usize,
+    /// `exponential_realert` (default off): realert doubles while alerts keep coming, up to this.
+    pub exponential_realert: Option<Duration>,
+    /// `top_count_keys`: the most frequent values of each, with counts, in every alert.
+    pub top_count_keys: Vec<(String, QueryKeyPart)>,
+    /// `top_count_number` (default 5): values listed per top-count key.
+    pub top_count_number: usize,
+    /// `include`: values shown with each sample.
+    pub include: Vec<(String, QueryKeyPart)>,
+    /// `alert_missing_value` (default `<missing>`): stands for an absent value in `include`,
+    /// summary tables and top counts.
+    pub alert_missing_value: String,
 }
 
 impl Rule {

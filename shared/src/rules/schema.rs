@@ -309,6 +309,70 @@ pub static KEYS: &[KeySpec] = &[
         doc: "Keep a rule in the file without running it.",
         ..KEY
     },
+    KeySpec {
+        name: "exponential_realert",
+        kind: Kind::Duration { nonzero: false },
+        doc: "While alerts keep coming, each realert window doubles (`realert` × 2ⁿ) up to this; a quiet period as long as the current window brings it back down (ElastAlert's semantics). Default off (`0` is off).",
+        ..KEY
+    },
+    KeySpec {
+        name: "realert_key",
+        kind: Kind::Text,
+        in_defaults: false,
+        doc: "Accepted only as the rule's own name: logalert keeps realert state per rule and query key, so suppression shared across rules is refused with an error rather than silently ignored.",
+        ..KEY
+    },
+    KeySpec {
+        name: "aggregation",
+        kind: Kind::Duration { nonzero: false },
+        doc: "Digest mode: the alerts of a window (from the first one, this long, event time) are published as **one** alert when the window ends (by the scheduler tick), with their total count, samples, the summary table and top counts. Per query key (`aggregation_key`). `realert` does not apply. Default off (`0` is off).",
+        ..KEY
+    },
+    KeySpec {
+        name: "aggregation_key",
+        kind: Kind::Selectors,
+        doc: "With `aggregation`: a separate digest per value of this selector. logalert keeps one state per key, so this *is* the rule's grouping key: set it or `query_key`, not both.",
+        ..KEY
+    },
+    KeySpec {
+        name: "summary_table_fields",
+        kind: Kind::Selectors,
+        doc: "With `aggregation`: the digest carries a table of events per combination of these values, largest first (≤ 5 selectors; the first 50 distinct rows counted exactly, later ones as \"other\").",
+        ..KEY
+    },
+    KeySpec {
+        name: "summary_table_max_rows",
+        kind: Kind::Int { min: 1, max: 50 },
+        default: Some("10"),
+        doc: "Rows the summary table lists; the rest are summed in one \"other\" row.",
+        ..KEY
+    },
+    KeySpec {
+        name: "top_count_keys",
+        kind: Kind::Selectors,
+        doc: "Every alert (and digest) lists the most frequent values of each of these selectors among the events it represents, with counts (≤ 5 selectors).",
+        ..KEY
+    },
+    KeySpec {
+        name: "top_count_number",
+        kind: Kind::Int { min: 1, max: 50 },
+        default: Some("5"),
+        doc: "Values listed per `top_count_keys` selector.",
+        ..KEY
+    },
+    KeySpec {
+        name: "include",
+        kind: Kind::Selectors,
+        doc: "Values shown with each sample (`$.user`, `@fingerprint`, …), in the alert JSON (`samples[].fields`) and every destination (≤ 10 selectors).",
+        ..KEY
+    },
+    KeySpec {
+        name: "alert_missing_value",
+        kind: Kind::Text,
+        default: Some("\"<missing>\""),
+        doc: "Stands for an absent value in `include`, summary tables and top counts.",
+        ..KEY
+    },
     // The keys of the rule types beyond any/frequency (issue 9; ElastAlert 2's names).
     KeySpec {
         name: "compare_key",
@@ -660,7 +724,12 @@ pub(super) fn rule_from(v: &Values, kind: RuleKind) -> Option<Rule> {
             None => FilterPattern::parse("").ok()?,
         },
         kind,
-        query_key: v.selectors("query_key").unwrap_or_default().to_vec(),
+        // `aggregation_key` is the grouping key of a digest rule (never both: see `check_common`).
+        query_key: v
+            .selectors("query_key")
+            .or_else(|| v.selectors("aggregation_key"))
+            .unwrap_or_default()
+            .to_vec(),
         realert: v.duration("realert")?,
         resolve_after: v.duration("resolve_after").filter(|d| !d.is_zero()),
         severity: v.severity("severity")?,
@@ -671,7 +740,81 @@ pub(super) fn rule_from(v: &Values, kind: RuleKind) -> Option<Rule> {
         alert_text: v.text("alert_text").map(str::to_string),
         metric: v.metric("metric").cloned(),
         enabled: v.bool("enabled")?,
+        aggregation: v.duration("aggregation").filter(|d| !d.is_zero()),
+        summary_table_fields: v
+            .selectors("summary_table_fields")
+            .unwrap_or_default()
+            .to_vec(),
+        summary_table_max_rows: usize::try_from(v.int("summary_table_max_rows")?).ok()?,
+        exponential_realert: v.duration("exponential_realert").filter(|d| !d.is_zero()),
+        top_count_keys: v.selectors("top_count_keys").unwrap_or_default().to_vec(),
+        top_count_number: usize::try_from(v.int("top_count_number")?).ok()?,
+        include: v.selectors("include").unwrap_or_default().to_vec(),
+        alert_missing_value: v.text("alert_missing_value")?.to_string(),
     })
+}
+
+/// Most selectors in `summary_table_fields` / `top_count_keys`, and in `include`.
+pub const MAX_TABLE_FIELDS: usize = 5;
+pub const MAX_INCLUDE: usize = 10;
+
+/// Checks across the keys every rule type has (reported at the key they name).
+pub(super) fn check_common(v: &Values, r: &mut Report) {
+    // Written on the rule itself (`defaults:` may serve rules that do not use a key).
+    let written = |k: &str| {
+        v.entry(k)
+            .is_some_and(|e| e.source == super::values::Source::Rule)
+    };
+    let aggregating = v.duration("aggregation").is_some_and(|d| !d.is_zero());
+    let set = |k: &str| {
+        v.entry(k)
+            .is_some_and(|e| e.source != super::values::Source::Schema)
+    };
+    if set("aggregation_key") && set("query_key") {
+        r.error(
+            v,
+            "aggregation_key",
+            "set `aggregation_key` or `query_key`, not both: logalert keeps one state per key, so a digest groups by the rule's query key",
+        );
+    }
+    for k in ["aggregation_key", "summary_table_fields"] {
+        if written(k) && !aggregating {
+            r.error(
+                v,
+                k,
+                format!("`{k}` needs `aggregation` (it shapes the digest of a window)"),
+            );
+        }
+    }
+    for (k, max) in [
+        ("summary_table_fields", MAX_TABLE_FIELDS),
+        ("top_count_keys", MAX_TABLE_FIELDS),
+        ("include", MAX_INCLUDE),
+    ] {
+        if v.selectors(k).is_some_and(|s| s.len() > max) {
+            r.error(v, k, format!("`{k}` takes at most {max} selectors"));
+        }
+    }
+    if let Some(key) = v.text("realert_key").filter(|k| Some(*k) != v.text("name")) {
+        r.error(
+            v,
+            "realert_key",
+            format!(
+                "`realert_key: {key}` would share suppression with other rules; logalert keeps realert state per rule and query key (remove it, or set it to the rule's name)"
+            ),
+        );
+    }
+    if written("exponential_realert")
+        && v.duration("exponential_realert")
+            .zip(v.duration("realert"))
+            .is_some_and(|(cap, realert)| !cap.is_zero() && cap < realert)
+    {
+        r.error(
+            v,
+            "exponential_realert",
+            "`exponential_realert` is the longest realert window: it cannot be shorter than `realert`",
+        );
+    }
 }
 
 /// The row of `name`.

@@ -317,6 +317,36 @@ pub fn alert_card(alert: &AlertMessage, opts: &RenderOptions) -> Card {
         }
         body.push(Paragraph::Mrkdwn(line));
     }
+    let clean = |v: &str| text::line(v, &opts.redactor);
+    if let Some(table) = crate::render::view::summary_table_text(alert, clean, 60) {
+        let fields: Vec<String> = alert
+            .digest
+            .iter()
+            .flat_map(|d| d.table.iter())
+            .flat_map(|t| t.fields.iter())
+            .map(|f| inline_code(&truncate(&clean(f), 60)))
+            .collect();
+        body.push(Paragraph::Mrkdwn(format!(
+            "*Summary* by {}",
+            fields.join(", ")
+        )));
+        body.push(Paragraph::Code(truncate_escaped(
+            &neutralize_fences(&escape(&table)),
+            PARAGRAPH_MAX,
+        )));
+    }
+    for (key, items, other) in crate::render::view::top_count_items(alert, clean) {
+        let mut line = format!("*Top* {}: ", inline_code(&truncate(&key, 60)));
+        let shown: Vec<String> = items
+            .iter()
+            .map(|i| neutralize_fences(&escape(&truncate(i, 80))))
+            .collect();
+        line.push_str(&shown.join(", "));
+        if other > 0 {
+            line.push_str(&format!(", {other} other"));
+        }
+        body.push(Paragraph::Mrkdwn(truncate_escaped(&line, 500)));
+    }
     if let Some(d) = alert
         .rule
         .description
@@ -405,6 +435,23 @@ pub fn alert_card(alert: &AlertMessage, opts: &RenderOptions) -> Card {
             if single_stream.is_none() {
                 heading.push_str(" · ");
                 heading.push_str(&inline_code(&truncate(&s.log_stream, 120)));
+            }
+            // `include`: the rule's fields of this event.
+            for (name, value) in s.fields.iter().take(10) {
+                let value = match value {
+                    serde_json::Value::String(v) => v.clone(),
+                    other => other.to_string(),
+                };
+                heading.push_str(" · ");
+                heading.push_str(&neutralize_fences(&escape(&truncate(
+                    &text::line(name, &opts.redactor),
+                    60,
+                ))));
+                heading.push(' ');
+                heading.push_str(&inline_code(&truncate(
+                    &text::line(&value, &opts.redactor),
+                    200,
+                )));
             }
             SampleView {
                 heading,

@@ -16,6 +16,7 @@ pub fn sample(i: i64, stream: &str, message: &str) -> Sample {
         log_stream: stream.to_string(),
         message: message.to_string(),
         extracted: Default::default(),
+        fields: Default::default(),
     }
 }
 
@@ -52,6 +53,8 @@ pub fn alert(severity: Severity, samples: Vec<Sample>) -> AlertMessage {
         observation: None,
         incident_opened_at: None,
         incident_total: None,
+        digest: None,
+        top_counts: Vec::new(),
     }
 }
 

@@ -26,6 +26,7 @@ impl RuleType for Any {
                 .collect(),
             observation: Observation::default(),
             key_override: None,
+            events: (0..m.len()).collect(),
         }]
     }
 

@@ -136,6 +136,7 @@ pub(super) fn listed_trigger(
             details,
         },
         key_override: None,
+        events: Vec::new(),
     })
 }
 

@@ -230,6 +230,7 @@ fn judge_min(cfg: &Config, st: &mut State, end: i64) -> Option<Trigger> {
         sample_ids: Vec::new(),
         observation: observe(cfg, st, card, ("min", min)),
         key_override: None,
+        events: Vec::new(),
     })
 }
 
@@ -271,6 +272,7 @@ impl RuleType for Cardinality {
                         sample_ids: Vec::new(),
                         observation: observe(cfg, st, card, ("max", max)),
                         key_override: None,
+                        events: Vec::new(),
                     });
                 }
             }
@@ -288,6 +290,7 @@ impl RuleType for Cardinality {
                     sample_ids: Vec::new(),
                     observation: observe(cfg, st, card, ("max", max)),
                     key_override: None,
+                    events: Vec::new(),
                 });
             }
         }

@@ -117,6 +117,7 @@ impl RuleType for Change {
                 details,
             },
             key_override: None,
+            events: Vec::new(),
         }]
     }
 

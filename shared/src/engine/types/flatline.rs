@@ -173,6 +173,7 @@ impl RuleType for Flatline {
                 details,
             },
             key_override: None,
+            events: Vec::new(),
         }]
     }
 

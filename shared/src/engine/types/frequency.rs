@@ -92,6 +92,7 @@ impl RuleType for Frequency {
                     sample_ids: samples,
                     observation: observation(cfg, count, first, last),
                     key_override: None,
+                    events: Vec::new(),
                 });
                 all[..start]
                     .iter()

@@ -348,6 +348,7 @@ fn decide(cfg: &Config, st: &mut State, w: Window) -> Option<Trigger> {
             details,
         },
         key_override: None,
+        events: Vec::new(),
     })
 }
 

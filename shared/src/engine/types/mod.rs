@@ -110,9 +110,15 @@ pub struct Trigger {
     pub sample_ids: Vec<String>,
     /// What the type saw, in words (empty text: none).
     pub observation: Observation,
-    /// A key to report instead of the rule's query key (new_term: the term). The policy state is
-    /// still this (rule, key)'s.
+    /// A key to report instead of the rule's query key (new_term: the term). Realert and
+    /// incidents apply per reported key: the policy keeps a sub-key state for it inside this
+    /// (rule, key)'s record.
     pub key_override: Option<String>,
+    /// Indices (into the matches given) of every event this trigger represents from them, when
+    /// the type lists them (`any`, `blacklist`, …). Empty: the type does not; summary tables and
+    /// top counts then read the sampled events, and count the rest of the trigger on the row of
+    /// its latest sample.
+    pub events: Vec<usize>,
 }
 
 /// `45s`, `5m`, `1h 30m`, `2d` — a span in the units a person reads.

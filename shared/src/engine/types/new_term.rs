@@ -313,6 +313,7 @@ fn trigger(cfg: &Config, f: Found) -> Trigger {
             details,
         },
         key_override: Some(key),
+        events: Vec::new(),
     }
 }
 

@@ -162,6 +162,7 @@ impl RuleType for PercentageMatch {
                     details,
                 },
                 key_override: None,
+                events: Vec::new(),
             });
         }
         out

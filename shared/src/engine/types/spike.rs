@@ -252,6 +252,7 @@ impl RuleType for Spike {
             sample_ids: sample_ids(in_window),
             observation: observe(cfg, st, &j),
             key_override: None,
+            events: Vec::new(),
         }]
     }
 
@@ -276,6 +277,7 @@ impl RuleType for Spike {
             sample_ids: Vec::new(),
             observation: observe(cfg, st, &j),
             key_override: None,
+            events: Vec::new(),
         }]
     }
 

@@ -142,6 +142,7 @@ impl RuleType for SpikeAggregation {
                     details,
                 },
                 key_override: None,
+                events: Vec::new(),
             });
         }
         out

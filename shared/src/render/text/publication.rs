@@ -22,15 +22,32 @@ use super::Redactor;
 use crate::alert::AlertMessage;
 
 /// Redact every log-derived text of `alert` in place (sample messages and extracted values, the
-/// rendered `text` and `subject`, the observation) and return `subject` (the SNS Subject)
+/// `include` fields, rendered `text` and `subject`, the observation, summary-table and top-count
+/// values) and return `subject` (the SNS Subject)
 /// redacted. The raw form is redacted (ANSI codes and escapes are kept as they were written):
 /// subscribers see the message as logged, less its secrets.
 pub fn redact_alert(redactor: &Redactor, alert: &mut AlertMessage, subject: &str) -> String {
     for sample in &mut alert.samples {
         redactor.redact_in_place(&mut sample.message);
-        for v in sample.extracted.values_mut() {
+        for v in sample
+            .extracted
+            .values_mut()
+            .chain(sample.fields.values_mut())
+        {
             redact_value(redactor, v);
         }
+    }
+    if let Some(t) = alert.digest.as_mut().and_then(|d| d.table.as_mut()) {
+        for v in t.rows.iter_mut().flat_map(|r| r.values.iter_mut()) {
+            redactor.redact_in_place(v);
+        }
+    }
+    for v in alert
+        .top_counts
+        .iter_mut()
+        .flat_map(|t| t.values.iter_mut())
+    {
+        redactor.redact_in_place(&mut v.value);
     }
     for t in [&mut alert.text, &mut alert.subject].into_iter().flatten() {
         redactor.redact_in_place(t);
