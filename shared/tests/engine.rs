@@ -940,3 +940,39 @@ fn templates_get_console_and_insights_links() {
     assert!(console.starts_with("https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/$252Faws$252Flambda$252Fpay/log-events/"), "{console}");
     assert!(insights.contains("#logsV2:logs-insights"), "{insights}");
 }
+
+/// Virtual fields read the event's own log group and stream through the whole driver:
+/// `compare_key: "@logGroup"` (blacklist), `include` and `top_count_keys` of `@logStream`.
+#[test]
+fn virtual_fields_read_the_events_log_group_and_stream() {
+    let e = engine(concat!(
+        "version: 1\nrules:\n  - name: r\n    type: blacklist\n    compare_key: '@logGroup'\n",
+        "    blacklist: [/aws/lambda/payments]\n    include: ['@logGroup', '@logStream']\n",
+        "    top_count_keys: '@logStream'\n",
+    ));
+    let store = MemoryStore::default();
+    let (p, _) = run(
+        &e,
+        &store,
+        &[
+            payload("/aws/lambda/search", "s1", &[("1", T0, "x")]),
+            payload(
+                "/aws/lambda/payments",
+                "s2",
+                &[("2", T0, "y"), ("3", T0 + 1, "z")],
+            ),
+        ],
+    );
+    let a = alerts(&p);
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].count, 2);
+    assert_eq!(a[0].log_group, "/aws/lambda/payments");
+    assert_eq!(a[0].samples[0].fields["@logGroup"], "/aws/lambda/payments");
+    assert_eq!(a[0].samples[0].fields["@logStream"], "s2");
+    assert_eq!(a[0].top_counts[0].values[0].value, "s2");
+    assert_eq!(a[0].top_counts[0].values[0].count, 2);
+    assert_eq!(
+        a[0].observation.as_ref().unwrap().text,
+        "2 events with a blacklisted log group: /aws/lambda/payments ×2"
+    );
+}

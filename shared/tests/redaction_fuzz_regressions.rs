@@ -82,3 +82,29 @@ fn a_token_in_any_field_is_redacted_in_every_destination() {
         assert!(!body.contains("ghp_Zq8"), "{target:?}: {body:.600}");
     }
 }
+
+/// fuzz redact, crash-daf820eb… (session 3): a URL whose user part was a label of the first pass
+/// (`https://[REDACTED:github-token]@…`) was read on the second pass as user `[REDACTED` with a
+/// password running from inside that label to inside the next one, so redacting twice changed
+/// the text. Labels are opaque words to every rule now.
+#[test]
+fn a_label_is_never_read_as_part_of_a_credential() {
+    let r = Redactor::default();
+    let input = "redis://:ps@cache:6379 https://ghp_Zq8Lm2XLm2Xv5Tn0Rb4Wc7Ky1Hd6Fs3Jp0Ga5Qe@github.://:ps@cache11 1111 1-Co";
+    let once = r.redact(input);
+    assert!(!once.contains("ghp_Zq8"), "{once}");
+    assert!(!once.contains(":ps@"), "{once}");
+    assert_eq!(r.redact(&once), once);
+    // The same shapes written by hand: a label as a URL's user, as its password, twice in a row.
+    for text in [
+        "https://[REDACTED:github-token]@github.com/x https://u:[REDACTED]@db:5432",
+        "mysql://[REDACTED]:[REDACTED]@db/x and postgres://a:[REDACTED:url-password]@h",
+        "password=[REDACTED] token=[REDACTED:github-token] api_key: [REDACTED]",
+    ] {
+        assert_eq!(r.redact(text), text, "a text of labels only changed");
+    }
+    // Text glued to a label is still read: a secret after a label is redacted with it.
+    let glued = r.redact("https://u:[REDACTED]hunter2@db:5432/x");
+    assert!(!glued.contains("hunter2"), "{glued}");
+    assert_eq!(r.redact(&glued), glued);
+}

@@ -40,9 +40,26 @@ fn the_example_file_loads_every_type() {
             "cardinality",
             "percentage_match",
             "metric_aggregation",
-            "spike_aggregation"
+            "spike_aggregation",
+            "any",
+            "any"
         ]
     );
+    let digest = &set.rules[10];
+    assert_eq!(
+        digest.aggregation,
+        Some(std::time::Duration::from_secs(600))
+    );
+    assert_eq!(digest.summary_table_fields.len(), 2);
+    assert_eq!(
+        (digest.include.len(), digest.alert_missing_value.as_str()),
+        (2, "-")
+    );
+    assert_eq!(
+        set.rules[11].exponential_realert,
+        Some(std::time::Duration::from_secs(7200))
+    );
+    assert_eq!(set.rules[11].realert.as_secs(), 300, "from defaults:");
     // filter_pattern is optional for these types: every event.
     assert_eq!(set.rules[0].filter_pattern.source(), "");
     match &set.rules[5].kind {
@@ -63,6 +80,40 @@ fn the_example_file_loads_every_type() {
             assert_eq!(c.query_key.0.len(), 1);
         }
         k => panic!("{k:?}"),
+    }
+}
+
+/// Every YAML example in the README's "Rule types" section is a rule that loads, of the type it
+/// documents, and every type has one.
+#[test]
+fn the_readme_shows_every_type_with_an_example_that_loads() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let section = readme
+        .split_once("### Rule types")
+        .unwrap()
+        .1
+        .split_once("\n### ")
+        .unwrap()
+        .0;
+    let mut documented = Vec::new();
+    for block in section.split("```yaml\n").skip(1) {
+        let yaml = block.split_once("```").unwrap().0;
+        let file = format!("version: 1\nrules:\n{}", indent(yaml));
+        let set = rules::load(&file, "README.md").unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+        documented.push(set.rules[0].kind.as_str());
+    }
+    for t in rules::schema::TYPES {
+        assert!(
+            documented.contains(&t.name),
+            "README: no example of `{}`",
+            t.name
+        );
+        assert!(
+            section.contains(&format!("**`{}`** — ", t.name)),
+            "README: no line for `{}`",
+            t.name
+        );
     }
 }
 

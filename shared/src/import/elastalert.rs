@@ -330,7 +330,7 @@ const COMMON_OPTIONS: &[(&str, Kind)] = &[
     ("summary_table_fields", Kind::SelectorList),
     ("summary_table_max_rows", Kind::Verbatim),
     ("exponential_realert", Kind::Duration),
-    ("realert_key", Kind::Selector),
+    ("realert_key", Kind::Verbatim),
     ("top_count_keys", Kind::SelectorList),
     ("top_count_number", Kind::Verbatim),
     ("include", Kind::SelectorList),
@@ -648,11 +648,24 @@ impl Cx<'_> {
         for (key, kind) in COMMON_OPTIONS {
             used.push(key);
             if let Some(v) = r.get(*key) {
-                match self.option(v, *kind) {
+                let v = without_metadata_fields(key, v, &mut out.notes);
+                if v.as_array().is_some_and(|a| a.is_empty()) {
+                    continue;
+                }
+                match self.option(&v, *kind) {
                     Ok(s) => out.set(key, s),
+                    Err(_) if *key == "aggregation" && v.get("schedule").is_some() => lost.push(
+                        format!("aggregation {}: a cron schedule; logalert's digest window is a duration from the first alert (`aggregation: 10m`)", flow(&v)),
+                    ),
                     Err(e) => lost.push(format!("{key}: {e}")),
                 }
             }
+        }
+        reconcile_common(&mut out, r, &name, &mut lost);
+        if ty == "new_term" {
+            out.notes.push(
+                "ElastAlert queried `terms_window_size` of history for the known terms at start-up; logalert has none to query and learns the terms seen during `learning_period` (default 1d) silently".to_string(),
+            );
         }
 
         used.push("is_enabled");
@@ -938,6 +951,89 @@ fn is_alerter_option(k: &str) -> bool {
     .any(|p| k.starts_with(p))
 }
 
+/// Elasticsearch's own document fields: a CloudWatch event has its timestamp and id in every
+/// sample already, and no index or type.
+const METADATA_FIELDS: &[&str] = &["@timestamp", "_id", "_index", "_type", "@version"];
+
+/// `include`, `top_count_keys`, `summary_table_fields` without Elasticsearch's document fields
+/// (with a note when any was dropped).
+fn without_metadata_fields(key: &str, v: &Value, notes: &mut Vec<String>) -> Value {
+    if !["include", "top_count_keys", "summary_table_fields"].contains(&key) {
+        return v.clone();
+    }
+    let items: Vec<Value> = match v {
+        Value::Array(a) => a.clone(),
+        other => vec![other.clone()],
+    };
+    let (meta, kept): (Vec<Value>, Vec<Value>) = items.into_iter().partition(|i| {
+        i.as_str()
+            .is_some_and(|s| METADATA_FIELDS.contains(&s.trim()))
+    });
+    if !meta.is_empty() {
+        notes.push(format!(
+            "{key}: {} dropped (every sample carries its CloudWatch timestamp and event id)",
+            meta.iter().map(flow).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Value::Array(kept)
+}
+
+/// The common options as logalert accepts them together: `aggregation_key` is the grouping key
+/// (dropped when `query_key` is set), digest options need `aggregation`, `realert_key` is per rule,
+/// `exponential_realert` is at least `realert`.
+fn reconcile_common(out: &mut Draft, r: &Map<String, Value>, name: &str, lost: &mut Vec<String>) {
+    let has = |out: &Draft, k: &str| out.keys.iter().any(|(key, _)| key == k);
+    let value = |out: &Draft, k: &str| {
+        out.keys
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    let aggregating = value(out, "aggregation").is_some_and(|v| v != "0");
+    if has(out, "aggregation_key") && has(out, "query_key") {
+        if value(out, "aggregation_key") != value(out, "query_key") {
+            lost.push(
+                "aggregation_key: logalert's digests are per query key (one state per key); with `query_key` set, one digest per query-key value".to_string(),
+            );
+        }
+        out.keys.retain(|(k, _)| k != "aggregation_key");
+    }
+    for key in [
+        "aggregation_key",
+        "summary_table_fields",
+        "summary_table_max_rows",
+    ] {
+        if has(out, key) && !aggregating {
+            out.keys.retain(|(k, _)| k != key);
+            out.notes.push(format!(
+                "{key} dropped: it shapes aggregation digests, and this rule has none"
+            ));
+        }
+    }
+    if let Some(Value::String(key)) = r.get("realert_key") {
+        out.keys.retain(|(k, _)| k != "realert_key");
+        if key.trim() != name {
+            lost.push(format!(
+                "realert_key {}: suppression shared across rules; logalert keeps realert state per rule and query key",
+                scalar(key)
+            ));
+        }
+    }
+    let secs = |v: Option<String>| v.and_then(|v| crate::rules::parse_duration(&v).ok());
+    let realert = secs(value(out, "realert")).unwrap_or(std::time::Duration::from_secs(60));
+    if let Some(cap) = secs(value(out, "exponential_realert"))
+        && !cap.is_zero()
+        && cap < realert
+    {
+        out.keys.retain(|(k, _)| k != "exponential_realert");
+        lost.push(format!(
+            "exponential_realert shorter than realert ({}s < {}s): ElastAlert then waits the cap; set `realert` to it",
+            cap.as_secs(),
+            realert.as_secs()
+        ));
+    }
+}
+
 fn sel(field: &str) -> Result<String, String> {
     let f = query::strip_keyword(field.trim());
     query::selector(&f)
@@ -1104,6 +1200,69 @@ fn template(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn common_options_are_reconciled_with_what_logalert_accepts() {
+        let rule = SourceFile::new(
+            "r.yaml",
+            r#"
+name: a
+query_key: host
+aggregation_key: host
+aggregation: {minutes: 10}
+summary_table_fields: [code, "@timestamp"]
+realert: {minutes: 5}
+exponential_realert: {minutes: 1}
+realert_key: shared
+---
+name: b
+query_key: host
+aggregation_key: user
+aggregation: {schedule: "0 * * * *"}
+summary_table_fields: code
+summary_table_max_rows: 3
+realert_key: b
+"#,
+        );
+        let out = convert(&[rule], None, &Options::default());
+        assert_eq!(out.usable, 2, "{}", out.yaml);
+        assert!(
+            crate::rules::load(&out.yaml, "out.yaml").is_ok(),
+            "{}",
+            out.yaml
+        );
+        let warnings: Vec<String> = out.warnings.iter().map(|w| w.message.clone()).collect();
+        let has = |s: &str| warnings.iter().any(|w| w.contains(s));
+        // a: the same key twice is one key; its realert_key and a cap below realert are not kept.
+        assert!(
+            out.yaml
+                .contains("    aggregation: 10m\n    summary_table_fields: [$.code]\n")
+        );
+        assert!(
+            has("realert_key shared: suppression shared across rules"),
+            "{warnings:?}"
+        );
+        assert!(
+            has("exponential_realert shorter than realert (60s < 300s)"),
+            "{warnings:?}"
+        );
+        // b: a cron schedule is no duration, so no digest: its table keys go; aggregation_key
+        // differs from query_key; the rule's own realert_key is simply dropped.
+        assert!(has("a cron schedule"), "{warnings:?}");
+        assert!(
+            has("aggregation_key: logalert's digests are per query key"),
+            "{warnings:?}"
+        );
+        assert!(
+            out.yaml
+                .contains("summary_table_fields dropped: it shapes aggregation digests")
+        );
+        assert!(
+            !out.yaml.contains("\n    aggregation_key:")
+                && !out.yaml.contains("\n    realert_key:")
+        );
+        assert_eq!(warnings.len(), 4, "{warnings:?}");
+    }
 
     #[test]
     fn durations() {

@@ -841,7 +841,10 @@ impl KeySpec {
         match self.kind {
             Kind::Text => "string".into(),
             Kind::Bool => "`true` \\| `false`".into(),
+            Kind::Int { min, max } if max == i64::MAX => format!("integer ≥ {min}"),
             Kind::Int { min, max } => format!("integer {min}–{max}"),
+            Kind::Number { min, max } if min <= -1e15 && max >= 1e15 => "number".into(),
+            Kind::Number { min, max } if max >= 1e15 => format!("number ≥ {min}"),
             Kind::Number { min, max } => format!("number {min}–{max}"),
             Kind::Duration { .. } => "duration".into(),
             Kind::Choice { values, .. } => alternatives(values),

@@ -32,7 +32,8 @@
 //! it, overlapping findings are merged, and each merged range is replaced by one label. A rule
 //! only runs when one of its keywords occurs in the text (an Aho-Corasick prefilter), so a line
 //! with nothing secret-looking costs one pass of the prefilter and of the few keyword-less rules.
-//! Redacting twice changes nothing: text inside a `[REDACTED…]` label is never a finding.
+//! Redacting twice changes nothing: rules read a `[REDACTED…]` label as one opaque word (never
+//! part of a credential's syntax), and text inside a label is never a finding.
 
 pub mod gitleaks;
 pub mod rules;
@@ -448,6 +449,8 @@ impl Redactor {
 
     /// Findings in `text`, a view of the original (`None`: the original itself).
     fn scan(&self, text: &str, view: Option<&View>, out: &mut Vec<Finding>) {
+        let masked = mask_labels(text);
+        let text = masked.as_deref().unwrap_or(text);
         let inner = &self.inner;
         let mut run = vec![false; inner.rules.len()];
         for &i in &inner.always {
@@ -497,6 +500,26 @@ fn views(s: &str) -> Vec<View> {
         out.push(base);
     }
     out
+}
+
+/// `text` with every label already in it spelt as `X`s of the same length (`None`: no label).
+///
+/// Rules see a label as one opaque word, the way a reader does: its inner `:` or `]` never
+/// starts or ends a credential (`https://[REDACTED:github-token]@host` is a URL whose user was
+/// redacted, not user `[REDACTED` with a password), and its name never triggers a keyword. The
+/// byte offsets stay those of `text` (labels are ASCII), so findings map back unchanged; a finding
+/// that is exactly a label is dropped by [`Redactor::find`], one that joins a label to more text
+/// is redacted whole.
+fn mask_labels(text: &str) -> Option<String> {
+    let labels = label_ranges(text);
+    if labels.is_empty() {
+        return None;
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    for l in labels {
+        bytes[l].fill(b'X');
+    }
+    Some(String::from_utf8(bytes).expect("labels are ASCII, so the text stays UTF-8"))
 }
 
 /// `[REDACTED]` / `[REDACTED:name]` labels already in `s`.
