@@ -380,7 +380,12 @@ impl Policy<'_> {
             self.aggregate(&t, matches);
             return;
         }
-        let s = self.slot_of(t.key_override.as_deref());
+        let s = match self.slot_of(t.key_override.as_deref()) {
+            // A one-off slot cannot hold a trigger back: with the outbox full, the record's own
+            // window keeps its count (reported under the record's key, but never lost).
+            Slot::Loose if self.outbox_full() => Slot::Main,
+            s => s,
+        };
         if let Some(i) = self.incident(s) {
             i.total = i.total.saturating_add(t.count);
             i.last_match_ms = i.last_match_ms.max(t.last_ms);
@@ -1177,5 +1182,51 @@ mod tests {
         }
         assert_eq!(alerts, MAX_SUB_KEYS + 3);
         assert_eq!(st.sub.len(), MAX_SUB_KEYS);
+    }
+
+    #[test]
+    fn a_key_beyond_the_limit_is_held_in_the_records_window_when_the_outbox_is_full() {
+        let rule = rule(
+            "    type: new_term\n    fields: [$.code]\n    learning_period: 0\n    realert: 10m\n",
+        );
+        let mut st = KeyState::new("r", None, T0);
+        let msgs: Vec<String> = (0..MAX_SUB_KEYS)
+            .map(|i| format!(r#"{{"code":"E{i}"}}"#))
+            .collect();
+        for (i, m) in msgs.iter().enumerate() {
+            run(&rule, &mut st, &[(&i.to_string(), T0, m)], T0);
+        }
+        assert_eq!(st.sub.len(), MAX_SUB_KEYS);
+        // The sink has been refusing: the outbox is full.
+        let evs = [ev("x", T0, r#"{"code":"E-first"}"#)];
+        let mut full = KeyState::new("r", None, T0);
+        decide(
+            &EngineConfig::new("eu-west-1"),
+            &rule,
+            &mut full,
+            &views(&evs),
+            None,
+            T0,
+        );
+        let pending = full.outbox[0].clone();
+        st.outbox = vec![pending; MAX_OUTBOX_PENDING];
+        let evs = [ev("n", T0 + MIN, r#"{"code":"E-new"}"#)];
+        let d = decide(
+            &EngineConfig::new("eu-west-1"),
+            &rule,
+            &mut st,
+            &views(&evs),
+            None,
+            T0 + MIN,
+        );
+        assert_eq!((d.publications, d.represented), (0, 1));
+        assert_eq!(st.window.as_ref().unwrap().suppressed, 1, "held, not lost");
+        // Once the sink accepts again, the count goes out.
+        st.outbox.clear();
+        let out = run(&rule, &mut st, &[], T0 + 2 * MIN);
+        assert_eq!(
+            (out.len(), out[0].kind.as_str(), out[0].suppressed),
+            (1, "summary", 1)
+        );
     }
 }
