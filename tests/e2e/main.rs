@@ -750,7 +750,11 @@ fn fault_proxy_state(stack: &Stack) -> Result<Value, Failed> {
 
 /// Every alert of `rule` the SNS bridge carried to the notifier (one per SNS message).
 fn bridged_alerts(stack: &Stack, rule: &str) -> Result<Vec<Value>, Failed> {
-    let log = std::fs::read_to_string(stack.env("BRIDGE_LOG"))?;
+    // No log yet: the bridge has carried nothing (a scenario run alone, first).
+    let log = match std::fs::read_to_string(stack.env("BRIDGE_LOG")) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        other => other?,
+    };
     let mut seen = std::collections::HashSet::new();
     Ok(log
         .lines()
@@ -858,11 +862,11 @@ fn lost_publish_answers_still_post_once(stack: &Stack) -> Result<(), Failed> {
 fn flatline_alerts_through_the_real_tick(stack: &Stack) -> Result<(), Failed> {
     let rule = "heartbeat-stopped";
     let before = bridged_alerts(stack, rule)?.len();
-    let ts = one_event(stack, "/e2e/flatline", "HEARTBEAT service flat")?;
-    check(bridged_alerts(stack, rule)?.len() == before, || {
-        "a heartbeat alerted by itself".into()
-    })?;
-    // Before the window has passed, the tick finds nothing flat.
+    // No drain between the heartbeat and the early tick: `wait_delivered` needs 3 s of quiet and,
+    // on a loaded machine, took longer than the 4 s timeframe (the "early" tick then alerted).
+    let ts = send_event(stack, "/e2e/flatline", "HEARTBEAT service flat")?;
+    // Before the window has passed, the tick finds nothing flat (and the heartbeat alone alerted
+    // nothing: checked after the drain below).
     let early = stack.invoke("log-filter", &tick_event())?;
     stack.wait_delivered()?;
     check(
