@@ -1256,6 +1256,33 @@ mod tests {
     }
 
     #[test]
+    fn a_resolution_needs_one_free_outbox_place() {
+        let rule = rule("    filter_pattern: ERROR\n    realert: 0\n    resolve_after: 5m\n");
+        let mut st = KeyState::new("r", None, T0);
+        let evs = [ev("1", T0, "ERROR")];
+        decide(
+            &EngineConfig::new("eu-west-1"),
+            &rule,
+            &mut st,
+            &views(&evs),
+            None,
+            T0,
+        );
+        let pending = st.outbox[0].clone();
+        st.outbox = vec![pending; MAX_OUTBOX_PENDING - 1];
+        decide(
+            &EngineConfig::new("eu-west-1"),
+            &rule,
+            &mut st,
+            &[],
+            None,
+            T0 + 5 * MIN,
+        );
+        assert_eq!(st.outbox.len(), MAX_OUTBOX_PENDING);
+        assert_eq!(st.outbox[MAX_OUTBOX_PENDING - 1].alert.kind, "resolved");
+    }
+
+    #[test]
     fn an_alerts_empty_window_needs_no_tick() {
         let rule = rule("    filter_pattern: ERROR\n    realert: 5m\n");
         let mut st = KeyState::new("r", None, T0);
@@ -1285,12 +1312,21 @@ mod tests {
             .zip(&ids)
             .map(|(m, id)| (id.as_str(), T0, m.as_str()))
             .collect();
-        let mut alerts = 0;
+        let mut keys = Vec::new();
         for chunk in events.chunks(3) {
-            alerts += run(&rule, &mut st, chunk, T0).len();
+            keys.extend(
+                run(&rule, &mut st, chunk, T0)
+                    .into_iter()
+                    .map(|a| a.query_key),
+            );
         }
-        assert_eq!(alerts, MAX_SUB_KEYS + 3);
+        assert_eq!(keys.len(), MAX_SUB_KEYS + 3);
         assert_eq!(st.sub.len(), MAX_SUB_KEYS);
+        // The ones beyond the limit still report their own term.
+        let last: Vec<Option<String>> = (MAX_SUB_KEYS..MAX_SUB_KEYS + 3)
+            .map(|i| Some(format!("E{i}")))
+            .collect();
+        assert_eq!(keys[MAX_SUB_KEYS..], last[..]);
     }
 
     #[test]
