@@ -1089,6 +1089,54 @@ mod tests {
     }
 
     #[test]
+    fn flushing_a_digest_before_its_resolution_waits_for_two_outbox_places() {
+        let rule =
+            rule("    filter_pattern: ERROR\n    aggregation: 10m\n    resolve_after: 15m\n");
+        let setup = || {
+            let mut st = KeyState::new("r", None, T0);
+            run(&rule, &mut st, &[("1", T0, "ERROR")], T0);
+            run(
+                &rule,
+                &mut st,
+                &[("2", T0 + 11 * MIN, "ERROR")],
+                T0 + 11 * MIN,
+            );
+            st.digest.as_mut().unwrap().until_ms = T0 + 60 * MIN;
+            let evs = [ev("x", T0, "ERROR")];
+            let mut other = KeyState::new("r", None, T0);
+            decide(
+                &EngineConfig::new("eu-west-1"),
+                &super::tests::rule("    filter_pattern: ERROR\n"),
+                &mut other,
+                &views(&evs),
+                None,
+                T0 + 11 * MIN,
+            );
+            (st, other.outbox[0].clone())
+        };
+        let tick = |st: &mut KeyState| {
+            decide(
+                &EngineConfig::new("eu-west-1"),
+                &rule,
+                st,
+                &[],
+                None,
+                T0 + 26 * MIN,
+            )
+        };
+        // Two places: the digest and the resolution go out together.
+        let (mut st, p) = setup();
+        st.outbox = vec![p.clone(); MAX_OUTBOX_PENDING - 2];
+        assert_eq!(tick(&mut st).publications, 2);
+        assert_eq!(st.outbox.len(), MAX_OUTBOX_PENDING);
+        // One place: both wait (the outbox never grows beyond its bound).
+        let (mut st, p) = setup();
+        st.outbox = vec![p; MAX_OUTBOX_PENDING - 1];
+        assert_eq!(tick(&mut st).publications, 0);
+        assert!(st.digest.is_some() && st.incident.is_some());
+    }
+
+    #[test]
     fn top_counts_on_plain_alerts() {
         let rule = rule("    filter_pattern: ERROR\n    top_count_keys: [$.user, $.code]\n");
         let mut st = KeyState::new("r", None, T0);
