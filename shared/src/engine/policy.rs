@@ -1137,6 +1137,21 @@ mod tests {
     }
 
     #[test]
+    fn a_summary_says_when_a_suppressed_sample_was_cut() {
+        let rule = rule("    filter_pattern: ERROR\n    realert: 5m\n");
+        let mut st = KeyState::new("r", None, T0);
+        run(&rule, &mut st, &[("1", T0, "ERROR")], T0);
+        let long = format!("ERROR {}", "x".repeat(WINDOW_SAMPLE_MESSAGE_BYTES));
+        run(&rule, &mut st, &[("2", T0 + MIN, "ERROR short")], T0 + MIN);
+        assert!(!st.window.as_ref().unwrap().truncated);
+        run(&rule, &mut st, &[("3", T0 + 2 * MIN, &long)], T0 + 2 * MIN);
+        let out = run(&rule, &mut st, &[], T0 + 5 * MIN);
+        assert_eq!((out[0].kind.as_str(), out[0].suppressed), ("summary", 2));
+        assert!(out[0].truncated);
+        assert!(out[0].samples[1].message.len() <= WINDOW_SAMPLE_MESSAGE_BYTES);
+    }
+
+    #[test]
     fn top_counts_on_plain_alerts() {
         let rule = rule("    filter_pattern: ERROR\n    top_count_keys: [$.user, $.code]\n");
         let mut st = KeyState::new("r", None, T0);
