@@ -3,6 +3,9 @@
 //! run, over the event mix of `../shared/bench/make_batches.py` (two in three JSON application
 //! logs with `\u`-escaped Korean text in a third of them, the rest Lambda text lines).
 //!
+//! With one rule the set is that rule matched on its own (`1_rule/pattern_set` must cost what
+//! `1_rule/one_by_one` does); with 20 the shared search, walk and split must pay off.
+//!
 //! `cargo bench -p logalert --bench rule_set`; figures go to BENCHMARKS.md ("Rule set").
 
 use std::hint::black_box;

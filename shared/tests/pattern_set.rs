@@ -38,6 +38,11 @@ const POOL: &[&str] = &[
     "[a, b = 5*, c]",
     "[]",
     "[a != x, rest]",
+    "[a, b = 5*, ...]",
+    "[a, ...]",
+    "[a, b, c = timeout, ...]",
+    r#"{ $.ms > 100 || $.level = "ERROR" }"#,
+    "{ $.code != 500 }",
 ];
 
 fn pattern() -> impl Strategy<Value = String> {
@@ -109,6 +114,30 @@ fn one_by_one(patterns: &[FilterPattern], msg: &str) -> Vec<(usize, Match)> {
         .collect()
 }
 
+/// The set's answers on every message equal `one_by_one`'s.
+fn answers_like_one_by_one(sources: &[String], messages: &[String]) -> Result<(), TestCaseError> {
+    let patterns: Vec<FilterPattern> = sources
+        .iter()
+        .map(|s| FilterPattern::parse(s).unwrap_or_else(|e| panic!("{s:?}: {e}")))
+        .collect();
+    let set = PatternSet::new(patterns.iter());
+    prop_assert_eq!(set.len(), patterns.len());
+    // One scratch across messages, as a caller keeps it.
+    let mut scratch = set.scratch();
+    for msg in messages {
+        let mut got = Vec::new();
+        set.for_each_match(msg, &mut scratch, |i, m| got.push((i, m)));
+        prop_assert_eq!(
+            &got,
+            &one_by_one(&patterns, msg),
+            "{:?} on {:?}",
+            sources,
+            msg
+        );
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
 
@@ -117,19 +146,21 @@ proptest! {
         sources in prop::collection::vec(pattern(), 0..24),
         messages in prop::collection::vec(message(), 1..6),
     ) {
-        let patterns: Vec<FilterPattern> = sources
-            .iter()
-            .map(|s| FilterPattern::parse(s).unwrap_or_else(|e| panic!("{s:?}: {e}")))
-            .collect();
-        let set = PatternSet::new(patterns.iter());
-        prop_assert_eq!(set.len(), patterns.len());
-        // One scratch across messages, as a caller keeps it.
-        let mut scratch = set.scratch();
-        for msg in &messages {
-            let mut got = Vec::new();
-            set.for_each_match(msg, &mut scratch, |i, m| got.push((i, m)));
-            prop_assert_eq!(&got, &one_by_one(&patterns, msg), "{:?} on {:?}", sources, msg);
-        }
+        answers_like_one_by_one(&sources, &messages)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// Small sets take the shortcuts (a lone pattern of its kind is matched on its own, no
+    /// search for fewer than two literal users, a split stopped early): same answers.
+    #[test]
+    fn a_small_set_answers_like_its_patterns_one_by_one(
+        sources in prop::collection::vec(pattern(), 1..4),
+        messages in prop::collection::vec(message(), 1..6),
+    ) {
+        answers_like_one_by_one(&sources, &messages)?;
     }
 }
 

@@ -108,3 +108,30 @@ fn a_label_is_never_read_as_part_of_a_credential() {
     assert!(!glued.contains("hunter2"), "{glued}");
     assert_eq!(r.redact(&glued), glued);
 }
+
+/// fuzz redact, crash-2338c66d… (session 3): `Authorization: Toke\x01\x00n abc123` — a scheme
+/// word with control characters in it was not a scheme, so it was taken for the credentials and
+/// `abc123` stayed. Whatever the first word of a two-word value is, the second is the secret.
+#[test]
+fn the_word_after_any_authorization_scheme_is_the_secret() {
+    let r = Redactor::default();
+    for (input, kept) in [
+        (
+            "\x1b[31mhunte02 Authorization: Toke\x01\x00n abc123",
+            "Toke\x01\x00n",
+        ),
+        (
+            "Authorization: Tok\u{FFFD}\u{FFFD}en abc123",
+            "Tok\u{FFFD}\u{FFFD}en",
+        ),
+        ("authorization=\"My-Scheme/2 abc123\"", "My-Scheme/2"),
+    ] {
+        let once = r.redact(input);
+        assert!(!once.contains("abc123"), "{once:?}");
+        assert!(
+            once.contains(kept),
+            "the scheme word is not a secret: {once:?}"
+        );
+        assert_eq!(r.redact(&once), once);
+    }
+}

@@ -784,3 +784,71 @@ async fn slack_app_posts_to_one_channel_are_paced() {
     // The other channel's first post goes out at once.
     assert!(times[2] < spacing, "{times:?}");
 }
+
+/// A state table where another invocation replies in the same thread between our read and our
+/// write, once (the first conditional write of a thread record with replies).
+#[derive(Default)]
+struct RacingStore {
+    inner: MemoryStore,
+    raced: std::sync::atomic::AtomicBool,
+}
+
+impl StateStore for RacingStore {
+    async fn get(&self, key: &str) -> Result<Option<StateRecord>, logalert::state::StateError> {
+        self.inner.get(key).await
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        record: &StateRecord,
+        expected: Option<u64>,
+    ) -> Result<(), logalert::state::StateError> {
+        if key.starts_with("slack-thread#")
+            && record.body["replies"].as_u64().unwrap_or(0) > 0
+            && !self.raced.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            let mut other = self.inner.get(key).await?.expect("the thread exists");
+            other.body["replies"] = json!(other.body["replies"].as_u64().unwrap_or(0) + 1);
+            other.version += 1;
+            self.inner.put(key, &other, expected).await?;
+        }
+        self.inner.put(key, record, expected).await
+    }
+}
+
+#[tokio::test]
+async fn a_reply_racing_another_invocation_is_still_counted() {
+    let server = MockServer::start().await;
+    slack_api(&server).await;
+    let base = notifier(slack_app(&server));
+    let n = Notifier {
+        config: base.config,
+        state: RacingStore::default(),
+        webhooks: base.webhooks,
+        deliverer: base.deliverer,
+        pacer: base.pacer,
+        logs: None,
+    };
+    for (i, id) in ["a-1", "a-2"].iter().enumerate() {
+        handle(
+            &n,
+            event(
+                vec![record(&format!("m-{i}"), &alert("log-match", id, 1, 2))],
+                "r",
+            ),
+        )
+        .await
+        .unwrap();
+    }
+    assert!(n.state.raced.load(std::sync::atomic::Ordering::SeqCst));
+    let thread = n
+        .state
+        .get(&thread_key("C0123ABCD", "inc-1"))
+        .await
+        .unwrap()
+        .unwrap();
+    // Ours and the other invocation's.
+    assert_eq!(thread.body["replies"], 2);
+    assert_eq!(thread.body["ts"], "1000.0001");
+}

@@ -82,7 +82,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::alert::AlertMessage;
 use crate::metrics::InvocationMetrics;
-use crate::pattern::{Extracted, PatternSet, SetScratch};
+use crate::pattern::{CompiledValueRef, Extracted, PatternSet, SetScratch};
 use crate::payload::LogsPayload;
 use crate::rules::{LogGroupGlob, QueryKeyPart, Rule, RuleSet};
 use crate::state::{MAX_COMMIT_ITEMS, StateError, StateRecord, StateStore, Write};
@@ -301,6 +301,54 @@ pub(crate) struct Matched {
     pub repeated: usize,
 }
 
+impl Matched {
+    /// Add an empty group for `rule` (index `ri`) and `query_key`; its index.
+    fn new_group(&mut self, rule: &Rule, ri: usize, query_key: Option<String>) -> usize {
+        self.groups.push(Group {
+            rule: ri,
+            key: key_state_key(&rule.name, query_key.as_deref()),
+            query_key,
+            matches: Vec::new(),
+            payloads: Vec::new(),
+        });
+        self.groups.len() - 1
+    }
+}
+
+/// The event ids of one group's matches, to keep an id seen twice once.
+///
+/// While ids arrive in strictly ascending order (CloudWatch's ids are equal-length numbers that
+/// grow with time, within a payload and from one payload to the next) none can repeat, and
+/// comparing with the previous id is enough; the first id that does not ascend switches the
+/// group to a hash set of every id so far.
+#[derive(Debug, Default)]
+struct SeenIds<'a> {
+    last: Option<&'a str>,
+    set: Option<HashSet<&'a str>>,
+}
+
+impl<'a> SeenIds<'a> {
+    /// Record `id`; false when it was recorded before. `matches` are the group's matches so far
+    /// (every recorded id is one of theirs, `id_of` reads it).
+    fn first_time<M>(&mut self, id: &'a str, matches: &[M], id_of: impl Fn(&M) -> &'a str) -> bool {
+        if let Some(set) = &mut self.set {
+            return set.insert(id);
+        }
+        match self.last {
+            Some(last) if id <= last => {
+                let mut set: HashSet<&'a str> = matches.iter().map(id_of).collect();
+                let new = set.insert(id);
+                self.set = Some(set);
+                new
+            }
+            _ => {
+                self.last = Some(id);
+                true
+            }
+        }
+    }
+}
+
 /// A slice of the invocation committed at once: parts of groups and the payloads behind them.
 #[derive(Debug, Default)]
 struct Unit {
@@ -373,8 +421,28 @@ pub struct Engine {
     rules: RuleSet,
     config: EngineConfig,
     by_name: HashMap<String, usize>,
-    /// Rule indices per log group, computed once per log group seen.
-    by_group: Mutex<HashMap<String, std::sync::Arc<Vec<usize>>>>,
+    /// Per rule: its `query_key` parts, compiled once.
+    query_keys: Vec<Vec<KeyPart>>,
+    /// The rules of each log group seen and their compiled [`PatternSet`], built once per log
+    /// group (log groups with the same rules share one).
+    by_group: Mutex<HashMap<String, Arc<GroupRules>>>,
+}
+
+/// The enabled rules that apply to a log group, and their patterns compiled into one set
+/// (pattern `k` of the set is rule `rules[k]`'s).
+#[derive(Debug)]
+struct GroupRules {
+    rules: Vec<usize>,
+    set: PatternSet,
+}
+
+/// One part of a rule's query key, ready to resolve per match.
+#[derive(Debug)]
+enum KeyPart {
+    LogGroup,
+    LogStream,
+    Fingerprint,
+    Value(CompiledValueRef),
 }
 
 impl Engine {
@@ -385,10 +453,26 @@ impl Engine {
             .enumerate()
             .map(|(i, r)| (r.name.clone(), i))
             .collect();
+        let query_keys = rules
+            .rules
+            .iter()
+            .map(|r| {
+                r.query_key
+                    .iter()
+                    .map(|(_, part)| match part {
+                        QueryKeyPart::LogGroup => KeyPart::LogGroup,
+                        QueryKeyPart::LogStream => KeyPart::LogStream,
+                        QueryKeyPart::Fingerprint => KeyPart::Fingerprint,
+                        QueryKeyPart::Value(v) => KeyPart::Value(v.compile()),
+                    })
+                    .collect()
+            })
+            .collect();
         Engine {
             rules,
             config,
             by_name,
+            query_keys,
             by_group: Mutex::new(HashMap::new()),
         }
     }
@@ -417,7 +501,7 @@ impl Engine {
             .filter(|&i| self.rules.rules[i].enabled)
     }
 
-    fn rules_for(&self, log_group: &str) -> std::sync::Arc<Vec<usize>> {
+    fn rules_for(&self, log_group: &str) -> Arc<GroupRules> {
         let mut cache = self.by_group.lock().unwrap();
         if let Some(r) = cache.get(log_group) {
             return r.clone();
@@ -431,16 +515,29 @@ impl Engine {
                 })
                 .collect()
         };
-        let list = std::sync::Arc::new(list);
+        // Most log groups get the same rules: compile their set once.
+        let group = match cache.values().find(|g| g.rules == list) {
+            Some(same) => same.clone(),
+            None => Arc::new(GroupRules {
+                set: PatternSet::new(list.iter().map(|&ri| &self.rules.rules[ri].filter_pattern)),
+                rules: list,
+            }),
+        };
         if cache.len() > 10_000 {
             cache.clear();
         }
-        cache.insert(log_group.to_string(), list.clone());
-        list
+        cache.insert(log_group.to_string(), group.clone());
+        group
     }
 
     /// Step 1, **match**: every event against the rules of its log group, grouped per (rule,
     /// query key). Pure. Counts `events_processed` only (the other metrics wait for the commit).
+    ///
+    /// Per match it does what grouping needs and no more: a rule without a query key finds its
+    /// group by index (no hashing), a query key is built in a reused buffer (allocated only for
+    /// a new group), and repeated event ids are found by comparing each id with the group's
+    /// previous one while they ascend (as CloudWatch's do) — a hash set only for a group whose
+    /// ids stop ascending ([`SeenIds`]).
     pub(crate) fn match_payloads(
         &self,
         payloads: &[LogsPayload],
@@ -450,17 +547,21 @@ impl Engine {
             markers: vec![None; payloads.len()],
             ..Matched::default()
         };
-        let mut index: HashMap<(usize, Option<String>), usize> = HashMap::new();
-        let mut seen_ids: Vec<HashSet<&str>> = Vec::new();
+        // Per rule: its group when it has no query key, else its groups by key.
+        let mut unkeyed: Vec<Option<usize>> = vec![None; self.rules.rules.len()];
+        let mut keyed: Vec<HashMap<String, usize>> = Vec::new();
+        keyed.resize_with(self.rules.rules.len(), HashMap::new);
+        let mut seen: Vec<SeenIds> = Vec::new();
         let mut seen_markers: HashSet<String> = HashSet::new();
-        let mut sets: Vec<(Arc<Vec<usize>>, PatternSet, SetScratch)> = Vec::new();
+        let mut scratches: Vec<(Arc<GroupRules>, SetScratch)> = Vec::new();
+        let mut key_buf = String::new();
         for (pi, payload) in payloads.iter().enumerate() {
             if payload.is_control() || self.is_ignored(&payload.log_group) {
                 continue;
             }
             metrics.events_processed += payload.log_events.len() as u64;
-            let rules = self.rules_for(&payload.log_group);
-            if rules.is_empty() {
+            let group_rules = self.rules_for(&payload.log_group);
+            if group_rules.rules.is_empty() {
                 continue;
             }
             let marker = batch_marker_key(payload);
@@ -469,56 +570,68 @@ impl Engine {
                 continue;
             }
             let mut any = false;
-            // One pass per event for all of this log group's rules (pattern::PatternSet); one
-            // set per distinct rule list, built once per call.
-            let si = match sets.iter().position(|(r, _, _)| Arc::ptr_eq(r, &rules)) {
+            // One pass per event for all of this log group's rules (pattern::PatternSet).
+            let si = match scratches
+                .iter()
+                .position(|(g, _)| Arc::ptr_eq(g, &group_rules))
+            {
                 Some(si) => si,
                 None => {
-                    let set = PatternSet::new(
-                        rules.iter().map(|&ri| &self.rules.rules[ri].filter_pattern),
-                    );
-                    let scratch = set.scratch();
-                    sets.push((rules.clone(), set, scratch));
-                    sets.len() - 1
+                    let scratch = group_rules.set.scratch();
+                    scratches.push((group_rules.clone(), scratch));
+                    scratches.len() - 1
                 }
             };
-            let (_, set, scratch) = &mut sets[si];
+            let scratch = &mut scratches[si].1;
+            let rules = &group_rules.rules;
             for (ei, event) in payload.log_events.iter().enumerate() {
-                set.for_each_match(&event.message, scratch, |k, m| {
-                    let ri = rules[k];
-                    let rule = &self.rules.rules[ri];
-                    any = true;
-                    let query_key = query_key_of(rule, payload, &event.message, &m);
-                    // The key moves into the lookup: cloned only when the group is new.
-                    let group_key = (ri, query_key);
-                    let gi = match index.get(&group_key) {
-                        Some(&gi) => gi,
-                        None => {
-                            let query_key = group_key.1.clone();
-                            out.groups.push(Group {
-                                rule: ri,
-                                key: key_state_key(&rule.name, query_key.as_deref()),
-                                query_key,
-                                matches: Vec::new(),
-                                payloads: Vec::new(),
-                            });
-                            seen_ids.push(HashSet::new());
-                            index.insert(group_key, out.groups.len() - 1);
-                            out.groups.len() - 1
+                group_rules
+                    .set
+                    .for_each_match(&event.message, scratch, |k, m| {
+                        let ri = rules[k];
+                        any = true;
+                        let parts = &self.query_keys[ri];
+                        let gi = if parts.is_empty() {
+                            match unkeyed[ri] {
+                                Some(gi) => gi,
+                                None => {
+                                    let gi = out.new_group(&self.rules.rules[ri], ri, None);
+                                    seen.push(SeenIds::default());
+                                    unkeyed[ri] = Some(gi);
+                                    gi
+                                }
+                            }
+                        } else {
+                            key_buf.clear();
+                            query_key_into(parts, payload, &event.message, &m, &mut key_buf);
+                            match keyed[ri].get(key_buf.as_str()) {
+                                Some(&gi) => gi,
+                                None => {
+                                    let gi = out.new_group(
+                                        &self.rules.rules[ri],
+                                        ri,
+                                        Some(key_buf.clone()),
+                                    );
+                                    seen.push(SeenIds::default());
+                                    keyed[ri].insert(key_buf.clone(), gi);
+                                    gi
+                                }
+                            }
+                        };
+                        let g = &mut out.groups[gi];
+                        if g.payloads.last() != Some(&pi) {
+                            g.payloads.push(pi);
                         }
-                    };
-                    let g = &mut out.groups[gi];
-                    if g.payloads.last() != Some(&pi) {
-                        g.payloads.push(pi);
-                    }
-                    if seen_ids[gi].insert(event.id.as_str()) {
-                        g.matches.push(MatchRef {
-                            payload: pi,
-                            event: ei,
-                            extracted: m.extracted,
-                        });
-                    }
-                });
+                        let id_of =
+                            |m: &MatchRef| payloads[m.payload].log_events[m.event].id.as_str();
+                        if seen[gi].first_time(&event.id, &g.matches, id_of) {
+                            g.matches.push(MatchRef {
+                                payload: pi,
+                                event: ei,
+                                extracted: m.extracted,
+                            });
+                        }
+                    });
             }
             if any {
                 out.markers[pi] = Some(marker);
@@ -1116,26 +1229,109 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         })
 }
 
-fn query_key_of(
-    rule: &Rule,
+/// Append a match's query key to `out`: its parts' values joined by `, ` (a value that cannot
+/// be resolved is [`MISSING_VALUE`]).
+fn query_key_into(
+    parts: &[KeyPart],
     payload: &LogsPayload,
     message: &str,
     m: &crate::pattern::Match,
-) -> Option<String> {
-    if rule.query_key.is_empty() {
-        return None;
+    out: &mut String,
+) {
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        match part {
+            KeyPart::LogGroup => out.push_str(&payload.log_group),
+            KeyPart::LogStream => out.push_str(&payload.log_stream),
+            KeyPart::Fingerprint => out.push_str(&crate::fingerprint::fingerprint(message)),
+            KeyPart::Value(v) => {
+                if !v.resolve_into(message, m, out) {
+                    out.push_str(MISSING_VALUE);
+                }
+            }
+        }
     }
-    let parts: Vec<String> = rule
-        .query_key
-        .iter()
-        .map(|(_, part)| match part {
-            QueryKeyPart::LogGroup => payload.log_group.clone(),
-            QueryKeyPart::LogStream => payload.log_stream.clone(),
-            QueryKeyPart::Fingerprint => crate::fingerprint::fingerprint(message),
-            QueryKeyPart::Value(v) => v
-                .resolve(message, m)
-                .unwrap_or_else(|| MISSING_VALUE.to_string()),
-        })
-        .collect();
-    Some(parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payload::{LogEvent, MessageType};
+
+    #[test]
+    fn seen_ids_keep_each_id_once_in_any_order() {
+        let ids = ["3", "5", "5", "9", "1", "5", "2", "1", "10"];
+        let mut seen = SeenIds::default();
+        let mut kept: Vec<&str> = Vec::new();
+        for id in ids {
+            if seen.first_time(id, &kept, |k| *k) {
+                kept.push(id);
+            }
+        }
+        assert_eq!(kept, ["3", "5", "9", "1", "2", "10"]);
+    }
+
+    fn payload(stream: &str, events: &[(&str, i64, &str)]) -> LogsPayload {
+        LogsPayload {
+            message_type: MessageType::Data,
+            owner: "123456789012".into(),
+            log_group: "/app".into(),
+            log_stream: stream.into(),
+            subscription_filters: vec![],
+            policy_level: None,
+            log_events: events
+                .iter()
+                .map(|&(id, timestamp, message)| LogEvent {
+                    id: id.into(),
+                    timestamp,
+                    message: message.into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn overlapping_payloads_count_a_shared_event_once_per_group() {
+        let rules = crate::rules::load(
+            "version: 1\nrules:\n  - name: errors\n    filter_pattern: ERROR\n  - name: by-code\n    filter_pattern: '{ $.level = \"ERROR\" }'\n    query_key: $.code\n",
+            "rules.yaml",
+        )
+        .unwrap();
+        let engine = Engine::new(rules, EngineConfig::new("us-east-1"));
+        let a = r#"{"level":"ERROR","code":"a"}"#;
+        let b = r#"{"level":"ERROR","code":"b"}"#;
+        // The second payload repeats event 2 and goes back in time (ids stop ascending).
+        let payloads = [
+            payload("s1", &[("1", 10, a), ("2", 20, b), ("3", 30, a)]),
+            payload("s2", &[("2", 20, b), ("0", 5, a), ("4", 40, "INFO")]),
+        ];
+        let mut metrics = InvocationMetrics::default();
+        let matched = engine.match_payloads(&payloads, &mut metrics);
+        assert_eq!(metrics.events_processed, 6);
+        // (rule, query key, event ids, payloads) per group.
+        type Summary<'a> = (usize, Option<&'a str>, Vec<&'a str>, Vec<usize>);
+        let summary: Vec<Summary> = matched
+            .groups
+            .iter()
+            .map(|g| {
+                let ids = g
+                    .matches
+                    .iter()
+                    .map(|m| payloads[m.payload].log_events[m.event].id.as_str())
+                    .collect();
+                (g.rule, g.query_key.as_deref(), ids, g.payloads.clone())
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (0, None, vec!["0", "1", "2", "3"], vec![0, 1]),
+                (1, Some("a"), vec!["0", "1", "3"], vec![0, 1]),
+                (1, Some("b"), vec!["2"], vec![0, 1]),
+            ]
+        );
+        assert!(matched.markers.iter().all(Option::is_some));
+    }
 }

@@ -76,7 +76,14 @@ pub(crate) enum Test {
     /// `=` / `!=` a string (with wildcards).
     Str { negate: bool, pat: StrPattern },
     /// Any operator with a number: its exact value, and its spelling (compared with strings).
-    Num { op: CmpOp, n: Decimal, text: String },
+    /// `small`: the value as an `f64` when it is an integer of at most 15 digits (exact, see
+    /// [`Test::compare_number`]).
+    Num {
+        op: CmpOp,
+        n: Decimal,
+        text: String,
+        small: Option<f64>,
+    },
     /// `=` / `!=` a `%regex%` (unanchored search).
     Regex { negate: bool, re: Regex },
 }
@@ -85,12 +92,16 @@ impl Test {
     pub(crate) fn new(op: CmpOp, value: &Value) -> Test {
         let negate = op == CmpOp::Ne;
         match value {
-            Value::Number { text, .. } => Test::Num {
-                op,
+            Value::Number { text, .. } => {
                 // The parser accepted `text` by the same grammar, so this never falls back.
-                n: Decimal::parse(text).unwrap_or_default(),
-                text: text.clone(),
-            },
+                let n = Decimal::parse(text).unwrap_or_default();
+                Test::Num {
+                    op,
+                    small: n.small_integer().map(|i| i as f64),
+                    n,
+                    text: text.clone(),
+                }
+            }
             Value::Str { text, .. } => Test::Str {
                 negate,
                 pat: StrPattern::new(text),
@@ -109,10 +120,15 @@ impl Test {
         match self {
             Test::Str { negate, pat } => pat.is_match(text) != *negate,
             Test::Regex { negate, re } => re.is_match(text) != *negate,
-            Test::Num { op, n, .. } => match number_in_text(text) {
-                Some(v) => compare(*op, &v, n),
-                None => *op == CmpOp::Ne,
-            },
+            Test::Num { op, n, small, .. } => {
+                if !is_aws_number(text) {
+                    return *op == CmpOp::Ne;
+                }
+                match Test::compare_number(*op, n, *small, JsonNumber::new(text)) {
+                    Some(holds) => holds,
+                    None => *op == CmpOp::Ne,
+                }
+            }
         }
     }
 
@@ -138,10 +154,45 @@ impl Test {
     pub(crate) fn test_json_num(&self, raw: &str) -> bool {
         let num = JsonNumber::new(raw);
         match self {
-            Test::Num { op, n, .. } => num.value().is_some_and(|v| compare(*op, &v, n)),
+            Test::Num { op, n, small, .. } => {
+                Test::compare_number(*op, n, *small, num).unwrap_or(false)
+            }
             Test::Str { negate, pat } => pat.is_match(&num.text()) != *negate,
             Test::Regex { negate, re } => re.is_match(&num.text()) != *negate,
         }
+    }
+}
+
+impl Test {
+    /// `num op n`, `None` when `num` is out of range ([`JsonNumber::value`]).
+    ///
+    /// The fast path, without building a [`Decimal`] (most conditions are small integers —
+    /// `status >= 500`, `latency > 100`): when `n` is an integer of at most 15 digits (`small`,
+    /// exactly an `f64`), an integer `num` of at most 15 digits is exactly an `f64` too, and
+    /// any other `num` is compared as the double `d` it reads as. That is exact: `num`'s value
+    /// is the shortest decimal that reads back as `d`, a strictly increasing function of `d`,
+    /// and `n` is its own shortest decimal, so `value op n` holds exactly when `d op n` does.
+    fn compare_number(
+        op: CmpOp,
+        n: &Decimal,
+        small: Option<f64>,
+        num: JsonNumber<'_>,
+    ) -> Option<bool> {
+        match (small, num.small_f64()) {
+            (Some(n), Some(d)) => d.map(|d| compare_f64(op, d, n)),
+            _ => num.value().map(|v| compare(op, &v, n)),
+        }
+    }
+}
+
+fn compare_f64(op: CmpOp, d: f64, n: f64) -> bool {
+    match op {
+        CmpOp::Eq => d == n,
+        CmpOp::Ne => d != n,
+        CmpOp::Lt => d < n,
+        CmpOp::Gt => d > n,
+        CmpOp::Le => d <= n,
+        CmpOp::Ge => d >= n,
     }
 }
 
@@ -155,16 +206,6 @@ pub(crate) fn compare(op: CmpOp, value: &Decimal, n: &Decimal) -> bool {
         CmpOp::Gt => ord == Ordering::Greater,
         CmpOp::Le => ord != Ordering::Greater,
         CmpOp::Ge => ord != Ordering::Less,
-    }
-}
-
-/// A space-delimited field as a number, if it is one by AWS's number grammar (a field out of
-/// `f64` range, like a JSON one, is not a number).
-pub(crate) fn number_in_text(text: &str) -> Option<Decimal> {
-    if is_aws_number(text) {
-        JsonNumber::new(text).value()
-    } else {
-        None
     }
 }
 
@@ -187,6 +228,21 @@ impl<'a> JsonNumber<'a> {
 
     fn double(&self) -> f64 {
         self.raw.parse::<f64>().unwrap_or(f64::NAN)
+    }
+
+    /// For [`Test::compare_number`]'s fast path: `Some(Some(d))` — an integer of at most 15
+    /// digits (exactly `d`) or a non-integer that reads as the finite double `d`;
+    /// `Some(None)` — a non-integer out of range; `None` — a longer integer (exact path).
+    fn small_f64(&self) -> Option<Option<f64>> {
+        if self.is_integer() {
+            let digits = self.raw.trim_start_matches(['-', '+']);
+            return (digits.len() <= 15)
+                .then(|| self.raw.parse::<i64>().ok().map(|i| i as f64))
+                .flatten()
+                .map(Some);
+        }
+        let d = self.double();
+        Some(d.is_finite().then_some(d))
     }
 
     /// The exact value compared with a pattern's number; `None` out of range.
@@ -310,6 +366,25 @@ impl Decimal {
         self.digits.is_empty()
     }
 
+    /// The value when it is an integer of at most 15 digits (so exactly an `f64`).
+    fn small_integer(&self) -> Option<i64> {
+        if self.is_zero() {
+            return Some(0);
+        }
+        let len = self.digits.len() as i64;
+        if self.exp < len || self.exp > 15 {
+            return None;
+        }
+        let mut v: i64 = 0;
+        for &d in &self.digits {
+            v = v * 10 + i64::from(d - b'0');
+        }
+        for _ in len..self.exp {
+            v *= 10;
+        }
+        Some(if self.negative { -v } else { v })
+    }
+
     fn cmp_magnitude(&self, other: &Decimal) -> Ordering {
         match (self.is_zero(), other.is_zero()) {
             (true, true) => Ordering::Equal,
@@ -361,6 +436,103 @@ mod tests {
 
     fn dec(s: &str) -> Decimal {
         Decimal::parse(s).unwrap()
+    }
+
+    const OPS: [CmpOp; 6] = [
+        CmpOp::Eq,
+        CmpOp::Ne,
+        CmpOp::Lt,
+        CmpOp::Gt,
+        CmpOp::Le,
+        CmpOp::Ge,
+    ];
+
+    /// The fast path of `compare_number` against the exact one (`Decimal` throughout).
+    fn check_fast_path(raw: &str, n: &str) {
+        let n = dec(n);
+        let small = n.small_integer().map(|i| i as f64);
+        for op in OPS {
+            let exact = JsonNumber::new(raw).value().map(|v| compare(op, &v, &n));
+            let fast = Test::compare_number(op, &n, small, JsonNumber::new(raw));
+            assert_eq!(fast, exact, "{raw} {op:?} {n:?}");
+        }
+    }
+
+    #[test]
+    fn small_numbers_compare_like_decimals() {
+        let raws = [
+            "0",
+            "-0",
+            "1",
+            "-1",
+            "7",
+            "450",
+            "-450",
+            "450.0",
+            "4.5e2",
+            "4.5E+2",
+            "45e1",
+            "449.99999999999999",
+            "450.00000000000001",
+            "450.0000000001",
+            "449.9999999999",
+            "999999999999999",
+            "-999999999999999",
+            "1000000000000000",
+            "9007199254740993",
+            "0.1",
+            "1e-999",
+            "-1e-999",
+            "1e309",
+            "-1e309",
+            "123.456",
+            "1e15",
+            "1e16",
+            "5e-324",
+            "1.7976931348623157e308",
+            "100.000000000000000000001",
+            "+5",
+            "007",
+            ".5",
+            "5.",
+        ];
+        let ns = [
+            "0",
+            "1",
+            "-1",
+            "450",
+            "500",
+            "100",
+            "999999999999999",
+            "-999999999999999",
+            "1000000000000000",
+            "1e2",
+            "4.5e2",
+            "0.5",
+            "0.1",
+            "1e309",
+            "9007199254740993",
+        ];
+        for raw in raws {
+            for n in ns {
+                check_fast_path(raw, n);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_fast_path_is_exact_on_random_numbers(
+            i in -2_000_000i64..2_000_000,
+            f in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL | proptest::num::f64::ZERO,
+            n in -1_000_000i64..1_000_000,
+            scale in 0u32..10,
+        ) {
+            let n = (n * 10i64.pow(scale % 4)).to_string();
+            for raw in [i.to_string(), format!("{f:e}"), format!("{f}"), format!("{}.5", i / 3), format!("{i}e{scale}")] {
+                check_fast_path(&raw, &n);
+            }
+        }
     }
 
     #[test]

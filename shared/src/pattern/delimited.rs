@@ -85,9 +85,24 @@ fn tokenize(msg: &str) -> Vec<Token> {
 /// Split `msg` into fields, replacing what `toks` held (so a caller can reuse the buffer).
 pub(crate) fn tokenize_into(msg: &str, toks: &mut Vec<Token>) {
     toks.clear();
+    tokenize_more(msg, toks, 0, usize::MAX);
+}
+
+/// Continue splitting `msg` at byte `from` (where the last field of `toks` ended, 0 at first)
+/// until `toks` holds `limit` fields or the message ends. Returns where to continue, `None`
+/// when the message is exhausted.
+pub(crate) fn tokenize_more(
+    msg: &str,
+    toks: &mut Vec<Token>,
+    from: usize,
+    limit: usize,
+) -> Option<usize> {
     let b = msg.as_bytes();
-    let mut i = 0;
+    let mut i = from;
     while i < b.len() {
+        if toks.len() >= limit {
+            return Some(i);
+        }
         if is_sep(b[i]) {
             i += 1;
             continue;
@@ -130,6 +145,7 @@ pub(crate) fn tokenize_into(msg: &str, toks: &mut Vec<Token>) {
             }
         }
     }
+    None
 }
 
 impl DelimitedMatcher {
@@ -161,6 +177,16 @@ impl DelimitedMatcher {
         DelimitedMatcher {
             fields,
             around_ellipsis,
+        }
+    }
+
+    /// How many leading fields decide whether a message matches, when that is not all of them
+    /// (a pattern ending with `...`): a caller may split only that far before
+    /// [`Self::eval_tokens`] without extraction.
+    pub(crate) fn fields_needed(&self) -> Option<usize> {
+        match self.around_ellipsis {
+            Some((prefix, suffix)) if suffix.0 == suffix.1 => Some(prefix.1 - prefix.0),
+            _ => None,
         }
     }
 

@@ -143,6 +143,11 @@ impl JsonMatcher {
             .map(|p| p.needles.iter().map(|f| f.needle()))
     }
 
+    /// Does pattern `i`'s own prefilter rule `msg` out (see [`Prefilter::rejects`])?
+    pub(crate) fn prefilter_rejects(&self, i: usize, msg: &str) -> bool {
+        self.prefilters[i].as_ref().is_some_and(|p| p.rejects(msg))
+    }
+
     /// Walk `msg` once and push onto `out` every index in `candidates` (ascending) whose pattern
     /// matches. The caller has done the prefiltering.
     pub(crate) fn eval_set(&self, msg: &str, candidates: &[usize], out: &mut Vec<usize>) {
@@ -241,15 +246,32 @@ impl JsonMatcher {
     /// The first scalar the lone selector points at, as text; `None` when absent, null, an
     /// array or an object (or when `msg` is not a JSON object).
     pub(crate) fn first_value(&self, msg: &str) -> Option<String> {
+        let mut out = String::new();
+        self.first_value_into(msg, &mut out).then_some(out)
+    }
+
+    /// [`Self::first_value`], appended to `out` (nothing appended and `false` when there is
+    /// none): resolving a query key per match allocates nothing.
+    pub(crate) fn first_value_into(&self, msg: &str, out: &mut String) -> bool {
+        use std::fmt::Write;
         let mut found = Vec::with_capacity(2);
         if !self.walk(msg, &mut found) {
-            return None;
+            return false;
         }
-        found.into_iter().find_map(|(_, f)| match f {
-            Sel::Value(Found::Str(s)) => Some(s.into_owned()),
-            Sel::Value(Found::Num(n)) => Some(n.to_string()),
-            Sel::Value(Found::Bool(b)) => Some(b.to_string()),
-            _ => None,
+        found.into_iter().any(|(_, f)| match f {
+            Sel::Value(Found::Str(s)) => {
+                out.push_str(&s);
+                true
+            }
+            Sel::Value(Found::Num(n)) => {
+                out.push_str(n);
+                true
+            }
+            Sel::Value(Found::Bool(b)) => {
+                let _ = write!(out, "{b}");
+                true
+            }
+            _ => false,
         })
     }
 

@@ -451,6 +451,70 @@ impl ValueRef {
     }
 }
 
+/// A [`ValueRef`] compiled once, to resolve it on many events without a lookup or an
+/// allocation per event (the engine's query keys).
+///
+/// ```
+/// use logalert::pattern::{Match, ValueRef};
+///
+/// let r = ValueRef::parse("$.user.id").unwrap().compile();
+/// let mut key = String::from("k=");
+/// assert!(r.resolve_into(r#"{"user":{"id":42}}"#, &Match::default(), &mut key));
+/// assert_eq!(key, "k=42");
+/// assert!(!r.resolve_into(r#"{"user":{}}"#, &Match::default(), &mut key));
+/// assert_eq!(key, "k=42");
+/// ```
+#[derive(Debug, Clone)]
+pub struct CompiledValueRef {
+    resolver: Resolver,
+}
+
+#[derive(Debug, Clone)]
+enum Resolver {
+    Text(String),
+    Json(Option<std::sync::Arc<JsonMatcher>>),
+    Field(String),
+}
+
+impl ValueRef {
+    /// Compile for [`CompiledValueRef::resolve_into`].
+    pub fn compile(&self) -> CompiledValueRef {
+        let resolver = match self {
+            ValueRef::Number(n) => Resolver::Text(n.to_string()),
+            ValueRef::Json(path) => Resolver::Json(compiled_selector(path)),
+            ValueRef::Field(name) => Resolver::Field(name.clone()),
+        };
+        CompiledValueRef { resolver }
+    }
+}
+
+impl CompiledValueRef {
+    /// Append what [`ValueRef::resolve`] gives to `out`; `false` (and `out` unchanged) when
+    /// it gives `None`.
+    pub fn resolve_into(&self, message: &str, m: &Match, out: &mut String) -> bool {
+        match &self.resolver {
+            Resolver::Text(t) => {
+                out.push_str(t);
+                true
+            }
+            Resolver::Field(name) => match m
+                .extracted
+                .iter()
+                .find(|(k, _)| k.strip_prefix('$') == Some(name.as_str()))
+            {
+                Some((_, v)) => {
+                    out.push_str(v);
+                    true
+                }
+                None => false,
+            },
+            Resolver::Json(matcher) => matcher
+                .as_ref()
+                .is_some_and(|j| j.first_value_into(message, out)),
+        }
+    }
+}
+
 /// The matcher for a `ValueRef::Json` path, compiled once per process (a rule's query key or
 /// metric value is resolved for every match; parsing the selector each time cost more than
 /// the lookup). `None` if the path does not parse (a `ValueRef` from [`ValueRef::parse`]

@@ -23,8 +23,8 @@
 //!
 //! What one pass means:
 //! * **one multi-literal search** (Aho-Corasick, the `aho-corasick` crate) over every term of
-//!   every term pattern and every JSON pattern's prefilter literals finds which literals the
-//!   message contains; term patterns are then decided from that alone, and a JSON pattern none
+//!   every term pattern and every JSON pattern's value literals finds which literals the
+//!   message contains (leftmost-longest, resumed after each start: see `for_each_match`); term patterns are then decided from that alone, and a JSON pattern none
 //!   of whose literals occurs is skipped (unless the message has a JSON escape, see
 //!   `json.rs` `Prefilter`);
 //! * **one JSON walk** serves every JSON pattern still in the running: their selectors share
@@ -32,15 +32,28 @@
 //! * **one split** of the message into fields serves every space-delimited pattern;
 //! * regular expressions run one by one (each is one `regex` search).
 //!
+//! What is *not* shared, because sharing would cost more than it saves (the set never pays its
+//! own overhead where it does not help):
+//! * a pattern that is the only one of its kind is matched on its own
+//!   ([`FilterPattern::matches`]: its own `memmem` searches, its own walk or split), and a
+//!   set of one pattern is exactly that pattern — the one-rule case costs what the rule costs;
+//! * the Aho-Corasick search is built only when at least two patterns bring literals to it;
+//! * a JSON pattern whose only prefilter literals are quoted key names (`"latency"` for
+//!   `$.latency > 450`) is not put in the search: such a key is in nearly every message of a
+//!   stream that logs it, so it rejects little and its leading `"` (in every JSON message, many
+//!   times) keeps the search from skipping ahead. The pattern is evaluated whenever the message
+//!   is walked for another JSON pattern anyway, and otherwise after its own key check.
+//!
 //! The answers are exactly those of matching each pattern on its own with
 //! [`FilterPattern::matches`] (`tests/pattern_set.rs` checks it with random rule sets and
 //! messages).
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, Input, MatchKind};
 
+use super::ast::JsonExpr;
 use super::delimited::{self, DelimitedMatcher, Token};
 use super::json::JsonMatcher;
-use super::{FilterPattern, Match, Matcher};
+use super::{FilterPattern, Match, Matcher, PatternKind};
 
 /// The compiled patterns of a rule set; pattern `i` is the `i`-th one given to [`PatternSet::new`].
 #[derive(Debug, Clone)]
@@ -48,12 +61,32 @@ pub struct PatternSet {
     members: Vec<Member>,
     /// Every literal of every term pattern and JSON prefilter, once each.
     literals: Option<AhoCorasick>,
+    /// Per literal: the other literals that are prefixes of it (they occur wherever it does).
+    prefixes: Vec<Vec<usize>>,
     literal_count: usize,
-    /// All JSON patterns, sharing one trie; `json_members[k]` is the set index of JSON pattern `k`.
+    /// The shared JSON patterns (at least two), sharing one trie.
     json: Option<JsonMatcher>,
-    /// Per JSON pattern: its prefilter literal ids (`None`: it has no prefilter, always walk).
-    json_literals: Vec<Option<Vec<usize>>>,
+    /// Per shared JSON pattern: when it is worth walking the message for it.
+    json_gates: Vec<JsonGate>,
+    /// At least two delimited patterns share one split of each message.
     any_delimited: bool,
+    /// How many fields of a message the shared delimited patterns need to decide a match (all
+    /// but patterns ending with `...` need every field): the split stops there and goes on only
+    /// for a pattern that matches (its extracted values are every field).
+    split_limit: usize,
+}
+
+/// When a shared JSON pattern is a candidate for a message (see the module docs).
+#[derive(Debug, Clone)]
+enum JsonGate {
+    /// No prefilter: always.
+    Always,
+    /// When one of these literals (ids in the Aho-Corasick search) occurs, or the message has a
+    /// JSON escape.
+    Literals(Vec<usize>),
+    /// When the message is walked for another pattern anyway, or else when its own prefilter
+    /// (`memmem`, see `json.rs` `Prefilter`) does not reject it.
+    Own,
 }
 
 #[derive(Debug, Clone)]
@@ -68,7 +101,10 @@ enum Member {
     Regex(::regex::Regex),
     /// Index among the set's JSON patterns.
     Json(usize),
+    /// Matched over the shared split of the message.
     Delimited(DelimitedMatcher),
+    /// Matched on its own, exactly as [`FilterPattern::matches`].
+    Alone(FilterPattern),
 }
 
 /// Reusable buffers for [`PatternSet::for_each_match`]: keep one per loop so that matching a
@@ -85,14 +121,45 @@ pub struct SetScratch {
 impl PatternSet {
     /// Compile `patterns` into one set; results refer to them by position.
     pub fn new<'a>(patterns: impl IntoIterator<Item = &'a FilterPattern>) -> PatternSet {
+        let patterns: Vec<&FilterPattern> = patterns.into_iter().collect();
+        let count = |kind: PatternKind| patterns.iter().filter(|p| p.kind() == kind).count();
+        let share_json = count(PatternKind::Json) >= 2;
+        let share_split = count(PatternKind::Delimited) >= 2;
+        let json_exprs: Vec<&JsonExpr> = if share_json {
+            patterns
+                .iter()
+                .filter_map(|p| match p.ast() {
+                    super::Ast::Json(expr) => Some(expr),
+                    _ => None,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let json = share_json.then(|| JsonMatcher::new_set(&json_exprs));
+        // Which JSON patterns bring value literals to the search (key-only ones do not).
+        let json_value_literals: Vec<Option<Vec<&[u8]>>> = match &json {
+            None => Vec::new(),
+            Some(j) => (0..json_exprs.len())
+                .map(|k| {
+                    j.prefilter_literals(k)
+                        .map(|needles| needles.collect::<Vec<_>>())
+                        .filter(|needles| needles.iter().all(|n| n.first() != Some(&b'"')))
+                })
+                .collect(),
+        };
+        // The search pays off only for at least two patterns.
+        let literal_users =
+            count(PatternKind::Terms) + json_value_literals.iter().filter(|l| l.is_some()).count();
+        let search = literal_users >= 2;
+
         let mut lits = Literals::default();
-        let mut members = Vec::new();
-        let mut json_exprs = Vec::new();
-        let mut any_delimited = false;
-        for p in patterns {
-            let member = match (&p.matcher, p.ast()) {
-                (Matcher::All, _) => Member::All,
-                (Matcher::Terms(t), _) => {
+        let mut members = Vec::with_capacity(patterns.len());
+        let mut json_index = 0;
+        for p in &patterns {
+            let member = match &p.matcher {
+                Matcher::All => Member::All,
+                Matcher::Terms(t) if search => {
                     let (include, exclude, optional) = t.literals();
                     Member::Terms {
                         include: include.iter().map(|f| lits.id(f.needle())).collect(),
@@ -100,43 +167,67 @@ impl PatternSet {
                         optional: optional.iter().map(|f| lits.id(f.needle())).collect(),
                     }
                 }
-                (Matcher::Regex(re), _) => Member::Regex(re.clone()),
-                (Matcher::Json(_), super::Ast::Json(expr)) => {
-                    json_exprs.push(expr);
-                    Member::Json(json_exprs.len() - 1)
+                Matcher::Regex(re) => Member::Regex(re.clone()),
+                Matcher::Json(_) if share_json => {
+                    json_index += 1;
+                    Member::Json(json_index - 1)
                 }
-                (Matcher::Delimited(d), _) => {
-                    any_delimited = true;
-                    Member::Delimited(d.clone())
-                }
-                (Matcher::Json(_), _) => unreachable!("a JSON matcher comes from a JSON pattern"),
+                Matcher::Delimited(d) if share_split => Member::Delimited(d.clone()),
+                _ => Member::Alone((*p).clone()),
             };
             members.push(member);
         }
-        let json = (!json_exprs.is_empty()).then(|| JsonMatcher::new_set(&json_exprs));
-        let json_literals = match &json {
+        let json_gates = match &json {
             None => Vec::new(),
             Some(j) => (0..json_exprs.len())
-                .map(|k| {
-                    j.prefilter_literals(k)
-                        .map(|needles| needles.map(|n| lits.id(n)).collect())
-                })
+                .map(
+                    |k| match (&json_value_literals[k], j.prefilter_literals(k)) {
+                        (Some(needles), _) if search => {
+                            JsonGate::Literals(needles.iter().map(|n| lits.id(n)).collect())
+                        }
+                        (_, Some(_)) => JsonGate::Own,
+                        (_, None) => JsonGate::Always,
+                    },
+                )
                 .collect(),
         };
         let literal_count = lits.all.len();
+        // Leftmost-longest, not overlapping, search: only the leftmost kinds get the SIMD
+        // (Teddy) prefilter, which skips the bytes no literal starts with; an overlapping
+        // (standard) search runs the automaton on every byte, 4–5× slower here.
         let literals = (literal_count > 0).then(|| {
             AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
+                .match_kind(MatchKind::LeftmostLongest)
                 .build(&lits.all)
                 .expect("a few short literals always build")
         });
+        let prefixes = lits
+            .all
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                (0..lits.all.len())
+                    .filter(|&j| j != i && l.starts_with(&lits.all[j]))
+                    .collect()
+            })
+            .collect();
+        let split_limit = members
+            .iter()
+            .filter_map(|m| match m {
+                Member::Delimited(d) => Some(d.fields_needed().unwrap_or(usize::MAX)),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(usize::MAX);
         PatternSet {
             members,
             literals,
+            prefixes,
             literal_count,
             json,
-            json_literals,
-            any_delimited,
+            json_gates,
+            any_delimited: share_split,
+            split_limit,
         }
     }
 
@@ -171,12 +262,18 @@ impl PatternSet {
         }
         scratch.touched.clear();
         if let Some(ac) = &self.literals {
-            for m in ac.find_overlapping_iter(bytes) {
+            // Every position where a literal starts is found (the search resumes one byte after
+            // each start); there, the longest literal and its prefixes are all that occur.
+            let mut at = 0;
+            while let Some(m) = ac.find(Input::new(bytes).range(at..)) {
                 let id = m.pattern().as_usize();
-                if !scratch.present[id] {
-                    scratch.present[id] = true;
-                    scratch.touched.push(id);
+                for &l in std::iter::once(&id).chain(&self.prefixes[id]) {
+                    if !scratch.present[l] {
+                        scratch.present[l] = true;
+                        scratch.touched.push(l);
+                    }
                 }
+                at = m.start() + 1;
             }
         }
         let mut candidates = std::mem::take(&mut scratch.json_candidates);
@@ -187,8 +284,11 @@ impl PatternSet {
             std::mem::take(&mut scratch.json_hits),
         );
         scratch.json_candidates = candidates;
+        // Where the split of the message stopped (`None`: it is complete).
+        let mut split_at = None;
         if self.any_delimited {
-            delimited::tokenize_into(message, &mut scratch.tokens);
+            scratch.tokens.clear();
+            split_at = delimited::tokenize_more(message, &mut scratch.tokens, 0, self.split_limit);
         }
         let present = &scratch.present;
         let mut json_hits = json_ok.iter().copied().peekable();
@@ -211,9 +311,22 @@ impl PatternSet {
                     }
                     hit.then(Match::default)
                 }
-                Member::Delimited(d) => d
-                    .eval_tokens(message, &scratch.tokens, true)
-                    .map(|extracted| Match { extracted }),
+                Member::Delimited(d) => {
+                    // The fields split so far decide (see `split_limit`); extraction needs all.
+                    if let Some(at) = split_at
+                        && d.eval_tokens(message, &scratch.tokens, false).is_some()
+                    {
+                        split_at =
+                            delimited::tokenize_more(message, &mut scratch.tokens, at, usize::MAX);
+                    }
+                    if split_at.is_some() {
+                        None
+                    } else {
+                        d.eval_tokens(message, &scratch.tokens, true)
+                            .map(|extracted| Match { extracted })
+                    }
+                }
+                Member::Alone(p) => p.matches(message),
             };
             if let Some(m) = hit {
                 f(i, m);
@@ -242,17 +355,29 @@ impl PatternSet {
             return hits;
         }
         let escaped = std::cell::OnceCell::new();
+        let has_escape =
+            || *escaped.get_or_init(|| memchr::memchr(b'\\', message.as_bytes()).is_some());
         candidates.clear();
-        for (k, lits) in self.json_literals.iter().enumerate() {
-            let candidate = match lits {
-                None => true,
-                Some(ids) => {
-                    ids.iter().any(|&l| present[l])
-                        || *escaped
-                            .get_or_init(|| memchr::memchr(b'\\', message.as_bytes()).is_some())
-                }
+        // Is the message walked anyway (for a pattern the search could not rule out)?
+        let mut walked = false;
+        for gate in &self.json_gates {
+            walked |= match gate {
+                JsonGate::Always => true,
+                JsonGate::Literals(ids) => ids.iter().any(|&l| present[l]) || has_escape(),
+                JsonGate::Own => false,
+            };
+            if walked {
+                break;
+            }
+        }
+        for (k, gate) in self.json_gates.iter().enumerate() {
+            let candidate = match gate {
+                JsonGate::Always => true,
+                JsonGate::Literals(ids) => ids.iter().any(|&l| present[l]) || has_escape(),
+                JsonGate::Own => walked || !json.prefilter_rejects(k, message),
             };
             if candidate {
+                walked = true;
                 candidates.push(k);
             }
         }

@@ -243,19 +243,14 @@ impl SlackApp<'_> {
                 tracing::warn!(error = %e, "reply posted, but the thread's parent could not be updated");
             }
         }
-        let mut body = record.body.clone();
-        body["replies"] = json!(replies);
-        if view.stage == Stage::Resolved {
-            body["state"] = json!("resolved");
-        }
-        let next = StateRecord {
-            version: record.version + 1,
-            expires_at: now_ms / 1000 + THREAD_TTL_SECS,
-            body,
-        };
-        if let Err(e) = clients.state.put(key, &next, Some(record.version)).await {
-            tracing::warn!(error = %e, "could not update the incident's thread record");
-        }
+        record_reply(
+            clients.state,
+            key,
+            record,
+            view.stage == Stage::Resolved,
+            now_ms,
+        )
+        .await;
         Ok(posted.delivered)
     }
 
@@ -317,6 +312,49 @@ impl SlackApp<'_> {
             .await?;
         web_api_result(d, true)
     }
+}
+
+/// Count the reply in the thread record (and mark it resolved). Another invocation replying in the
+/// same thread at the same moment makes the conditional write fail: re-read and count on top of
+/// its write, a few times, so no reply goes uncounted. The reply is already posted, so a failure
+/// here is logged, never returned.
+async fn record_reply<S: StateStore>(
+    state: &S,
+    key: &str,
+    read: &StateRecord,
+    resolved: bool,
+    now_ms: i64,
+) {
+    let mut current = read.clone();
+    for _ in 0..3 {
+        let mut body = current.body.clone();
+        body["replies"] = json!(body["replies"].as_u64().unwrap_or(0) + 1);
+        if resolved {
+            body["state"] = json!("resolved");
+        }
+        let next = StateRecord {
+            version: current.version + 1,
+            expires_at: now_ms / 1000 + THREAD_TTL_SECS,
+            body,
+        };
+        match state.put(key, &next, Some(current.version)).await {
+            Ok(()) => return,
+            Err(StateError::Conflict) => match state.get(key).await {
+                // Still the same thread: count on top of the other write.
+                Ok(Some(again)) if again.body["ts"] == read.body["ts"] => current = again,
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not re-read the incident's thread record");
+                    return;
+                }
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "could not update the incident's thread record");
+                return;
+            }
+        }
+    }
+    tracing::warn!("the incident's thread record kept changing: this reply is not counted");
 }
 
 /// Slack's Web API answers HTTP 200 with `{"ok":false,"error":…}` for most failures.
