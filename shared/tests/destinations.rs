@@ -276,6 +276,45 @@ fn webhook_body_is_the_alert_redacted() {
     assert!(back.samples[0].message.contains("AUTH_FAILED user=42"));
 }
 
+/// Any other JSON published to the topic reaches a webhook with its structure kept and every string
+/// at any depth redacted and cleaned.
+#[test]
+fn webhook_body_of_other_json_keeps_its_shape_and_redacts_every_string() {
+    let message = serde_json::json!({
+        "event": "deploy",
+        "n": 3,
+        "ok": true,
+        "env": {"token": "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB", "note": "x\u{1b}[31my"},
+        "hosts": ["a", {"dsn": "postgres://app:hunter2pass@db.internal:5432/app"}]
+    })
+    .to_string();
+    let incoming = Incoming::classify(&message);
+    assert!(matches!(incoming, Incoming::Json { .. }));
+    let body = webhook::render(&incoming, Some("deploy"), None, &RenderOptions::default());
+    assert_eq!(
+        (&body["kind"], &body["subject"]),
+        (&Value::from("message"), &Value::from("deploy"))
+    );
+    let m = &body["message"];
+    assert_eq!(
+        (&m["event"], &m["n"], &m["ok"]),
+        (&Value::from("deploy"), &Value::from(3), &Value::from(true))
+    );
+    assert_eq!(m["hosts"][0], "a");
+    let text = body.to_string();
+    assert!(!text.contains("ghp_0123456789"), "{text}");
+    assert!(!text.contains("hunter2pass"), "{text}");
+    assert!(!text.contains('\u{1b}'), "{text}");
+    assert!(
+        m["env"]["token"].as_str().unwrap().contains("REDACTED"),
+        "{text}"
+    );
+    assert!(
+        m["hosts"][1]["dsn"].as_str().unwrap().contains("REDACTED"),
+        "{text}"
+    );
+}
+
 /// Strings a log line must never turn into on a Teams card.
 fn assert_teams_inert(body: &Value) {
     let mut all = Vec::new();

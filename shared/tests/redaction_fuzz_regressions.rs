@@ -125,9 +125,18 @@ fn the_word_after_any_authorization_scheme_is_the_secret() {
             "Tok\u{FFFD}\u{FFFD}en",
         ),
         ("authorization=\"My-Scheme/2 abc123\"", "My-Scheme/2"),
+        // crash-ccdb8392…: a first word with `:` or `=` in it is a scheme too.
+        (
+            "\0\0 passh=odwunterer5 Authorization:on:1 oTke31mpass",
+            "on:1",
+        ),
+        ("Authorization: a=b abc123", "a=b"),
     ] {
         let once = r.redact(input);
-        assert!(!once.contains("abc123"), "{once:?}");
+        assert!(
+            !once.contains("abc123") && !once.contains("oTke31"),
+            "{once:?}"
+        );
         assert!(
             once.contains(kept),
             "the scheme word is not a secret: {once:?}"

@@ -32,7 +32,7 @@ pub mod rules_source;
 pub mod state_cache;
 
 use lambda_runtime::{Error, LambdaEvent};
-use logalert::engine::{AlertSink, Engine, Outcome};
+use logalert::engine::{AlertSink, Engine, EngineConfig, Outcome};
 use logalert::metrics::InvocationMetrics;
 use logalert::state::StateStore;
 use serde_json::{Value, json};
@@ -55,6 +55,9 @@ pub struct Config {
     pub metrics_namespace: String,
     /// `AWS_REGION`.
     pub region: String,
+    /// `REDACT_PATTERNS` (optional): extra redaction regexes, a JSON list — the notifier's variable,
+    /// applied here too so every SNS subscriber gets samples redacted the same way.
+    pub redact_patterns: Option<String>,
 }
 
 impl Config {
@@ -74,7 +77,17 @@ impl Config {
                 .filter(|v| !v.trim().is_empty())
                 .unwrap_or_else(|| "logalert".to_string()),
             region: get("AWS_REGION").unwrap_or_else(|| "us-east-1".to_string()),
+            redact_patterns: get("REDACT_PATTERNS").filter(|v| !v.trim().is_empty()),
         })
+    }
+
+    /// The engine's configuration from the environment; an invalid `REDACT_PATTERNS` fails the cold
+    /// start with an error naming the variable and the pattern (never a match of it).
+    pub fn engine_config(&self) -> Result<EngineConfig, String> {
+        EngineConfig::new(&self.region)
+            .with_ignored_log_groups(&self.ignore_log_groups)
+            .with_redact_patterns(self.redact_patterns.as_deref())
+            .map_err(|e| e.to_string())
     }
 
     pub fn from_env() -> Result<Config, String> {

@@ -4,7 +4,7 @@
 use lambda_runtime::{Error, run, service_fn};
 use log_filter::publish::SnsSink;
 use log_filter::{Config, Handler, handle, rules_source};
-use logalert::engine::{Engine, EngineConfig};
+use logalert::engine::Engine;
 use logalert_dynamodb::DynamoStateStore;
 
 #[tokio::main]
@@ -17,8 +17,9 @@ async fn main() -> Result<(), Error> {
         .await
         .inspect_err(|e| tracing::error!(error = %e, "cannot start: rules not loaded"))?;
     tracing::info!(origin = %loaded.origin, summary = %loaded.rules.summary(), "rules loaded");
-    let engine_config =
-        EngineConfig::new(&config.region).with_ignored_log_groups(&config.ignore_log_groups);
+    let engine_config = config
+        .engine_config()
+        .inspect_err(|e| tracing::error!(error = %e, "cannot start: invalid configuration"))?;
     let handler = Handler::new(
         Engine::new(loaded.rules, engine_config),
         DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&aws), &config.state_table),

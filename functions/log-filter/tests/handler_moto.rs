@@ -863,3 +863,63 @@ async fn kinesis_records_behind_an_unpublished_alert_are_retried_and_the_retry_r
     // The retry did not count the match again.
     assert!(inv.metrics.per_rule.get("errors").is_none_or(|m| m.0 == 0));
 }
+
+/// `REDACT_PATTERNS` (the template passes the notifier's patterns to log-filter too) redacts what
+/// log-filter publishes, so every SNS subscriber gets the same redaction; an invalid pattern fails
+/// the cold start naming the variable and the pattern's place.
+#[tokio::test]
+async fn redact_patterns_from_the_environment_apply_before_publishing() {
+    let s = stack().await;
+    let env = |redact: &'static str| {
+        move |k: &str| match k {
+            "ALERTS_TOPIC_ARN" => Some("arn:t".to_string()),
+            "STATE_TABLE" => Some("tbl".to_string()),
+            "REDACT_PATTERNS" => Some(redact.to_string()),
+            _ => None,
+        }
+    };
+    let config = Config::from_lookup(env(r#"["employee=(?P<secret>E\\d{6})"]"#)).unwrap();
+    let rules = logalert::rules::load(RULES, "rules.yaml").unwrap();
+    let h = Handler::new(
+        Engine::new(rules, config.engine_config().unwrap()),
+        DynamoStateStore::new(aws_sdk_dynamodb::Client::new(&s.aws), &s.table),
+        SnsSink::new(aws_sdk_sns::Client::new(&s.aws), &s.topic_arn),
+        "logalert",
+    );
+    let event = direct(&payload_json(
+        "/app/api",
+        &[(
+            "1",
+            t0(),
+            "ERROR payroll failed employee=E123456 password=hunter2",
+        )],
+    ));
+    handle(&h, LambdaEvent::new(event, Context::default()))
+        .await
+        .unwrap();
+    let got = received(&s, 1).await;
+    assert_eq!(got.len(), 1);
+    let message = &got[0].2.samples[0].message;
+    assert!(
+        !message.contains("E123456"),
+        "custom pattern not applied: {message}"
+    );
+    assert!(
+        !message.contains("hunter2"),
+        "default rules not applied: {message}"
+    );
+    assert!(
+        message.contains("ERROR payroll failed employee="),
+        "{message}"
+    );
+
+    let err = Config::from_lookup(env(r#"["ok", "(unclosed"]"#))
+        .unwrap()
+        .engine_config()
+        .unwrap_err();
+    assert!(err.starts_with("REDACT_PATTERNS[1]"), "{err}");
+    // Unset or blank: the default rules.
+    let blank = Config::from_lookup(env("  ")).unwrap();
+    assert_eq!(blank.redact_patterns, None);
+    assert!(blank.engine_config().is_ok());
+}

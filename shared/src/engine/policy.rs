@@ -1089,6 +1089,69 @@ mod tests {
     }
 
     #[test]
+    fn flushing_a_digest_before_its_resolution_waits_for_two_outbox_places() {
+        let rule =
+            rule("    filter_pattern: ERROR\n    aggregation: 10m\n    resolve_after: 15m\n");
+        let setup = || {
+            let mut st = KeyState::new("r", None, T0);
+            run(&rule, &mut st, &[("1", T0, "ERROR")], T0);
+            run(
+                &rule,
+                &mut st,
+                &[("2", T0 + 11 * MIN, "ERROR")],
+                T0 + 11 * MIN,
+            );
+            st.digest.as_mut().unwrap().until_ms = T0 + 60 * MIN;
+            let evs = [ev("x", T0, "ERROR")];
+            let mut other = KeyState::new("r", None, T0);
+            decide(
+                &EngineConfig::new("eu-west-1"),
+                &super::tests::rule("    filter_pattern: ERROR\n"),
+                &mut other,
+                &views(&evs),
+                None,
+                T0 + 11 * MIN,
+            );
+            (st, other.outbox[0].clone())
+        };
+        let tick = |st: &mut KeyState| {
+            decide(
+                &EngineConfig::new("eu-west-1"),
+                &rule,
+                st,
+                &[],
+                None,
+                T0 + 26 * MIN,
+            )
+        };
+        // Two places: the digest and the resolution go out together.
+        let (mut st, p) = setup();
+        st.outbox = vec![p.clone(); MAX_OUTBOX_PENDING - 2];
+        assert_eq!(tick(&mut st).publications, 2);
+        assert_eq!(st.outbox.len(), MAX_OUTBOX_PENDING);
+        // One place: both wait (the outbox never grows beyond its bound).
+        let (mut st, p) = setup();
+        st.outbox = vec![p; MAX_OUTBOX_PENDING - 1];
+        assert_eq!(tick(&mut st).publications, 0);
+        assert!(st.digest.is_some() && st.incident.is_some());
+    }
+
+    #[test]
+    fn a_summary_says_when_a_suppressed_sample_was_cut() {
+        let rule = rule("    filter_pattern: ERROR\n    realert: 5m\n");
+        let mut st = KeyState::new("r", None, T0);
+        run(&rule, &mut st, &[("1", T0, "ERROR")], T0);
+        let long = format!("ERROR {}", "x".repeat(WINDOW_SAMPLE_MESSAGE_BYTES));
+        run(&rule, &mut st, &[("2", T0 + MIN, "ERROR short")], T0 + MIN);
+        assert!(!st.window.as_ref().unwrap().truncated);
+        run(&rule, &mut st, &[("3", T0 + 2 * MIN, &long)], T0 + 2 * MIN);
+        let out = run(&rule, &mut st, &[], T0 + 5 * MIN);
+        assert_eq!((out[0].kind.as_str(), out[0].suppressed), ("summary", 2));
+        assert!(out[0].truncated);
+        assert!(out[0].samples[1].message.len() <= WINDOW_SAMPLE_MESSAGE_BYTES);
+    }
+
+    #[test]
     fn top_counts_on_plain_alerts() {
         let rule = rule("    filter_pattern: ERROR\n    top_count_keys: [$.user, $.code]\n");
         let mut st = KeyState::new("r", None, T0);
@@ -1162,6 +1225,142 @@ mod tests {
     }
 
     #[test]
+    fn a_quiet_term_resolves_on_its_own() {
+        let rule = rule(concat!(
+            "    type: new_term\n    fields: [$.code]\n    learning_period: 0\n",
+            "    realert: 1m\n    resolve_after: 5m\n",
+        ));
+        let mut st = KeyState::new("r", None, T0);
+        let a = run(&rule, &mut st, &[("1", T0, r#"{"code":"E1"}"#)], T0);
+        // Its window closed, its incident still open: the term's state is kept for the resolve.
+        assert!(run(&rule, &mut st, &[], T0 + 2 * MIN).is_empty());
+        assert_eq!(st.sub.len(), 1);
+        assert_eq!(next_due(&rule, &st), Some(T0 + 5 * MIN));
+        let r = run(&rule, &mut st, &[], T0 + 5 * MIN);
+        assert_eq!((r.len(), r[0].kind.as_str()), (1, "resolved"));
+        assert_eq!(r[0].incident_id, a[0].incident_id);
+        assert_eq!(r[0].query_key.as_deref(), Some("E1"));
+        assert!(st.sub.is_empty());
+    }
+
+    #[test]
+    fn a_term_held_while_the_outbox_is_full_keeps_its_window() {
+        let rule = rule(
+            "    type: new_term\n    fields: [$.code]\n    learning_period: 0\n    realert: 1m\n",
+        );
+        let mut st = KeyState::new("r", None, T0);
+        let evs = [ev("x", T0, r#"{"code":"E0"}"#)];
+        decide(
+            &EngineConfig::new("eu-west-1"),
+            &rule,
+            &mut st,
+            &views(&evs),
+            None,
+            T0,
+        );
+        let pending = st.outbox[0].clone();
+        st.outbox = vec![pending; MAX_OUTBOX_PENDING];
+        let evs = [ev("y", T0 + 1, r#"{"code":"E1"}"#)];
+        decide(
+            &EngineConfig::new("eu-west-1"),
+            &rule,
+            &mut st,
+            &views(&evs),
+            None,
+            T0 + 1,
+        );
+        // E1's window holds it (no incident yet): the sub-key must survive.
+        let e1 = st.sub.iter().find(|s| s.key == "E1").expect("kept");
+        assert_eq!(
+            (
+                e1.window.as_ref().unwrap().suppressed,
+                e1.incident.is_none()
+            ),
+            (1, true)
+        );
+        st.outbox.clear();
+        let out = run(&rule, &mut st, &[], T0 + MIN);
+        let e1: Vec<_> = out
+            .iter()
+            .filter(|a| a.query_key.as_deref() == Some("E1"))
+            .collect();
+        assert_eq!(
+            (e1.len(), e1[0].kind.as_str(), e1[0].suppressed),
+            (1, "summary", 1)
+        );
+    }
+
+    #[test]
+    fn a_terms_realert_backoff_is_remembered_between_its_windows_up_to_the_cap() {
+        let rule = rule(concat!(
+            "    type: new_term\n    fields: [$.code]\n    learning_period: 0\n",
+            "    alert_on_missing_field: true\n    realert: 1m\n    exponential_realert: 4m\n",
+        ));
+        let missing =
+            |id: &str, t: i64, st: &mut KeyState| run(&rule, st, &[(id, t, r#"{"x":1}"#)], t);
+        let mut st = KeyState::new("r", None, T0);
+        assert_eq!(missing("1", T0, &mut st).len(), 1);
+        // The window closes at T0+1m; the memory stays while it still matters (until + cap).
+        assert!(run(&rule, &mut st, &[], T0 + MIN).is_empty());
+        assert_eq!(st.sub.len(), 1);
+        assert!(st.sub[0].window.is_none() && st.sub[0].incident.is_none());
+        assert_eq!(missing("2", T0 + MIN + 1, &mut st).len(), 1);
+        assert_eq!(
+            st.sub[0].window.as_ref().unwrap().until_ms,
+            T0 + MIN + 1 + 2 * MIN,
+            "doubled: the backoff was remembered"
+        );
+        // Exactly `until + cap` after the last window: forgotten.
+        let until = st.sub[0].realert_exp.unwrap().until_ms;
+        assert!(run(&rule, &mut st, &[], until + 4 * MIN - 1).is_empty());
+        assert_eq!(st.sub.len(), 1, "still within until + cap");
+        assert!(run(&rule, &mut st, &[], until + 4 * MIN).is_empty());
+        assert!(st.sub.is_empty(), "forgotten at until + cap");
+    }
+
+    #[test]
+    fn a_resolution_needs_one_free_outbox_place() {
+        let rule = rule("    filter_pattern: ERROR\n    realert: 0\n    resolve_after: 5m\n");
+        let mut st = KeyState::new("r", None, T0);
+        let evs = [ev("1", T0, "ERROR")];
+        decide(
+            &EngineConfig::new("eu-west-1"),
+            &rule,
+            &mut st,
+            &views(&evs),
+            None,
+            T0,
+        );
+        let pending = st.outbox[0].clone();
+        st.outbox = vec![pending; MAX_OUTBOX_PENDING - 1];
+        decide(
+            &EngineConfig::new("eu-west-1"),
+            &rule,
+            &mut st,
+            &[],
+            None,
+            T0 + 5 * MIN,
+        );
+        assert_eq!(st.outbox.len(), MAX_OUTBOX_PENDING);
+        assert_eq!(st.outbox[MAX_OUTBOX_PENDING - 1].alert.kind, "resolved");
+    }
+
+    #[test]
+    fn an_alerts_empty_window_needs_no_tick() {
+        let rule = rule("    filter_pattern: ERROR\n    realert: 5m\n");
+        let mut st = KeyState::new("r", None, T0);
+        assert_eq!(run(&rule, &mut st, &[("1", T0, "ERROR")], T0).len(), 1);
+        assert!(st.window.is_some());
+        assert_eq!(
+            next_due(&rule, &st),
+            None,
+            "nothing suppressed: only a match brings it back"
+        );
+        run(&rule, &mut st, &[("2", T0 + MIN, "ERROR")], T0 + MIN);
+        assert_eq!(next_due(&rule, &st), Some(T0 + 5 * MIN));
+    }
+
+    #[test]
     fn sub_keys_beyond_the_limit_still_alert() {
         let rule = rule(
             "    type: new_term\n    fields: [$.code]\n    learning_period: 0\n    realert: 10m\n",
@@ -1176,12 +1375,21 @@ mod tests {
             .zip(&ids)
             .map(|(m, id)| (id.as_str(), T0, m.as_str()))
             .collect();
-        let mut alerts = 0;
+        let mut keys = Vec::new();
         for chunk in events.chunks(3) {
-            alerts += run(&rule, &mut st, chunk, T0).len();
+            keys.extend(
+                run(&rule, &mut st, chunk, T0)
+                    .into_iter()
+                    .map(|a| a.query_key),
+            );
         }
-        assert_eq!(alerts, MAX_SUB_KEYS + 3);
+        assert_eq!(keys.len(), MAX_SUB_KEYS + 3);
         assert_eq!(st.sub.len(), MAX_SUB_KEYS);
+        // The ones beyond the limit still report their own term.
+        let last: Vec<Option<String>> = (MAX_SUB_KEYS..MAX_SUB_KEYS + 3)
+            .map(|i| Some(format!("E{i}")))
+            .collect();
+        assert_eq!(keys[MAX_SUB_KEYS..], last[..]);
     }
 
     #[test]

@@ -253,4 +253,38 @@ mod tests {
             Err(VerifyError::TooOld { age_secs: 900, .. })
         ));
     }
+
+    #[test]
+    fn the_age_limit_is_inclusive_both_ways() {
+        let sig = sign(b"k", 1_000, b"body");
+        assert!(verify(b"k", "1000", b"body", &sig, 1_300, 300).is_ok());
+        assert!(
+            verify(b"k", "1000", b"body", &sig, 700, 300).is_ok(),
+            "clock skew"
+        );
+        assert!(verify(b"k", "1000", b"body", &sig, 1_301, 300).is_err());
+        assert!(verify(b"k", "1000", b"body", &sig, 699, 300).is_err());
+    }
+
+    #[test]
+    fn a_signature_of_the_wrong_length_or_alphabet_is_malformed_never_a_panic() {
+        let sig = sign(b"k", 100, b"body");
+        let hex = sig.strip_prefix("v1=").unwrap();
+        for bad in [
+            format!("v1={}", &hex[..62]),
+            format!("v1={hex}00"),
+            format!("v1={}", "g".repeat(64)),
+            format!("v1={}é", &hex[..62]),
+            "v1=".to_string(),
+        ] {
+            assert_eq!(
+                verify(b"k", "100", b"body", &bad, 100, 300),
+                Err(VerifyError::BadSignature),
+                "{bad}"
+            );
+        }
+        // Upper-case hex is the same signature.
+        let upper = format!("v1={}", hex.to_ascii_uppercase());
+        assert!(verify(b"k", "100", b"body", &upper, 100, 300).is_ok());
+    }
 }

@@ -179,7 +179,7 @@ pub(crate) fn generic_rules() -> Vec<Rule> {
         .check(Check::TokenLike),
         Rule::new(
             "authorization",
-            r#"(?i)\b(?:proxy-)?authori[sz]ation["']?\s*(?:[:=]|=>)\s*["']?(?:(?P<scheme>[^\s"',;:=\]\[}{<>\\]+)\s+)?(?P<secret>\[REDACTED[A-Za-z0-9:_-]*\]|[^\s"',;\]\[}{<>\\]+(?:,?\s*[A-Za-z][A-Za-z0-9_-]*=[^\s"',\]\[}{<>\\]+)*)"#,
+            r#"(?i)\b(?:proxy-)?authori[sz]ation["']?\s*(?:[:=]|=>)\s*["']?(?:(?P<scheme>[^\s"',;\]\[}{<>\\]+)\s+)?(?P<secret>\[REDACTED[A-Za-z0-9:_-]*\]|[^\s"',;\]\[}{<>\\]+(?:,?\s*[A-Za-z][A-Za-z0-9_-]*=[^\s"',\]\[}{<>\\]+)*)"#,
             Secret::Named("secret"),
             "[REDACTED]",
         )
