@@ -144,3 +144,31 @@ fn the_word_after_any_authorization_scheme_is_the_secret() {
         assert_eq!(r.redact(&once), once);
     }
 }
+
+/// fuzz redact, crash-53e095e9… (session 3): two labels side by side
+/// (`password:[REDACTED][REDACTED]`) were one finding on the second pass and became one label.
+/// A finding made only of earlier labels is nothing new.
+#[test]
+fn labels_side_by_side_stay_as_they_are() {
+    let r = Redactor::default();
+    let crash = "Cookie: sid=abc; password:\x1b[0mthemeldarkJSetcioiijiuzi=\0\0\0\0x; Paabc; t\x1a\x1a\x1a\x1a\x1aheme=darkJSet=xth\x01\x0f; .=/; Hl~";
+    let input = "Cookie: sid=abc123def; password:\x1b[0mhunter2hunter2; Paabc; t\x1a\x1a\x1a\x1a\x1aheme=x; .=y; Hl~";
+    for input in [crash, input] {
+        let once = r.redact(input);
+        assert!(
+            !once.contains("hunter2") && !once.contains("themeldark"),
+            "{once:?}"
+        );
+        assert_eq!(r.redact(&once), once);
+    }
+    for text in [
+        "password: [REDACTED][REDACTED]; token=[REDACTED:github-token][REDACTED]",
+        "secret=[REDACTED][REDACTED:aws-access-key-id][REDACTED]",
+    ] {
+        assert_eq!(r.redact(text), text);
+    }
+    // A label glued to new text is still redacted whole.
+    let glued = r.redact("password=[REDACTED][REDACTED]hunter2");
+    assert!(!glued.contains("hunter2"), "{glued}");
+    assert_eq!(r.redact(&glued), glued);
+}

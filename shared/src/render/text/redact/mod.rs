@@ -438,12 +438,9 @@ impl Redactor {
         if raw.is_empty() {
             return raw;
         }
+        // A finding made only of earlier labels (one, or several side by side) is nothing new.
         let labels = label_ranges(s);
-        raw.retain(|f| {
-            !labels
-                .iter()
-                .any(|l| l.start <= f.range.start && f.range.end <= l.end)
-        });
+        raw.retain(|f| !covered_by(&f.range, &labels));
         merge(raw)
     }
 
@@ -520,6 +517,24 @@ fn mask_labels(text: &str) -> Option<String> {
         bytes[l].fill(b'X');
     }
     Some(String::from_utf8(bytes).expect("labels are ASCII, so the text stays UTF-8"))
+}
+
+/// Whether every byte of `range` lies inside one of `labels` (disjoint, in order).
+fn covered_by(range: &Range<usize>, labels: &[Range<usize>]) -> bool {
+    let mut at = range.start;
+    for l in labels {
+        if l.end <= at {
+            continue;
+        }
+        if l.start > at {
+            return false;
+        }
+        at = l.end;
+        if at >= range.end {
+            return true;
+        }
+    }
+    at >= range.end
 }
 
 /// `[REDACTED]` / `[REDACTED:name]` labels already in `s`.
