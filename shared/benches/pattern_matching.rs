@@ -17,22 +17,9 @@ use memchr::memmem::Finder;
 
 const LINES: usize = 2000;
 
-/// Deterministic pseudo-random numbers (no dependency, same corpus every run).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() as usize) % items.len()]
-    }
-}
+#[path = "support/lcg.rs"]
+mod lcg;
+use lcg::Lcg;
 
 /// Plain-text application logs (Java/Lambda style), ~2% ERROR.
 fn text_lines() -> Vec<String> {

@@ -39,22 +39,9 @@ const RULES_20: [&str; 20] = [
 
 const EVENTS: usize = 5000;
 
-/// Deterministic pseudo-random numbers (same corpus every run).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() as usize) % items.len()]
-    }
-}
+#[path = "support/lcg.rs"]
+mod lcg;
+use lcg::Lcg;
 
 /// The same shapes as make_batches.py's `event(i)` (Python's `json.dumps` escapes non-ASCII).
 fn events() -> Vec<String> {
