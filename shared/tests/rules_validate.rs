@@ -393,7 +393,7 @@ fn digest_and_realert_options_are_checked_together() {
         (
             "realert_key: shared",
             &[
-                "r.yaml:5:18: `realert_key: shared` would share suppression with other rules; logalert keeps realert state per rule and query key (remove it, or set it to the rule's name)",
+                "r.yaml:5:18: `realert_key: shared` would share one realert window among every rule with this key; logalert keeps each rule's realert window in that rule's own state (one conditional write per rule and query key) and has no shared silence item, so the rules would not suppress each other: remove `realert_key` (each rule realerts on its own) or set it to the rule's name",
             ],
         ),
     ]);
@@ -403,7 +403,7 @@ fn digest_and_realert_options_are_checked_together() {
             "version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    aggregation: 5m\n    aggregation_key: $.host\n    query_key: $.user\n"
         ),
         [
-            "r.yaml:6:22: set `aggregation_key` or `query_key`, not both: logalert keeps one state per key, so a digest groups by the rule's query key"
+            "r.yaml:6:22: set `aggregation_key` or `query_key`, not both: a digest lives in the state of one (rule, query key), so it groups by the query key; `aggregation_key` alone is that key (one digest per value), and digests per `aggregation_key` across query keys would need state shared between keys, which logalert does not keep"
         ]
     );
     let set = rules::load(

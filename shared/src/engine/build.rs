@@ -323,6 +323,12 @@ pub(crate) fn fit(mut alert: AlertMessage, budget: usize) -> (AlertMessage, Stri
         if let Some(q) = &mut alert.query_key {
             truncate_utf8(q, 1024);
         }
+        // The observation names log values (new_term's term, change's old → new): its line is
+        // cut and its figures dropped.
+        if let Some(o) = &mut alert.observation {
+            truncate_utf8(&mut o.text, 1024);
+            o.details.clear();
+        }
         body = serde_json::to_string(&alert).expect("alert serialises");
     }
     (alert, body)

@@ -66,6 +66,83 @@ pub struct KeyState {
     pub sub: Vec<SubKey>,
 }
 
+/// DynamoDB's limit on one item (attribute names and values), in bytes.
+pub const DYNAMODB_ITEM_LIMIT: usize = 400 * 1024;
+/// Most bytes the encoded record (the JSON body the driver writes, [`encoded_len`]) may take:
+/// DynamoDB's item limit less 8 KB for the item's key (≤ 1.6 KB, see [`key_state_key`]) and its
+/// other attributes (version, expiry, due index: < 100 bytes). `policy::decide` keeps every record
+/// within it (see [`crate::engine::policy`], "State stays bounded").
+pub const STATE_BODY_BUDGET: usize = DYNAMODB_ITEM_LIMIT - 8 * 1024;
+/// Longest query key or reported key (a new term) a record stores, in bytes; a longer one is
+/// stored as its first bytes, `…` and a hash of the whole ([`stored_key`]).
+pub const MAX_STORED_KEY_BYTES: usize = 1024;
+
+/// The bytes of `value`'s JSON encoding (serde_json, compact: the encoding of the state item's
+/// body), counted without building it.
+pub fn encoded_len<T: Serialize + ?Sized>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    serde_json::to_writer(&mut c, value).expect("state serialises");
+    c.0
+}
+
+/// Bytes `c` takes inside a JSON string as serde_json writes it (`\"`, `\n`, `\u0001`, …).
+fn json_char_len(c: char) -> usize {
+    match c {
+        '"' | '\\' | '\u{8}' | '\u{c}' | '\n' | '\r' | '\t' => 2,
+        c if (c as u32) < 0x20 => 6,
+        c => c.len_utf8(),
+    }
+}
+
+/// Cut `s` so that its JSON encoding (between the quotes) is at most `max` bytes, ending in `…`
+/// when cut (on a character boundary); true when it was cut.
+pub fn cut_encoded(s: &mut String, max: usize) -> bool {
+    if s.chars().map(json_char_len).sum::<usize>() <= max {
+        return false;
+    }
+    const ELLIPSIS: char = '…';
+    let room = max.saturating_sub(ELLIPSIS.len_utf8());
+    let mut used = 0;
+    let mut end = 0;
+    for (i, c) in s.char_indices() {
+        used += json_char_len(c);
+        if used > room {
+            break;
+        }
+        end = i + c.len_utf8();
+    }
+    s.truncate(end);
+    if max >= ELLIPSIS.len_utf8() {
+        s.push(ELLIPSIS);
+    }
+    true
+}
+
+/// A key as a record stores it: unchanged while its JSON encoding is at most
+/// [`MAX_STORED_KEY_BYTES`], else cut ([`cut_encoded`], ending in `…`) and followed by the first
+/// 16 hex digits of the whole key's SHA-256 — so two long keys that share a prefix stay apart, and
+/// the stored form is the same on every decision.
+pub fn stored_key(key: &str) -> std::borrow::Cow<'_, str> {
+    if key.chars().map(json_char_len).sum::<usize>() <= MAX_STORED_KEY_BYTES {
+        return std::borrow::Cow::Borrowed(key);
+    }
+    let hash = super::hex(&Sha256::digest(key.as_bytes())[..8]);
+    let mut cut = key.to_string();
+    cut_encoded(&mut cut, MAX_STORED_KEY_BYTES - hash.len());
+    cut.push_str(&hash);
+    std::borrow::Cow::Owned(cut)
+}
+
 /// Sub-keys with an open incident or window one record holds at most; a new key beyond that is
 /// alerted without a window of its own (never suppressed by another key's window).
 pub const MAX_SUB_KEYS: usize = 64;
@@ -229,7 +306,7 @@ impl KeyState {
         KeyState {
             schema: KEY_STATE_SCHEMA,
             rule: rule.to_string(),
-            query_key: query_key.map(str::to_string),
+            query_key: query_key.map(|k| stored_key(k).into_owned()),
             created_ms,
             log_group: String::new(),
             account: String::new(),
@@ -317,6 +394,44 @@ mod tests {
         let mut long = Tally::default();
         long.add(vec!["x".repeat(1000)], 1);
         assert!(long.rows[0].0[0].len() <= TALLY_VALUE_BYTES);
+    }
+
+    #[test]
+    fn long_keys_are_stored_cut_with_a_hash_of_the_whole() {
+        assert_eq!(stored_key("alice"), "alice");
+        let exact = "k".repeat(MAX_STORED_KEY_BYTES);
+        assert_eq!(stored_key(&exact), exact);
+        let a = format!("{}a", "é".repeat(2_000));
+        let b = format!("{}b", "é".repeat(2_000));
+        let (sa, sb) = (stored_key(&a), stored_key(&b));
+        assert!(sa.len() <= MAX_STORED_KEY_BYTES, "{}", sa.len());
+        assert!(sa.starts_with("éé") && sa.contains('…'));
+        assert_ne!(sa, sb, "a shared prefix does not merge two keys");
+        assert_eq!(stored_key(&a), sa, "the same on every decision");
+        let st = KeyState::new("r", Some(&a), 1);
+        assert_eq!(st.query_key.as_deref(), Some(&*sa));
+        // Bounded in its encoding: control characters take 6 bytes each in JSON.
+        let ctl = "\u{1}".repeat(1_000);
+        let s = stored_key(&ctl);
+        assert!(
+            encoded_len(&*s) <= MAX_STORED_KEY_BYTES + 2,
+            "{}",
+            encoded_len(&*s)
+        );
+        let mut t = "ab\"".repeat(10);
+        assert!(cut_encoded(&mut t, 10));
+        assert_eq!(t, "ab\"ab…");
+        assert!(!cut_encoded(&mut t, 100));
+    }
+
+    #[test]
+    fn encoded_len_is_the_length_of_the_json() {
+        let mut st = KeyState::new("r", Some("q\"\u{1}é"), 1);
+        st.type_state = serde_json::json!({"x": [1.5, -2, "\n"], "y": null});
+        assert_eq!(
+            encoded_len(&st),
+            serde_json::to_value(&st).unwrap().to_string().len()
+        );
     }
 
     #[test]

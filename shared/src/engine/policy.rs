@@ -33,6 +33,25 @@
 //! triggers are folded into the window and closings wait, so the counts stay exact and the state
 //! stays bounded.
 //!
+//! **State stays bounded** (DynamoDB's 400 KB item limit): every record's encoding stays within
+//! [`STATE_BODY_BUDGET`] (392 KB), by rules that never change a count:
+//!
+//! * the outbox holds at most [`MAX_OUTBOX_PENDING`] publications **and** at most
+//!   [`OUTBOX_BUDGET`] bytes: a publication is decided only while one of the largest size
+//!   ([`PENDING_MAX_BYTES`]) still fits, else it waits as when the outbox is full;
+//! * keys are stored cut to [`MAX_STORED_KEY_BYTES`] (encoded) with a hash of the whole
+//!   ([`stored_key`]: the record's query key, new_term's terms), at most [`MAX_SUB_KEYS`] of them;
+//! * a digest keeps the latest observation cut to 1 KB;
+//! * then, after each decision, if the record is still over the budget, it **sheds** what only
+//!   illustrates, in this order until it fits: samples held for later publications (the sub-keys'
+//!   windows, the last sub-key first; then the record's window; then the digest's — each newest
+//!   first, marking the publication `truncated`), then the digest's summary-table and top-count
+//!   rows, smallest first (their counts move to `other`, so the figures still add up).
+//!
+//! What cannot be shed — the outbox (≤ 160 KB), the sub-keys' identities and counters (≤ 64 ×
+//! ~1.3 KB) and the rule type's own state (each type bounds it: ≤ 80 KB for new_term's terms,
+//! ≤ 72 KB for cardinality's exact set, …; see each type's docs) — adds up to less than the budget.
+//!
 //! The accounting invariant: every trigger's `count` ends up exactly once in a publication's
 //! `count` (alert, digest) or `suppressed` (summary, resolved, or a later alert's carried count).
 //!
@@ -41,6 +60,10 @@
 use super::EngineConfig;
 use super::build::{self, Draft};
 use super::ids;
+pub use super::key_state::{
+    DYNAMODB_ITEM_LIMIT, MAX_STORED_KEY_BYTES, STATE_BODY_BUDGET, cut_encoded, encoded_len,
+    stored_key,
+};
 use super::key_state::{
     DigestWindow, Incident, KeyState, MAX_SUB_KEYS, Pending, RealertExp, RealertWindow, SubKey,
     Tally,
@@ -57,6 +80,13 @@ use crate::rules::{QueryKeyPart, Rule};
 pub const MAX_OUTBOX_PENDING: usize = 4;
 /// Longest sample message kept in a realert window or digest (for its publication), in bytes.
 pub const WINDOW_SAMPLE_MESSAGE_BYTES: usize = 2048;
+/// Most bytes an outbox entry takes in the record: a publication body of at most
+/// [`super::PUBLICATION_BUDGET`] (its subject and attributes included), plus their JSON escaping.
+pub const PENDING_MAX_BYTES: usize = super::PUBLICATION_BUDGET + 4 * 1024;
+/// Most bytes the outbox takes in the record (see "State stays bounded" above).
+pub const OUTBOX_BUDGET: usize = 160 * 1024;
+/// Longest observation a digest keeps of its latest trigger (encoded text), in bytes.
+pub const DIGEST_OBSERVATION_BYTES: usize = 1024;
 
 /// What one decision did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +126,7 @@ pub fn decide(
         types::on_matches(&rule.kind, &mut st.type_state, matches, now_ms)
     };
     triggers.sort_by_key(|t| t.last_ms);
+    let outbox_bytes = st.outbox.iter().map(encoded_len).sum();
     let mut p = Policy {
         config,
         rule,
@@ -103,6 +134,7 @@ pub fn decide(
         now_ms,
         decided: Decided::default(),
         loose: Loose::default(),
+        outbox_bytes,
     };
     p.close_due(now_ms);
     for t in triggers {
@@ -118,7 +150,78 @@ pub fn decide(
                 .zip(cap)
                 .is_some_and(|(e, cap)| now_ms < e.until_ms.saturating_add(cap))
     });
+    fit(p.st);
     p.decided
+}
+
+/// Shed what only illustrates until the record's encoding is within [`STATE_BODY_BUDGET`] (see
+/// "State stays bounded" in the module docs); counts never change. Returns the encoded size.
+pub fn fit(st: &mut KeyState) -> usize {
+    let mut size = encoded_len(st);
+    while size > STATE_BODY_BUDGET {
+        let over = size - STATE_BODY_BUDGET;
+        let mut freed = 0;
+        while freed < over {
+            match shed_sample(st) {
+                Some(n) => freed += n,
+                None => break,
+            }
+        }
+        while freed < over {
+            match shed_tally_row(st) {
+                Some(n) => freed += n,
+                None => break,
+            }
+        }
+        if freed == 0 {
+            // Nothing left to shed: the bounds of what stays (module docs) keep this unreachable.
+            tracing::error!(size, rule = %st.rule, "state record over its budget with nothing left to shed");
+            return size;
+        }
+        size = encoded_len(st);
+    }
+    size
+}
+
+/// Drop the newest sample held for a later publication (sub-keys' windows, the last sub-key
+/// first; then the record's window; then the digest), marking it cut; its encoded bytes.
+fn shed_sample(st: &mut KeyState) -> Option<usize> {
+    let windows = st
+        .sub
+        .iter_mut()
+        .rev()
+        .filter_map(|s| s.window.as_mut())
+        .chain(st.window.as_mut());
+    for w in windows {
+        if let Some(s) = w.samples.pop() {
+            w.truncated = true;
+            return Some(encoded_len(&s) + 1);
+        }
+    }
+    let d = st.digest.as_mut()?;
+    let s = d.samples.pop()?;
+    d.truncated = true;
+    Some(encoded_len(&s) + 1)
+}
+
+/// Move the smallest row of the digest's largest tally (top counts or summary table) into its
+/// `other`; the row's encoded bytes.
+fn shed_tally_row(st: &mut KeyState) -> Option<usize> {
+    let d = st.digest.as_mut()?;
+    let tally = d
+        .top
+        .iter_mut()
+        .chain(std::iter::once(&mut d.table))
+        .filter(|t| !t.rows.is_empty())
+        .max_by_key(|t| encoded_len(&t.rows))?;
+    let smallest = (0..tally.rows.len())
+        .rev()
+        .min_by_key(|&i| tally.rows[i].1)
+        .expect("not empty");
+    let (values, n) = tally.rows.remove(smallest);
+    tally.other = tally.other.saturating_add(n);
+    tally.other_rows = tally.other_rows.saturating_add(1);
+    Some(encoded_len(&(values, n)) + 1)
 }
 
 /// When this key next needs a tick (the `due_at` of its state item): pending publications at
@@ -235,6 +338,8 @@ struct Policy<'a> {
     now_ms: i64,
     decided: Decided,
     loose: Loose,
+    /// The outbox's encoded bytes.
+    outbox_bytes: usize,
 }
 
 /// One publication's content (before ids and SNS's limits).
@@ -264,7 +369,13 @@ impl<'m> Out<'m> {
 
 impl Policy<'_> {
     fn outbox_full(&self) -> bool {
-        self.st.outbox.len() >= MAX_OUTBOX_PENDING
+        !self.outbox_has_room(1)
+    }
+
+    /// Whether `n` more publications of any size fit in the outbox (places and bytes).
+    fn outbox_has_room(&self, n: usize) -> bool {
+        self.st.outbox.len() + n <= MAX_OUTBOX_PENDING
+            && self.outbox_bytes + n * PENDING_MAX_BYTES <= OUTBOX_BUDGET
     }
 
     fn incident(&mut self, s: Slot) -> &mut Option<Incident> {
@@ -304,12 +415,13 @@ impl Policy<'_> {
         let Some(key) = key else {
             return Slot::Main;
         };
+        let key = stored_key(key);
         if let Some(i) = self.st.sub.iter().position(|s| s.key == key) {
             return Slot::Sub(i);
         }
         if self.st.sub.len() < MAX_SUB_KEYS {
             self.st.sub.push(SubKey {
-                key: key.to_string(),
+                key: key.into_owned(),
                 incident: None,
                 window: None,
                 realert_exp: None,
@@ -317,7 +429,7 @@ impl Policy<'_> {
             return Slot::Sub(self.st.sub.len() - 1);
         }
         self.loose = Loose {
-            key: key.to_string(),
+            key: key.into_owned(),
             ..Loose::default()
         };
         Slot::Loose
@@ -350,7 +462,7 @@ impl Policy<'_> {
         if quiet {
             if s == Slot::Main && self.st.digest.is_some() {
                 // The open digest goes out first, within the incident it belongs to.
-                if self.st.outbox.len() + 2 > MAX_OUTBOX_PENDING {
+                if !self.outbox_has_room(2) {
                     return;
                 }
                 self.publish_digest();
@@ -490,7 +602,13 @@ impl Policy<'_> {
         d.samples.extend(samples);
         d.truncated |= cut;
         if !t.observation.text.is_empty() {
-            d.observation = Some(t.observation.clone());
+            let mut o = t.observation.clone();
+            if cut_encoded(&mut o.text, DIGEST_OBSERVATION_BYTES)
+                || encoded_len(&o.details) > DIGEST_OBSERVATION_BYTES
+            {
+                o.details.clear();
+            }
+            d.observation = Some(o);
         }
         merge(&mut d.table, table);
         d.top.resize(top_keys, Tally::default());
@@ -767,11 +885,13 @@ impl Policy<'_> {
             top_counts: out.top_counts,
         };
         let publication = build::publication(self.config, self.rule, draft);
-        self.st.outbox.push(Pending {
+        let pending = Pending {
             subject: publication.subject,
             alert: publication.alert,
             attributes: publication.attributes,
-        });
+        };
+        self.outbox_bytes += encoded_len(&pending);
+        self.st.outbox.push(pending);
         self.decided.publications += 1;
     }
 }
@@ -1176,6 +1296,58 @@ mod tests {
             ("1", 2)
         );
         assert_eq!(t[1].values[1].value, "<missing>");
+    }
+
+    #[test]
+    fn top_counts_are_exact_for_types_that_list_their_events() {
+        // One sample, seven events: the counts come from every listed event, not the sample.
+        for kind in [
+            "    type: blacklist\n    compare_key: $.user\n    blacklist: [mal, eve]\n",
+            "    type: whitelist\n    compare_key: $.user\n    whitelist: [bob]\n",
+            "    type: new_term\n    fields: [$.code]\n    learning_period: 0\n",
+            "    type: cardinality\n    cardinality_field: $.user\n    max_cardinality: 1\n    timeframe: 1h\n",
+        ] {
+            let rule = rule(&format!(
+                "{kind}    max_samples: 1\n    top_count_keys: $.user\n    top_count_number: 5\n"
+            ));
+            let mut st = KeyState::new("r", None, T0);
+            let users = ["eve", "mal", "mal", "bob", "mal", "eve", "mal"];
+            let msgs: Vec<String> = users
+                .iter()
+                .map(|u| format!(r#"{{"user":"{u}","code":"E"}}"#))
+                .collect();
+            let events: Vec<(String, i64, &str)> = msgs
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (format!("{i}"), T0 + i as i64, m.as_str()))
+                .collect();
+            let refs: Vec<(&str, i64, &str)> = events
+                .iter()
+                .map(|(a, b, c)| (a.as_str(), *b, *c))
+                .collect();
+            let out = run(&rule, &mut st, &refs, T0 + 10);
+            let a = &out[0];
+            assert_eq!(a.samples.len(), 1, "{kind}");
+            let got: Vec<(&str, u64)> = a.top_counts[0]
+                .values
+                .iter()
+                .map(|v| (v.value.as_str(), v.count))
+                .collect();
+            let want: &[(&str, u64)] = match rule.kind.as_str() {
+                // The blacklisted events; the unlisted ones.
+                "blacklist" | "whitelist" => &[("mal", 4), ("eve", 2)],
+                // Every event of the new term.
+                "new_term" => &[("mal", 4), ("eve", 2), ("bob", 1)],
+                // The events that raised the number of distinct users.
+                _ => &[("eve", 1), ("mal", 1), ("bob", 1)],
+            };
+            assert_eq!(got, want, "{kind}");
+            assert_eq!(
+                got.iter().map(|v| v.1).sum::<u64>() + a.top_counts[0].other_count,
+                a.count,
+                "{kind}"
+            );
+        }
     }
 
     #[test]

@@ -337,7 +337,7 @@ pub static KEYS: &[KeySpec] = &[
     KeySpec {
         name: "summary_table_fields",
         kind: Kind::Selectors,
-        doc: "With `aggregation`: the digest carries a table of events per combination of these values, largest first (≤ 5 selectors; the first 50 distinct rows counted exactly, later ones as \"other\").",
+        doc: "With `aggregation`: the digest carries a table of events per combination of these values, largest first (≤ 5 selectors; the first 50 distinct rows counted exactly, later ones as \"other\"). Rows are exact for the types that list their events, from the samples for window types (README, \"How exact the tables are\").",
         ..KEY
     },
     KeySpec {
@@ -350,7 +350,7 @@ pub static KEYS: &[KeySpec] = &[
     KeySpec {
         name: "top_count_keys",
         kind: Kind::Selectors,
-        doc: "Every alert (and digest) lists the most frequent values of each of these selectors among the events it represents, with counts (≤ 5 selectors).",
+        doc: "Every alert (and digest) lists the most frequent values of each of these selectors among the events it represents, with counts (≤ 5 selectors; exact for the types that list their events, from the samples for window types).",
         ..KEY
     },
     KeySpec {
@@ -774,7 +774,7 @@ pub(super) fn check_common(v: &Values, r: &mut Report) {
         r.error(
             v,
             "aggregation_key",
-            "set `aggregation_key` or `query_key`, not both: logalert keeps one state per key, so a digest groups by the rule's query key",
+            "set `aggregation_key` or `query_key`, not both: a digest lives in the state of one (rule, query key), so it groups by the query key; `aggregation_key` alone is that key (one digest per value), and digests per `aggregation_key` across query keys would need state shared between keys, which logalert does not keep",
         );
     }
     for k in ["aggregation_key", "summary_table_fields"] {
@@ -800,7 +800,7 @@ pub(super) fn check_common(v: &Values, r: &mut Report) {
             v,
             "realert_key",
             format!(
-                "`realert_key: {key}` would share suppression with other rules; logalert keeps realert state per rule and query key (remove it, or set it to the rule's name)"
+                "`realert_key: {key}` would share one realert window among every rule with this key; logalert keeps each rule's realert window in that rule's own state (one conditional write per rule and query key) and has no shared silence item, so the rules would not suppress each other: remove `realert_key` (each rule realerts on its own) or set it to the rule's name"
             ),
         );
     }

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::common::{fmt_count, sample_ids};
+use super::common::{fmt_count, positions, sample_ids};
 use super::select::Selector;
 use super::{MatchView, RuleType, Trigger};
 use crate::alert::Observation;
@@ -49,9 +49,15 @@ impl RuleType for Blacklist {
                 cfg.values.contains(&v).then_some((e, Some(v)))
             })
             .collect::<Vec<_>>();
-        listed_trigger(&cfg.compare_key, &hits, "is blacklisted", "a blacklisted")
-            .into_iter()
-            .collect()
+        listed_trigger(
+            m,
+            &cfg.compare_key,
+            &hits,
+            "is blacklisted",
+            "a blacklisted",
+        )
+        .into_iter()
+        .collect()
     }
 
     fn on_tick(_: &Config, _: &mut NoState, _: i64) -> Vec<Trigger> {
@@ -69,6 +75,7 @@ const SHOWN_VALUES: usize = 5;
 /// One trigger for the events `hits` (event, its value; None: missing). `one` completes
 /// "user bob …", `many` reads "N events with … user: …".
 pub(super) fn listed_trigger(
+    m: &[MatchView],
     key: &Selector,
     hits: &[(&MatchView, Option<String>)],
     one: &str,
@@ -136,7 +143,7 @@ pub(super) fn listed_trigger(
             details,
         },
         key_override: None,
-        events: Vec::new(),
+        events: positions(m, hits.iter().map(|(e, _)| *e)),
     })
 }
 

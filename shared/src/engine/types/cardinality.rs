@@ -25,7 +25,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::common::{fmt_count, fmt_duration, sample_ids};
+use super::common::{fmt_count, fmt_duration, positions, sample_ids};
 use super::select::{Selector, Selectors};
 use super::sketch::{HLL_ERROR, Hll, value_hash};
 use super::{MatchView, RuleType, Trigger};
@@ -303,6 +303,7 @@ impl RuleType for Cardinality {
                 .max()
                 .unwrap_or(t.last_ms);
             t.sample_ids = sample_ids(raised.iter().copied());
+            t.events = positions(m, raised.iter().copied());
         }
         st.prune(cfg, newest);
         out.extend(judge_min(cfg, st, newest));

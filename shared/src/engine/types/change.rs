@@ -20,7 +20,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::common::{fmt_count, sample_ids};
+use super::common::{fmt_count, positions, sample_ids};
 use super::select::Selectors;
 use super::{MatchView, RuleType, Trigger};
 use crate::alert::Observation;
@@ -66,7 +66,12 @@ impl RuleType for Change {
             }
             let values: Vec<String> = raw
                 .into_iter()
-                .map(|v| v.unwrap_or_else(|| MISSING_VALUE.to_string()))
+                // Compared and kept as stored: a value longer than a stored key is cut with a
+                // hash of the whole (so a change after the cut is still a change).
+                .map(|v| {
+                    let v = v.unwrap_or_else(|| MISSING_VALUE.to_string());
+                    crate::engine::policy::stored_key(&v).into_owned()
+                })
                 .collect();
             match &st.last {
                 Some((_, at)) if ev.timestamp < *at => continue,
@@ -117,7 +122,7 @@ impl RuleType for Change {
                 details,
             },
             key_override: None,
-            events: Vec::new(),
+            events: positions(m, changes.iter().map(|c| c.ev)),
         }]
     }
 

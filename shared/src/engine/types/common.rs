@@ -195,6 +195,22 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
 }
 
 /// The ids of up to [`MAX_TRIGGER_SAMPLES`] matches.
+/// The positions in `m` of `listed`, which are elements of `m` (a trigger's
+/// [`super::Trigger::events`]). By address: each element's offset from the slice's start over the
+/// element size, so listing n events costs n steps (a search by id would cost n × |m|).
+pub fn positions<'a, 'b: 'a>(
+    m: &'a [MatchView<'b>],
+    listed: impl IntoIterator<Item = &'a MatchView<'b>>,
+) -> Vec<usize> {
+    let base = m.as_ptr() as usize;
+    let size = std::mem::size_of::<MatchView>().max(1);
+    listed
+        .into_iter()
+        .map(|e| (e as *const MatchView as usize).wrapping_sub(base) / size)
+        .filter(|&i| i < m.len())
+        .collect()
+}
+
 pub fn sample_ids<'a>(matches: impl IntoIterator<Item = &'a MatchView<'a>>) -> Vec<String> {
     matches
         .into_iter()

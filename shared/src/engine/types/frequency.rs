@@ -92,7 +92,8 @@ impl RuleType for Frequency {
                     sample_ids: samples,
                     observation: observation(cfg, count, first, last),
                     key_override: None,
-                    events: Vec::new(),
+                    // This invocation's events (earlier ones are kept as times only).
+                    events: represented.iter().filter_map(|e| e.1).collect(),
                 });
                 all[..start]
                     .iter()

@@ -115,9 +115,11 @@ pub struct Trigger {
     /// (rule, key)'s record.
     pub key_override: Option<String>,
     /// Indices (into the matches given) of every event this trigger represents from them, when
-    /// the type lists them (`any`, `blacklist`, …). Empty: the type does not; summary tables and
-    /// top counts then read the sampled events, and count the rest of the trigger on the row of
-    /// its latest sample.
+    /// the type lists them (`any`, `blacklist`, `whitelist`, `change`, `new_term`, `cardinality`
+    /// when it raises the count, and `frequency` for this invocation's events). Empty: the type
+    /// does not (the window types decide on counts kept across invocations); summary tables and
+    /// top counts then read the sampled events. Either way the rest of the trigger's count (beyond
+    /// the listed events) is counted on the row of the latest listed one.
     pub events: Vec<usize>,
 }
 

@@ -35,7 +35,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::common::{fmt_count, plural, sample_ids};
+use super::common::{fmt_count, plural, positions, sample_ids};
 use super::select::{Selector, Selectors};
 use super::{MatchView, RuleType, Trigger};
 use crate::alert::Observation;
@@ -201,7 +201,16 @@ impl RuleType for NewTerm {
         if newest > i64::MIN {
             forget_old(cfg, st, newest);
         }
-        found.into_iter().map(|f| trigger(cfg, f)).collect()
+        found
+            .into_iter()
+            .map(|f| {
+                let events = positions(m, f.matches.iter().copied());
+                Trigger {
+                    events,
+                    ..trigger(cfg, f)
+                }
+            })
+            .collect()
     }
 
     fn on_tick(_cfg: &Config, _st: &mut State, _now_ms: i64) -> Vec<Trigger> {

@@ -149,13 +149,18 @@ impl Selectors {
     }
 
     /// As [`Selectors::describe`], from values already read.
+    /// Cut to [`crate::engine::policy::MAX_STORED_KEY_BYTES`] (encoded, ending in `…`): the
+    /// description is kept in state and read by people.
     pub fn describe_values(&self, values: &[String]) -> String {
-        self.0
+        let mut text = self
+            .0
             .iter()
             .zip(values)
             .map(|(s, v)| format!("{} {v}", s.label()))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        crate::engine::policy::cut_encoded(&mut text, crate::engine::policy::MAX_STORED_KEY_BYTES);
+        text
     }
 }
 

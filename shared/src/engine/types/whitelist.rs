@@ -45,6 +45,7 @@ impl RuleType for Whitelist {
             })
             .collect::<Vec<_>>();
         listed_trigger(
+            m,
             &cfg.compare_key,
             &hits,
             "is not in the whitelist",
