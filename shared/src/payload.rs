@@ -32,6 +32,7 @@ use std::io::Read;
 use base64::Engine as _;
 
 mod envelope;
+pub(crate) use envelope::special_offset;
 use serde::{Deserialize, Deserializer};
 
 /// Largest decompressed payload accepted (a guard against gzip bombs). CloudWatch Logs batches are

@@ -311,8 +311,9 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Offset of the first `"`, `\` or control character (below 0x20) in `bytes`.
-fn special_offset(bytes: &[u8]) -> Option<usize> {
+/// Offset of the first `"`, `\` or control character (below 0x20) in `bytes` (also the JSON
+/// pattern walk's string scan, `pattern/json/walk.rs`).
+pub(crate) fn special_offset(bytes: &[u8]) -> Option<usize> {
     let mut chunks = bytes.chunks_exact(LANES);
     let mut offset = 0;
     for chunk in &mut chunks {
