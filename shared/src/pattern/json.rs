@@ -1,10 +1,11 @@
 //! JSON patterns: evaluate conditions against a message without building a `serde_json::Value`.
 //!
-//! The selectors of a pattern are merged into a trie. One pass of serde_json's deserializer
-//! walks the message, guided by the trie: values on no selector's path are skipped with
-//! [`IgnoredAny`] (validated, never allocated); a selected value is captured as a borrowed
-//! [`RawValue`] slice and classified (string, number as written, bool, null, array/object).
-//! Object keys and strings without escapes are borrowed from the message.
+//! The selectors of a pattern are merged into a trie. One pass over the message (`json/walk.rs`,
+//! exactly serde_json's grammar and answers) is guided by the trie: values on no selector's path
+//! are skipped as serde_json's `IgnoredAny` skips them (validated, never allocated); a selected
+//! value is captured as the slice serde_json's `RawValue` would be and classified (string,
+//! number as written, bool, null, array/object). Object keys and strings without escapes are
+//! borrowed from the message.
 //!
 //! Why not `serde_json::from_str::<Value>`: building a `Value` allocates a map entry and a
 //! `String` for every key and value of every event, although a pattern looks at a handful of
@@ -13,11 +14,15 @@
 //! (`benches/pattern_matching.rs`) measures it against the full `Value` parse.
 
 use std::borrow::Cow;
+#[cfg(test)]
 use std::fmt;
 
 use memchr::memmem::Finder;
+#[cfg(test)]
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
+
+mod walk;
 
 use super::ast::{CmpOp, JsonCond, JsonExpr, JsonTest, Segment, Selector, Value};
 use super::compare::{StrPattern, Test};
@@ -151,7 +156,8 @@ impl JsonMatcher {
     /// Walk `msg` once and push onto `out` every index in `candidates` (ascending) whose pattern
     /// matches. The caller has done the prefiltering.
     pub(crate) fn eval_set(&self, msg: &str, candidates: &[usize], out: &mut Vec<usize>) {
-        let mut found = Vec::with_capacity(8);
+        // Room for what a rule set of a few dozen selectors records, without growing.
+        let mut found = Vec::with_capacity(32);
         if !self.walk(msg, &mut found) {
             return;
         }
@@ -276,8 +282,17 @@ impl JsonMatcher {
     }
 
     /// Walk `msg`, collecting `(slot, value)` for every selected value. False when `msg` is
-    /// not exactly one JSON object.
+    /// not exactly one JSON object (`json/walk.rs`).
     fn walk<'a>(&self, msg: &'a str, found: &mut Vec<(usize, Sel<'a>)>) -> bool {
+        let mut ctx = Ctx { m: self, found };
+        ctx.reach(&NodeSet::one(0));
+        walk::Walker::walk(&mut ctx, msg).is_ok()
+    }
+
+    /// The walk as serde_json's deserializer did it before `json/walk.rs`: the oracle of the
+    /// differential tests.
+    #[cfg(test)]
+    fn walk_serde<'a>(&self, msg: &'a str, found: &mut Vec<(usize, Sel<'a>)>) -> bool {
         let mut de = serde_json::Deserializer::from_str(msg);
         let mut ctx = Ctx { m: self, found };
         ctx.reach(&NodeSet::one(0));
@@ -602,11 +617,13 @@ fn classify(raw: &str) -> Found<'_> {
 }
 
 /// Deserializes the value at a place where `set` applies.
+#[cfg(test)]
 struct NodeSeed<'c, 'm, 'f, 'a> {
     ctx: &'c mut Ctx<'m, 'f, 'a>,
     set: NodeSet,
 }
 
+#[cfg(test)]
 impl<'a> DeserializeSeed<'a> for NodeSeed<'_, '_, '_, 'a> {
     type Value = ();
 
@@ -638,11 +655,13 @@ impl<'a> DeserializeSeed<'a> for NodeSeed<'_, '_, '_, 'a> {
     }
 }
 
+#[cfg(test)]
 struct NodeVisitor<'c, 'm, 'f, 'a> {
     ctx: &'c mut Ctx<'m, 'f, 'a>,
     set: NodeSet,
 }
 
+#[cfg(test)]
 impl<'a> Visitor<'a> for NodeVisitor<'_, '_, '_, 'a> {
     type Value = ();
 
@@ -731,8 +750,10 @@ impl<'a> Visitor<'a> for NodeVisitor<'_, '_, '_, 'a> {
 }
 
 /// An object key, borrowed from the message unless it contains escapes.
+#[cfg(test)]
 struct KeySeed;
 
+#[cfg(test)]
 impl<'a> DeserializeSeed<'a> for KeySeed {
     type Value = Cow<'a, str>;
 
@@ -741,8 +762,10 @@ impl<'a> DeserializeSeed<'a> for KeySeed {
     }
 }
 
+#[cfg(test)]
 struct KeyVisitor;
 
+#[cfg(test)]
 impl<'a> Visitor<'a> for KeyVisitor {
     type Value = Cow<'a, str>;
 
