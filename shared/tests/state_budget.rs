@@ -4,7 +4,8 @@
 //! attributes) in the encoding the driver writes (`serde_json::to_value(&state)`, written as its
 //! compact text) — and shedding never changes a count.
 //!
-//! Adversarial input: values of control characters (6 bytes each in JSON), the most samples
+//! Adversarial input: values of control characters (6 bytes each in JSON; as extracted fields, so
+//! building a case walks no JSON), the most samples
 //! (`max_samples: 100`), the most `include` values (10 of 1 KB), long keys and terms, a sink that
 //! never accepts (so the outbox fills), the most summary-table fields and top-count keys, and as
 //! many distinct values as each type keeps.
@@ -37,39 +38,39 @@ fn ctl(n: usize) -> String {
     "\\u0001".repeat(n)
 }
 
-/// Owned events, viewed as matches.
+/// `n` control characters (U+0001): 6 bytes each in the state's JSON.
+fn raw(n: usize) -> String {
+    "\u{1}".repeat(n)
+}
+
+/// Owned events (with the values a space-delimited pattern would have extracted), viewed as
+/// matches. Adversarial values come as extracted fields and raw messages, so building the case
+/// costs no JSON walk of megabytes of escapes.
+#[derive(Default)]
 struct Events {
-    events: Vec<(String, i64, String)>,
-    extracted: Extracted,
+    events: Vec<(String, i64, String, Extracted)>,
 }
 
 impl Events {
-    fn new() -> Events {
-        Events {
-            events: Vec::new(),
-            extracted: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, ts: i64, message: String) {
+    fn push(&mut self, ts: i64, message: String, extracted: Extracted) {
         let id = format!(
             "{:056}",
             self.events.len() + 1_000_000 * (ts - T0).max(0) as usize
         );
-        self.events.push((id, ts, message));
+        self.events.push((id, ts, message, extracted));
     }
 
     fn views(&self) -> Vec<MatchView<'_>> {
         let mut v: Vec<MatchView> = self
             .events
             .iter()
-            .map(|(id, ts, m)| MatchView {
+            .map(|(id, ts, m, x)| MatchView {
                 id,
                 timestamp: *ts,
                 log_group: "/worst",
                 log_stream: "stream",
                 message: m,
-                extracted: &self.extracted,
+                extracted: x,
             })
             .collect();
         v.sort_by(|a, b| (a.timestamp, a.id).cmp(&(b.timestamp, b.id)));
@@ -77,20 +78,21 @@ impl Events {
     }
 }
 
-/// A message with ten 1 KB `include` values (`$.i0` … `$.i9`) of control characters, padding to
-/// more than a sample keeps, and `extra` fields.
-fn big_message(extra: &str) -> String {
-    let includes: Vec<String> = (0..10)
-        .map(|i| format!(r#""i{i}":"{}""#, ctl(1_100)))
-        .collect();
-    format!(
-        r#"{{{extra},{},"pad":"{}"}}"#,
-        includes.join(","),
-        "\\\"".repeat(5_000)
-    )
+/// A message longer than a sample keeps, of control characters.
+fn big_message() -> String {
+    format!("ERROR {}", raw(2_100))
 }
 
-const INCLUDE: &str = "    include: [$.i0, $.i1, $.i2, $.i3, $.i4, $.i5, $.i6, $.i7, $.i8, $.i9]\n    max_samples: 100\n";
+/// Ten `include` values (`$i0` … `$i9`) of more than 1 KiB of control characters, and `extra`.
+fn big_fields(extra: &[(&str, String)]) -> Extracted {
+    (0..10)
+        .map(|i| (format!("$i{i}"), raw(1_030)))
+        .chain(extra.iter().map(|(k, v)| (format!("${k}"), v.clone())))
+        .collect()
+}
+
+const INCLUDE: &str =
+    "    include: [$i0, $i1, $i2, $i3, $i4, $i5, $i6, $i7, $i8, $i9]\n    max_samples: 100\n";
 
 /// The encoding the driver writes: the state as a JSON value, stored as its text.
 fn driver_body_len(st: &KeyState) -> usize {
@@ -166,36 +168,42 @@ fn decide(rule: &Rule, st: &mut KeyState, ev: &Events, now: i64) -> policy::Deci
 #[test]
 fn new_term_with_every_sub_key_full_and_an_outbox_that_never_drains() {
     let r = rule(&format!(
-        "    type: new_term\n    fields: [$.code]\n    learning_period: 1h\n    realert: 1h\n    query_key: $.q\n{INCLUDE}"
+        "    type: new_term\n    fields: [$code]\n    learning_period: 1h\n    realert: 1h\n    query_key: $q\n{INCLUDE}"
     ));
-    let q = ctl(3_000);
-    let mut st = KeyState::new("worst", Some(&format!("q{q}")), T0);
+    let q = raw(3_000);
+    let mut st = KeyState::new("worst", Some(&q), T0);
     // Learning: more terms than the type keeps (5,000), silently.
-    let mut learn = Events::new();
+    let mut learn = Events::default();
     for i in 0..6_000 {
-        learn.push(T0 + i, format!(r#"{{"q":"q{q}","code":"learned-{i}"}}"#));
+        learn.push(
+            T0 + i,
+            "x".into(),
+            vec![
+                ("$q".into(), q.clone()),
+                ("$code".into(), format!("learned-{i}")),
+            ],
+        );
     }
     decide(&r, &mut st, &learn, T0 + 6_000);
     assert!(st.outbox.is_empty());
     let mut represented = 0;
-    // Then 80 new long terms a round (more than the 64 sub-keys), each with 3 events, three rounds.
+    // Then 80 new long terms a round (more than the 64 sub-keys), each with 2 events, three rounds.
     for round in 0..3 {
-        let mut ev = Events::new();
+        let mut ev = Events::default();
         for term in 0..80 {
-            for k in 0..3 {
+            for k in 0..2 {
                 let t = T0 + 2 * 3_600_000 + round * MIN + term * 10 + k;
+                let code = format!("T{round}-{term}-{}", raw(2_000));
                 ev.push(
                     t,
-                    big_message(&format!(
-                        r#""q":"q{q}","code":"T{round}-{term}-{}""#,
-                        ctl(2_000)
-                    )),
+                    big_message(),
+                    big_fields(&[("q", q.clone()), ("code", code)]),
                 );
             }
         }
         represented += decide(&r, &mut st, &ev, T0 + 2 * 3_600_000 + round * MIN + MIN).represented;
     }
-    assert_eq!(represented, 3 * 80 * 3);
+    assert_eq!(represented, 3 * 80 * 2);
     assert_eq!(st.sub.len(), 64);
     assert!(!st.outbox.is_empty());
     let size = check("new_term: 5,000 terms, 64 sub-keys, outbox full", &st);
@@ -216,30 +224,30 @@ fn new_term_with_every_sub_key_full_and_an_outbox_that_never_drains() {
 
 #[test]
 fn digest_with_the_largest_table_top_counts_samples_and_cardinality_state() {
-    let fields = "[$.f0, $.f1, $.f2, $.f3, $.f4]";
+    let fields = "[$f0, $f1, $f2, $f3, $f4]";
     let r = rule(&format!(
-        "    type: cardinality\n    cardinality_field: $.user\n    max_cardinality: 1\n    timeframe: 1d\n    aggregation: 10m\n    summary_table_fields: {fields}\n    summary_table_max_rows: 50\n    top_count_keys: {fields}\n    top_count_number: 50\n{INCLUDE}"
+        "    type: cardinality\n    cardinality_field: $user\n    max_cardinality: 1\n    timeframe: 1d\n    aggregation: 10m\n    summary_table_fields: {fields}\n    summary_table_max_rows: 50\n    top_count_keys: {fields}\n    top_count_number: 50\n{INCLUDE}"
     ));
     let mut st = KeyState::new("worst", None, T0);
     let mut represented = 0;
     // Six digest windows: each one's digest is decided into an outbox that never drains.
     for w in 0..6i64 {
-        let mut ev = Events::new();
-        for i in 0..400i64 {
-            let user = w * 400 + i;
-            let f: Vec<String> = (0..5)
-                .map(|k| format!(r#""f{k}":"{}{}""#, ctl(200), user * 5 + k))
+        let mut ev = Events::default();
+        for i in 0..150i64 {
+            let user = w * 150 + i;
+            let f: Vec<(String, String)> = (0..5)
+                .map(|k| (format!("f{k}"), format!("{}{}", raw(200), user * 5 + k)))
                 .collect();
-            ev.push(
-                T0 + w * 11 * MIN + i,
-                big_message(&format!(r#""user":"u{user}",{}"#, f.join(","))),
-            );
+            let mut extra: Vec<(&str, String)> =
+                f.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+            extra.push(("user", format!("u{user}")));
+            ev.push(T0 + w * 11 * MIN + i, big_message(), big_fields(&extra));
         }
-        represented += decide(&r, &mut st, &ev, T0 + w * 11 * MIN + 400).represented;
+        represented += decide(&r, &mut st, &ev, T0 + w * 11 * MIN + 150).represented;
     }
     assert!(st.digest.is_some());
     let size = check(
-        "cardinality + aggregation: 2,400 users, 5×50 table and top rows",
+        "cardinality + aggregation: 900 users, 5×50 table and top rows",
         &st,
     );
     assert_eq!(owed(&st), represented, "shedding kept every count");
@@ -254,20 +262,17 @@ fn digest_with_the_largest_table_top_counts_samples_and_cardinality_state() {
 #[test]
 fn an_any_rule_holding_a_full_window_behind_a_full_outbox() {
     let r = rule(&format!(
-        "    filter_pattern: ERROR\n    realert: 1h\n    query_key: $.q\n{INCLUDE}"
+        "    filter_pattern: ERROR\n    realert: 1h\n    query_key: $q\n{INCLUDE}"
     ));
-    let q = ctl(5_000);
+    let q = raw(5_000);
     let mut st = KeyState::new("worst", Some(&q), T0);
     let mut represented = 0;
-    for b in 0..8i64 {
-        let mut ev = Events::new();
-        for i in 0..150i64 {
-            ev.push(
-                T0 + b * 2 * 3_600_000 + i,
-                big_message(r#""level":"ERROR""#),
-            );
+    for b in 0..6i64 {
+        let mut ev = Events::default();
+        for i in 0..110i64 {
+            ev.push(T0 + b * 2 * 3_600_000 + i, big_message(), big_fields(&[]));
         }
-        represented += decide(&r, &mut st, &ev, T0 + b * 2 * 3_600_000 + 150).represented;
+        represented += decide(&r, &mut st, &ev, T0 + b * 2 * 3_600_000 + 110).represented;
     }
     check("any: outbox full, 100 samples of 60 KB waiting", &st);
     assert_eq!(owed(&st), represented);
@@ -308,19 +313,19 @@ fn every_rule_types_own_state_stays_within_its_stated_bound() {
         (
             "change",
             "    type: change\n    compare_key: [$.a, $.b, $.c]\n".into(),
-            Box::new(|i| format!(r#"{{"a":"{0}{i}","b":"{0}","c":"{0}"}}"#, ctl(20_000))),
+            Box::new(|i| format!(r#"{{"a":"{0}{i}","b":"{0}","c":"{0}"}}"#, ctl(200))),
             8 * 1024,
         ),
         (
             "spike",
             "    type: spike\n    timeframe: 1h\n    spike_height: 1000\n    spike_type: both\n    query_key: $.k\n".into(),
-            Box::new(|_| format!(r#"{{"k":"{}"}}"#, ctl(20_000))),
+            Box::new(|_| format!(r#"{{"k":"{}"}}"#, ctl(200))),
             12 * 1024,
         ),
         (
             "percentage_match",
             "    type: percentage_match\n    match_bucket_filter: '{ $.s >= 500 }'\n    max_percentage: 100\n    buffer_time: 1m\n    query_key: $.k\n".into(),
-            Box::new(|i| format!(r#"{{"s":{},"k":"{}"}}"#, 400 + i % 200, ctl(20_000))),
+            Box::new(|i| format!(r#"{{"s":{},"k":"{}"}}"#, 400 + i % 200, ctl(200))),
             12 * 1024,
         ),
         (
@@ -351,11 +356,11 @@ fn every_rule_types_own_state_stays_within_its_stated_bound() {
         // batches of 500, out of order across the last 8 minutes (late events included).
         let mut i = 0i64;
         for batch in 0..12i64 {
-            let mut ev = Events::new();
+            let mut ev = Events::default();
             for k in 0..500i64 {
                 // Out of order across the last 8 minutes: windows stay open for late events.
                 let t = T0 + batch * 13_500 + (k * 7_919) % (8 * MIN);
-                ev.push(t, message(i));
+                ev.push(t, message(i), Vec::new());
                 i += 1;
             }
             let views = ev.views();

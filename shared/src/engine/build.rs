@@ -288,11 +288,21 @@ pub(crate) fn fit(mut alert: AlertMessage, budget: usize) -> (AlertMessage, Stri
         return (alert, body);
     }
     alert.truncated = true;
+    // An observation naming a huge log value (new_term's term, change's old → new) is cut first:
+    // the figures are not worth more than the samples.
+    if let Some(o) = alert.observation.as_mut().filter(|o| {
+        o.text.len() > 1024 || serde_json::to_string(&o.details).map_or(0, |d| d.len()) > 4096
+    }) {
+        truncate_utf8(&mut o.text, 1024);
+        o.details.clear();
+    }
     let mut cap = MAX_SAMPLE_MESSAGE_BYTES / 2;
     loop {
         for s in &mut alert.samples {
             truncate_utf8(&mut s.message, cap);
-            for v in s.extracted.values_mut() {
+            // Extracted and `include` values alike (ten 1 KiB values of control characters are
+            // 60 KiB of JSON: uncut, no sample would fit).
+            for v in s.extracted.values_mut().chain(s.fields.values_mut()) {
                 if let serde_json::Value::String(x) = v {
                     truncate_utf8(x, cap);
                 }
@@ -405,6 +415,33 @@ mod tests {
             digest: None,
             top_counts: Vec::new(),
         }
+    }
+
+    #[test]
+    fn include_values_and_the_observation_are_cut_too() {
+        let mut a = alert_with(4, 100);
+        a.text = None;
+        for s in &mut a.samples {
+            for i in 0..10 {
+                s.fields
+                    .insert(format!("$.i{i}"), "\u{1}".repeat(1_024).into());
+            }
+        }
+        a.observation = Some(Observation {
+            text: format!("new errorCode {}", "x".repeat(100_000)),
+            sparkline: None,
+            details: [("term".to_string(), "x".repeat(100_000).into())]
+                .into_iter()
+                .collect(),
+        });
+        // Four samples of ten 256-byte values of control characters: 4 × 15 KiB of JSON.
+        let (a, body) = fit(a, 80_000);
+        assert!(body.len() <= 80_000, "{}", body.len());
+        assert_eq!(a.samples.len(), 4, "cut values, samples kept");
+        assert!(a.samples[0].fields["$.i0"].as_str().unwrap().len() <= 256);
+        let o = a.observation.unwrap();
+        assert!(o.text.starts_with("new errorCode x") && o.text.len() <= 1024);
+        assert!(o.details.is_empty());
     }
 
     #[test]
