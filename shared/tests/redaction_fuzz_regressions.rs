@@ -172,3 +172,27 @@ fn labels_side_by_side_stay_as_they_are() {
     assert!(!glued.contains("hunter2"), "{glued}");
     assert_eq!(r.redact(&glued), glued);
 }
+
+/// fuzz redact (session 3, fixed session 4): labels that only become side by side once a colour
+/// code between them is stripped (`[REDACTED]\x1b[0m[REDACTED]`) were one finding in the
+/// ANSI-stripped view, mapped back over the colour code, and merged into one label on the second
+/// pass. What a view shows as labels only is nothing new in that view either.
+#[test]
+fn labels_joined_by_a_colour_code_stay_as_they_are() {
+    let r = Redactor::default();
+    let crash = "7examplword=\x1boTken a31mpassword=\x1b[0mhunter2 Authorizationthorization:=\x1b[0mh Tokenion:=\x1b[0mh Token abc246";
+    let once = r.redact(crash);
+    assert!(!once.contains("hunter2"), "{once:?}");
+    assert_eq!(r.redact(&once), once);
+    for text in [
+        "password=[REDACTED]\x1b[0m[REDACTED]",
+        "token: [REDACTED:github-token]\x1b[31m[REDACTED]\x1b[0m done",
+        "Authorization: Token [REDACTED]\x1b[0m[REDACTED:jwt]",
+    ] {
+        assert_eq!(r.redact(text), text, "{text:?}");
+    }
+    // A label and new text joined by a colour code: the new text is still redacted.
+    let joined = r.redact("password=[REDACTED]\x1b[0mhunter2");
+    assert!(!joined.contains("hunter2"), "{joined:?}");
+    assert_eq!(r.redact(&joined), joined);
+}
