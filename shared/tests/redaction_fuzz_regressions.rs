@@ -196,3 +196,34 @@ fn labels_joined_by_a_colour_code_stay_as_they_are() {
     assert!(!joined.contains("hunter2"), "{joined:?}");
     assert_eq!(r.redact(&joined), joined);
 }
+
+/// fuzz redact, crash-1d6acd5e… (session 4): a GitHub token glued to the end of a longer run of
+/// token characters (`…Ky1Hghp_Zq8…`) was redacted from its `ghp_` on, leaving the glued part,
+/// which the second pass read together with the label as a token. `redact` answers a fixpoint:
+/// it repeats until nothing new is found.
+#[test]
+fn a_secret_glued_to_more_token_characters_is_redacted_to_a_fixpoint() {
+    let r = Redactor::default();
+    let crash = "lo https://ghp_Zq8Lm2Xv5Tn9Rb4Wc7Ky1Hghp_Zq8Lm2Xv5Tn9Rb4Wc7Ky1Hd6Fs3J777777777\0\0\0\0\x007777p0Ga5Qeok passw@g|t";
+    let once = r.redact(crash);
+    assert!(!once.contains("Zq8Lm2"), "{once:?}");
+    assert!(once.starts_with("lo https://[REDACTED"), "{once:?}");
+    assert_eq!(r.redact(&once), once);
+    let token = "ghp_Zq8Lm2Xv5Tn9Rb4Wc7Ky1Hd6Fs3Jp0Ga5Qe7";
+    for (text, kept) in [
+        (format!("id=abc{token} next"), " next"),
+        (format!("x {token}ZZZ-9 tail"), " tail"),
+        (format!("pasted twice {token}{token} end"), " end"),
+    ] {
+        let once = r.redact(&text);
+        assert!(!once.contains("Zq8Lm2"), "{once:?}");
+        assert!(once.ends_with(kept), "{once:?}");
+        assert_eq!(r.redact(&once), once);
+    }
+    // A secret at a word's edge takes nothing from its neighbours.
+    let once = r.redact(&format!("token ({token}), more"));
+    assert!(
+        once.starts_with("token ([REDACTED") && once.ends_with("]), more"),
+        "{once:?}"
+    );
+}
