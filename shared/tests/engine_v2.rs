@@ -472,6 +472,8 @@ fn timestamps_at_the_extremes_never_wrap() {
 struct WritesDown {
     inner: MemoryStore,
     down: std::sync::atomic::AtomicBool,
+    /// The due index query fails too.
+    due_down: std::sync::atomic::AtomicBool,
 }
 
 impl WritesDown {
@@ -517,6 +519,9 @@ impl StateStore for WritesDown {
         now_ms: i64,
         limit: usize,
     ) -> Result<Vec<logalert::state::DueKey>, logalert::state::StateError> {
+        if self.due_down.load(Ordering::SeqCst) {
+            return Err(logalert::state::StateError::Unavailable("outage".into()));
+        }
         self.inner.due(now_ms, limit).await
     }
 }
@@ -551,6 +556,12 @@ fn a_tick_during_an_outage_fails_open_and_the_summary_keeps_its_id() {
     assert_eq!(o.published, 1, "{o:?}");
     let during: Vec<AlertMessage> = sink.take().into_iter().map(|p| p.alert).collect();
     assert_eq!(kinds(&during), [("summary", 0, 2)]);
+    // The due index unreachable as well: nothing can be found, and the failure is counted.
+    store.due_down.store(true, Ordering::SeqCst);
+    let o = block_on(e.tick(&store, &sink, at));
+    assert_eq!((o.metrics.state_failures, o.published), (1, 0), "{o:?}");
+    assert_eq!(o.errors.len(), 1, "{o:?}");
+    store.due_down.store(false, Ordering::SeqCst);
     store.down.store(false, Ordering::SeqCst);
     let at = T0 + 11 * MIN;
     store.inner.set_clock(at / 1000);
