@@ -474,6 +474,8 @@ struct WritesDown {
     down: std::sync::atomic::AtomicBool,
     /// The due index query fails too.
     due_down: std::sync::atomic::AtomicBool,
+    /// Reads of several items fail too (`get_many`).
+    reads_down: std::sync::atomic::AtomicBool,
 }
 
 impl WritesDown {
@@ -496,6 +498,9 @@ impl StateStore for WritesDown {
         &self,
         keys: &[String],
     ) -> Result<Vec<Option<logalert::state::StateRecord>>, logalert::state::StateError> {
+        if self.reads_down.load(Ordering::SeqCst) {
+            return Err(logalert::state::StateError::Unavailable("outage".into()));
+        }
         self.inner.get_many(keys).await
     }
     async fn put(
@@ -562,6 +567,13 @@ fn a_tick_during_an_outage_fails_open_and_the_summary_keeps_its_id() {
     assert_eq!((o.metrics.state_failures, o.published), (1, 0), "{o:?}");
     assert_eq!(o.errors.len(), 1, "{o:?}");
     store.due_down.store(false, Ordering::SeqCst);
+    // Due keys found but unreadable: nothing decided without their state, the failure counted.
+    store.reads_down.store(true, Ordering::SeqCst);
+    let o = block_on(e.tick(&store, &sink, at));
+    assert_eq!((o.metrics.state_failures, o.published), (1, 0), "{o:?}");
+    assert_eq!(o.errors.len(), 1, "{o:?}");
+    assert!(sink.take().is_empty());
+    store.reads_down.store(false, Ordering::SeqCst);
     store.down.store(false, Ordering::SeqCst);
     let at = T0 + 11 * MIN;
     store.inner.set_clock(at / 1000);
