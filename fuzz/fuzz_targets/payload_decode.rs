@@ -1,5 +1,7 @@
 //! The payload decoder never panics: raw bytes as `awslogs.data`, as gzip, as (gzipped) JSON, and
-//! as a whole invocation event.
+//! as a whole invocation event. And the envelope's fast path (`payload/envelope.rs`, hand-written)
+//! never answers other than serde_json: whatever `parse_json` accepts, the same bytes parsed as a
+//! `serde_json::Value` and decoded from it give the same payload.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -7,7 +9,12 @@ use logalert::payload::{self, InvocationEvent};
 
 fuzz_target!(|data: &[u8]| {
     let _ = payload::decode_gzip(data);
-    let _ = payload::parse_json(data);
+    if let Ok(fast) = payload::parse_json(data) {
+        let value: serde_json::Value =
+            serde_json::from_slice(data).expect("parse_json accepted what serde_json refuses");
+        let slow = payload::from_value(value).expect("parse_json accepted an invalid payload");
+        assert_eq!(fast, slow, "the fast path and serde_json disagree");
+    }
     // Reach the JSON stage through the real path (base64 → gzip → JSON).
     let _ = payload::decode_awslogs_data(&payload::encode_awslogs_data(data));
     if let Ok(text) = std::str::from_utf8(data) {

@@ -262,7 +262,12 @@ impl Scanner<'_, '_> {
         while k < end && (self.b[k] == b' ' || self.b[k] == b'\t') {
             k += 1;
         }
-        let is_key = k < end && self.b[k] == b':';
+        // A key when a `:` follows — but not the `::` that starts an IPv6 address: that becomes
+        // `<ip>`, and the fingerprint's own quote would then be followed by `<` and read as a
+        // string (idempotence).
+        let is_key = k < end
+            && self.b[k] == b':'
+            && !(self.at(k + 1) == b':' && ipv6(self.b, k, end).is_some());
         if is_key {
             self.emit_src(i, j + 1);
         } else if self.json {
@@ -783,6 +788,13 @@ mod tests {
         fp(r#"unclosed "quote here"#, r#"unclosed "quote here"#);
         fp("it's bob's", "it's bob's");
         fp(r#"plain {"user":"bob"}"#, r#"plain {"user":<str>}"#);
+        // A `::` after the quote starts an address, not a value: the string is not a key (found
+        // by the idempotence property: `"aa"::2000-…` kept `"aa"` as a key, its fingerprint
+        // `"aa"<ip>…` did not).
+        fp(r#""aa"::2000 x"#, "<str><ip> x");
+        fp(r#""aa"::x"#, r#""aa"::x"#);
+        let m = r#""aa"::2000-01-01T00:00:00.000Z"#;
+        assert_eq!(fingerprint(&fingerprint(m)), fingerprint(m));
     }
 
     #[test]

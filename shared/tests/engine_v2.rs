@@ -465,3 +465,124 @@ fn timestamps_at_the_extremes_never_wrap() {
         assert_eq!(total, 3, "t={t} now={now}: {:?}", kinds(&h.published));
     }
 }
+
+/// A store whose writes fail as in a DynamoDB outage while `down` (reads answer, as log-filter's
+/// container cache answers them).
+#[derive(Default)]
+struct WritesDown {
+    inner: MemoryStore,
+    down: std::sync::atomic::AtomicBool,
+    /// The due index query fails too.
+    due_down: std::sync::atomic::AtomicBool,
+    /// Reads of several items fail too (`get_many`).
+    reads_down: std::sync::atomic::AtomicBool,
+}
+
+impl WritesDown {
+    fn check(&self) -> Result<(), logalert::state::StateError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(logalert::state::StateError::Unavailable("outage".into()));
+        }
+        Ok(())
+    }
+}
+
+impl StateStore for WritesDown {
+    async fn get(
+        &self,
+        key: &str,
+    ) -> Result<Option<logalert::state::StateRecord>, logalert::state::StateError> {
+        self.inner.get(key).await
+    }
+    async fn get_many(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<Option<logalert::state::StateRecord>>, logalert::state::StateError> {
+        if self.reads_down.load(Ordering::SeqCst) {
+            return Err(logalert::state::StateError::Unavailable("outage".into()));
+        }
+        self.inner.get_many(keys).await
+    }
+    async fn put(
+        &self,
+        k: &str,
+        r: &logalert::state::StateRecord,
+        v: Option<u64>,
+    ) -> Result<(), logalert::state::StateError> {
+        self.check()?;
+        self.inner.put(k, r, v).await
+    }
+    async fn commit(
+        &self,
+        writes: &[logalert::state::Write],
+    ) -> Result<(), logalert::state::StateError> {
+        self.check()?;
+        self.inner.commit(writes).await
+    }
+    async fn due(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<logalert::state::DueKey>, logalert::state::StateError> {
+        if self.due_down.load(Ordering::SeqCst) {
+            return Err(logalert::state::StateError::Unavailable("outage".into()));
+        }
+        self.inner.due(now_ms, limit).await
+    }
+}
+
+/// A realert window closing during an outage: the tick fails open and publishes the summary it
+/// decided; once the store is back, the next tick decides the same summary from the same state and
+/// publishes it with the same `alert_id` (which the notifier de-duplicates), then nothing is due.
+#[test]
+fn a_tick_during_an_outage_fails_open_and_the_summary_keeps_its_id() {
+    let e = engine(
+        "version: 1\nrules:\n  - name: errors\n    filter_pattern: ERROR\n    realert: 10m\n",
+    );
+    let store = WritesDown::default();
+    let sink = CollectingSink::default();
+    for m in [0, 2, 4] {
+        store.inner.set_clock((T0 + m * MIN) / 1000);
+        let o = block_on(e.process(
+            &[error_at(&format!("m{m}"), T0 + m * MIN)],
+            &store,
+            &sink,
+            T0 + m * MIN,
+        ));
+        assert!(o.failed_payloads.is_empty(), "{o:?}");
+    }
+    let first: Vec<AlertMessage> = sink.take().into_iter().map(|p| p.alert).collect();
+    assert_eq!(kinds(&first), [("log-match", 1, 0)]);
+    store.down.store(true, Ordering::SeqCst);
+    let at = T0 + 10 * MIN;
+    store.inner.set_clock(at / 1000);
+    let o = block_on(e.tick(&store, &sink, at));
+    assert_eq!(o.metrics.state_failures, 1, "{o:?}");
+    assert_eq!(o.published, 1, "{o:?}");
+    let during: Vec<AlertMessage> = sink.take().into_iter().map(|p| p.alert).collect();
+    assert_eq!(kinds(&during), [("summary", 0, 2)]);
+    // The due index unreachable as well: nothing can be found, and the failure is counted.
+    store.due_down.store(true, Ordering::SeqCst);
+    let o = block_on(e.tick(&store, &sink, at));
+    assert_eq!((o.metrics.state_failures, o.published), (1, 0), "{o:?}");
+    assert_eq!(o.errors.len(), 1, "{o:?}");
+    store.due_down.store(false, Ordering::SeqCst);
+    // Due keys found but unreadable: nothing decided without their state, the failure counted.
+    store.reads_down.store(true, Ordering::SeqCst);
+    let o = block_on(e.tick(&store, &sink, at));
+    assert_eq!((o.metrics.state_failures, o.published), (1, 0), "{o:?}");
+    assert_eq!(o.errors.len(), 1, "{o:?}");
+    assert!(sink.take().is_empty());
+    store.reads_down.store(false, Ordering::SeqCst);
+    store.down.store(false, Ordering::SeqCst);
+    let at = T0 + 11 * MIN;
+    store.inner.set_clock(at / 1000);
+    let o = block_on(e.tick(&store, &sink, at));
+    assert_eq!(o.metrics.state_failures, 0, "{o:?}");
+    let after: Vec<AlertMessage> = sink.take().into_iter().map(|p| p.alert).collect();
+    assert_eq!(kinds(&after), [("summary", 0, 2)]);
+    // The same publication (decided again, so stamped with this tick's clock).
+    assert_eq!(after[0].alert_id, during[0].alert_id);
+    assert_eq!(after[0].samples, during[0].samples);
+    assert!(block_on(store.due(i64::MAX, 10)).unwrap().is_empty());
+}

@@ -175,6 +175,65 @@ fn an_empty_set_matches_nothing() {
 }
 
 #[test]
+fn a_set_knows_its_size() {
+    let patterns = [FilterPattern::parse("ERROR").unwrap()];
+    let set = PatternSet::new(&patterns);
+    assert!(!set.is_empty());
+    assert_eq!(set.len(), 1);
+    assert_eq!(PatternSet::new([]).len(), 0);
+}
+
+/// One scratch, passed from set to set of different sizes (the engine keeps one per rule set,
+/// but any scratch must do): each set resizes it and answers as its patterns one by one.
+#[test]
+fn a_scratch_serves_any_set() {
+    let sets: Vec<Vec<FilterPattern>> = [
+        &[
+            "ERROR",
+            "timeout -retry",
+            r#"{ $.level = "ERROR" }"#,
+            "?panic ?fatal",
+        ][..],
+        &["x"],
+        &[
+            "ERROR",
+            "WARN",
+            "INFO",
+            "DEBUG",
+            "a b c d e f",
+            r#"{ $.msg = "*late*" }"#,
+        ],
+        &[],
+    ]
+    .iter()
+    .map(|sources| {
+        sources
+            .iter()
+            .map(|s| FilterPattern::parse(s).unwrap())
+            .collect()
+    })
+    .collect();
+    let compiled: Vec<PatternSet> = sets.iter().map(PatternSet::new).collect();
+    let messages = [
+        "ERROR timeout",
+        "fatal: x ERROR",
+        r#"{"level":"ERROR","msg":"too late"}"#,
+        "INFO a b c d e f",
+        "",
+    ];
+    let mut scratch = logalert::pattern::SetScratch::default();
+    for round in 0..3 {
+        for (set, patterns) in compiled.iter().zip(&sets).cycle().skip(round).take(8) {
+            for msg in messages {
+                let mut got = Vec::new();
+                set.for_each_match(msg, &mut scratch, |i, m| got.push((i, m)));
+                assert_eq!(got, one_by_one(patterns, msg), "{msg:?}");
+            }
+        }
+    }
+}
+
+#[test]
 fn shared_literals_and_selectors_serve_every_pattern() {
     let sources = [
         "ERROR",

@@ -172,3 +172,58 @@ fn labels_side_by_side_stay_as_they_are() {
     assert!(!glued.contains("hunter2"), "{glued}");
     assert_eq!(r.redact(&glued), glued);
 }
+
+/// fuzz redact (session 3, fixed session 4): labels that only become side by side once a colour
+/// code between them is stripped (`[REDACTED]\x1b[0m[REDACTED]`) were one finding in the
+/// ANSI-stripped view, mapped back over the colour code, and merged into one label on the second
+/// pass. What a view shows as labels only is nothing new in that view either.
+#[test]
+fn labels_joined_by_a_colour_code_stay_as_they_are() {
+    let r = Redactor::default();
+    let crash = "7examplword=\x1boTken a31mpassword=\x1b[0mhunter2 Authorizationthorization:=\x1b[0mh Tokenion:=\x1b[0mh Token abc246";
+    let once = r.redact(crash);
+    assert!(!once.contains("hunter2"), "{once:?}");
+    assert_eq!(r.redact(&once), once);
+    for text in [
+        "password=[REDACTED]\x1b[0m[REDACTED]",
+        "token: [REDACTED:github-token]\x1b[31m[REDACTED]\x1b[0m done",
+        "Authorization: Token [REDACTED]\x1b[0m[REDACTED:jwt]",
+    ] {
+        assert_eq!(r.redact(text), text, "{text:?}");
+    }
+    // A label and new text joined by a colour code: the new text is still redacted.
+    let joined = r.redact("password=[REDACTED]\x1b[0mhunter2");
+    assert!(!joined.contains("hunter2"), "{joined:?}");
+    assert_eq!(r.redact(&joined), joined);
+}
+
+/// fuzz redact, crash-1d6acd5e… (session 4): a GitHub token glued to the end of a longer run of
+/// token characters (`…Ky1Hghp_Zq8…`) was redacted from its `ghp_` on, leaving the glued part,
+/// which the second pass read together with the label as a token. `redact` answers a fixpoint:
+/// it repeats until nothing new is found.
+#[test]
+fn a_secret_glued_to_more_token_characters_is_redacted_to_a_fixpoint() {
+    let r = Redactor::default();
+    let crash = "lo https://ghp_Zq8Lm2Xv5Tn9Rb4Wc7Ky1Hghp_Zq8Lm2Xv5Tn9Rb4Wc7Ky1Hd6Fs3J777777777\0\0\0\0\x007777p0Ga5Qeok passw@g|t";
+    let once = r.redact(crash);
+    assert!(!once.contains("Zq8Lm2"), "{once:?}");
+    assert!(once.starts_with("lo https://[REDACTED"), "{once:?}");
+    assert_eq!(r.redact(&once), once);
+    let token = "ghp_Zq8Lm2Xv5Tn9Rb4Wc7Ky1Hd6Fs3Jp0Ga5Qe7";
+    for (text, kept) in [
+        (format!("id=abc{token} next"), " next"),
+        (format!("x {token}ZZZ-9 tail"), " tail"),
+        (format!("pasted twice {token}{token} end"), " end"),
+    ] {
+        let once = r.redact(&text);
+        assert!(!once.contains("Zq8Lm2"), "{once:?}");
+        assert!(once.ends_with(kept), "{once:?}");
+        assert_eq!(r.redact(&once), once);
+    }
+    // A secret at a word's edge takes nothing from its neighbours.
+    let once = r.redact(&format!("token ({token}), more"));
+    assert!(
+        once.starts_with("token ([REDACTED") && once.ends_with("]), more"),
+        "{once:?}"
+    );
+}

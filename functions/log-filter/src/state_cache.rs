@@ -14,6 +14,13 @@
 //! * `due` answers from the cache's due times, so this container's ticks still find what is due
 //!   (the engine's tick publishes it once its commit can land).
 //!
+//! What a failed-open commit put in the cache is a guess: the commit may have landed (only its
+//! answer was lost), with its outbox still pending in the store, while the cache holds the same
+//! version with the outbox emptied. A write conditioned on a guessed version is therefore never
+//! sent as it is: the store is read first, and if it answers, the cache learns the truth and the
+//! write is refused as a conflict, so the engine decides again from the truth (a guess never
+//! overwrites a pending publication); if it is still unavailable, the write fails open too.
+//!
 //! What an outage still costs: each container starts with an empty cache (its first match alerts),
 //! and what the cache learnt is not written back — when DynamoDB returns, decisions continue from
 //! the state committed before the outage (a window opened during the outage may alert once more).
@@ -38,6 +45,9 @@ struct Entry {
     bytes: usize,
     /// Write order, for eviction.
     stamp: u64,
+    /// Written by a commit the store did not confirm (see [`CachedStore::commit`]): the store may
+    /// hold this version with other contents, or an older version.
+    uncertain: bool,
 }
 
 #[derive(Debug, Default)]
@@ -56,7 +66,14 @@ impl Cache {
         }
     }
 
-    fn insert(&mut self, key: &str, record: StateRecord, due_at: Option<i64>, limit: usize) {
+    fn insert(
+        &mut self,
+        key: &str,
+        record: StateRecord,
+        due_at: Option<i64>,
+        uncertain: bool,
+        limit: usize,
+    ) {
         self.remove(key);
         let bytes = key.len() + record.body.to_string().len();
         if bytes > limit {
@@ -81,6 +98,7 @@ impl Cache {
                 due_at,
                 bytes,
                 stamp,
+                uncertain,
             },
         );
     }
@@ -101,7 +119,7 @@ impl Cache {
             for w in writes {
                 match &w.op {
                     WriteOp::Put { record, due_at } => {
-                        self.insert(&w.key, published_directly(record), *due_at, limit)
+                        self.insert(&w.key, published_directly(record), *due_at, true, limit)
                     }
                     WriteOp::Delete => self.remove(&w.key),
                 }
@@ -178,7 +196,7 @@ impl<S> CachedStore<S> {
             // A read does not tell the due time: keep the one the cache knows.
             Some(r) => {
                 let due = cache.entries.get(key).and_then(|e| e.due_at);
-                cache.insert(key, r.clone(), due, self.limit);
+                cache.insert(key, r.clone(), due, false, self.limit);
             }
             None => cache.remove(key),
         }
@@ -195,6 +213,52 @@ impl<S> CachedStore<S> {
     fn outage(&self, what: &str, e: &StateError) {
         self.failures.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(error = %e, "state {what} failed; answering from the container cache");
+    }
+}
+
+impl<S: StateStore> CachedStore<S> {
+    /// Before `writes` reach the store: any of them conditioned on a version the cache only
+    /// guessed (an entry written by a commit whose answer never came) is not sent. Such a
+    /// version may be in the store with other contents — the commit may have landed with its
+    /// outbox still pending, which the cache assumed published — so a write conditioned on it
+    /// could pass and overwrite what the store holds. The store is read instead:
+    ///
+    /// * it answers: the cache learns the truth and the write is refused as a
+    ///   [`StateError::Conflict`], so the engine reads and decides again, from the truth;
+    /// * it is still unavailable: the writes are applied to the cache as any commit in an
+    ///   outage is, and the answer is [`StateError::Unavailable`] (the engine fails open).
+    async fn confirm_guesses(&self, writes: &[Write]) -> Result<(), StateError> {
+        let guessed: Vec<String> = {
+            let cache = self.cache.lock().unwrap();
+            let now = now_secs();
+            writes
+                .iter()
+                .filter(|w| {
+                    cache.live(&w.key, now).is_some_and(|e| {
+                        e.uncertain && w.expected_version == Some(e.record.version)
+                    })
+                })
+                .map(|w| w.key.clone())
+                .collect()
+        };
+        if guessed.is_empty() {
+            return Ok(());
+        }
+        match self.inner.get_many(&guessed).await {
+            Ok(records) => {
+                for (k, r) in guessed.iter().zip(&records) {
+                    self.remember(k, r.as_ref());
+                }
+                Err(StateError::Conflict)
+            }
+            Err(StateError::Unavailable(m)) => {
+                self.outage("read", &StateError::Unavailable(m.clone()));
+                let mut cache = self.cache.lock().unwrap();
+                cache.apply_failed_open(writes, now_secs(), self.limit);
+                Err(StateError::Unavailable(m))
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -235,12 +299,19 @@ impl<S: StateStore> StateStore for CachedStore<S> {
         record: &StateRecord,
         expected_version: Option<u64>,
     ) -> Result<(), StateError> {
+        let due = self
+            .cache
+            .lock()
+            .unwrap()
+            .entries
+            .get(key)
+            .and_then(|e| e.due_at);
+        let write = Write::put(key, record.clone(), expected_version).due_at(due);
+        self.confirm_guesses(std::slice::from_ref(&write)).await?;
         let result = self.inner.put(key, record, expected_version).await;
         let mut cache = self.cache.lock().unwrap();
-        let due = cache.entries.get(key).and_then(|e| e.due_at);
-        let write = Write::put(key, record.clone(), expected_version).due_at(due);
         match &result {
-            Ok(()) => cache.insert(key, record.clone(), due, self.limit),
+            Ok(()) => cache.insert(key, record.clone(), due, false, self.limit),
             Err(StateError::Unavailable(_)) => {
                 cache.apply_failed_open(&[write], now_secs(), self.limit);
             }
@@ -250,6 +321,7 @@ impl<S: StateStore> StateStore for CachedStore<S> {
     }
 
     async fn commit(&self, writes: &[Write]) -> Result<(), StateError> {
+        self.confirm_guesses(writes).await?;
         let result = self.inner.commit(writes).await;
         let mut cache = self.cache.lock().unwrap();
         match &result {
@@ -257,7 +329,7 @@ impl<S: StateStore> StateStore for CachedStore<S> {
                 for w in writes {
                     match &w.op {
                         WriteOp::Put { record, due_at } => {
-                            cache.insert(&w.key, record.clone(), *due_at, self.limit)
+                            cache.insert(&w.key, record.clone(), *due_at, false, self.limit)
                         }
                         WriteOp::Delete => cache.remove(&w.key),
                     }
@@ -310,10 +382,14 @@ mod tests {
     use std::sync::atomic::AtomicBool;
 
     /// A store that can be switched off (every call then fails as an outage would).
+    /// Reads that fail (`reads_down`, and writes are answered as lost: applied, then
+    /// `Unavailable`) with `lose_answers`.
     #[derive(Default)]
     struct Switch {
         inner: MemoryStore,
         down: AtomicBool,
+        reads_down: AtomicBool,
+        lose_answers: AtomicBool,
     }
 
     impl Switch {
@@ -324,24 +400,39 @@ mod tests {
                 Ok(())
             }
         }
+        fn check_read(&self) -> Result<(), StateError> {
+            self.check()?;
+            if self.reads_down.load(Ordering::Relaxed) {
+                return Err(StateError::Unavailable("reads switched off".into()));
+            }
+            Ok(())
+        }
+        fn answer(&self, applied: Result<(), StateError>) -> Result<(), StateError> {
+            match applied {
+                Ok(()) if self.lose_answers.load(Ordering::Relaxed) => {
+                    Err(StateError::Unavailable("answer lost".into()))
+                }
+                other => other,
+            }
+        }
     }
 
     impl StateStore for Switch {
         async fn get(&self, key: &str) -> Result<Option<StateRecord>, StateError> {
-            self.check()?;
+            self.check_read()?;
             self.inner.get(key).await
         }
         async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<StateRecord>>, StateError> {
-            self.check()?;
+            self.check_read()?;
             self.inner.get_many(keys).await
         }
         async fn put(&self, k: &str, r: &StateRecord, v: Option<u64>) -> Result<(), StateError> {
             self.check()?;
-            self.inner.put(k, r, v).await
+            self.answer(self.inner.put(k, r, v).await)
         }
         async fn commit(&self, writes: &[Write]) -> Result<(), StateError> {
             self.check()?;
-            self.inner.commit(writes).await
+            self.answer(self.inner.commit(writes).await)
         }
         async fn due(&self, now_ms: i64, limit: usize) -> Result<Vec<DueKey>, StateError> {
             self.check()?;
@@ -436,6 +527,83 @@ mod tests {
             // Back up: the store is the truth again (it never saw the outage's writes).
             s.inner().down.store(false, Ordering::Relaxed);
             assert_eq!(s.get("batch#1").await.unwrap(), None);
+        });
+    }
+
+    /// The chaos test's seed 1796131659058: a commit landed with its outbox pending but its answer
+    /// was lost, so the cache guessed the outbox published; a later read failed and the cache
+    /// answered that guess, whose version the store also holds. A write conditioned on it would
+    /// have passed and dropped the pending publication.
+    #[test]
+    fn a_write_built_on_a_guessed_version_never_overwrites_the_store() {
+        for via_put in [false, true] {
+            block_on(async {
+                let s = CachedStore::new(Switch::default());
+                let key = "key#errors#alice";
+                let pending = rec(1, key_state_with_outbox());
+                s.inner().lose_answers.store(true, Ordering::Relaxed);
+                assert!(matches!(
+                    s.commit(&[Write::put(key, pending.clone(), None)]).await,
+                    Err(StateError::Unavailable(_))
+                ));
+                s.inner().lose_answers.store(false, Ordering::Relaxed);
+                // The store has the outbox; the cache guessed it published.
+                assert_eq!(
+                    s.inner().inner.get(key).await.unwrap(),
+                    Some(pending.clone())
+                );
+                s.inner().reads_down.store(true, Ordering::Relaxed);
+                let guess = s.get(key).await.unwrap().unwrap();
+                assert_eq!(guess.version, 1);
+                assert_ne!(
+                    guess.body, pending.body,
+                    "the cache's guess: outbox emptied"
+                );
+                s.inner().reads_down.store(false, Ordering::Relaxed);
+                let next = rec(2, serde_json::json!({"overwrites": true}));
+                let refused = if via_put {
+                    s.put(key, &next, Some(1)).await
+                } else {
+                    s.commit(&[Write::put(key, next.clone(), Some(1))]).await
+                };
+                assert!(matches!(refused, Err(StateError::Conflict)), "{refused:?}");
+                assert_eq!(
+                    s.inner().inner.get(key).await.unwrap(),
+                    Some(pending.clone())
+                );
+                // The cache learnt the truth: a read that fails now answers it, and a write built
+                // on it goes through.
+                s.inner().reads_down.store(true, Ordering::Relaxed);
+                assert_eq!(s.get(key).await.unwrap(), Some(pending.clone()));
+                s.commit(&[Write::put(key, next.clone(), Some(1))])
+                    .await
+                    .unwrap();
+                assert_eq!(s.inner().inner.get(key).await.unwrap(), Some(next));
+            });
+        }
+    }
+
+    #[test]
+    fn in_an_outage_a_write_built_on_a_guess_still_fails_open() {
+        block_on(async {
+            let s = CachedStore::new(Switch::default());
+            let key = "key#errors#alice";
+            s.inner().down.store(true, Ordering::Relaxed);
+            assert!(
+                s.commit(&[Write::put(key, rec(1, "a".into()), None)])
+                    .await
+                    .is_err()
+            );
+            // Still down: the write on the guess is applied to the cache only, and fails open.
+            assert!(matches!(
+                s.commit(&[Write::put(key, rec(2, "b".into()), Some(1))])
+                    .await,
+                Err(StateError::Unavailable(_))
+            ));
+            assert_eq!(s.get(key).await.unwrap().unwrap().body, "b");
+            assert!(s.take_failures() >= 2);
+            s.inner().down.store(false, Ordering::Relaxed);
+            assert_eq!(s.inner().inner.get(key).await.unwrap(), None);
         });
     }
 

@@ -780,18 +780,26 @@ async fn with_dynamodb_down_alerts_go_out_and_the_cache_keeps_suppression() {
         received(&s, 0).await.is_empty(),
         "suppressed during the outage"
     );
-    // This container's tick finds the closed window through the cache's due times, but the engine's
-    // tick does not fail open (its commit fails, so it publishes nothing): no duplicate either. The
-    // summary comes from the committed state once DynamoDB is back (BOARD: asked engine-core to make
-    // the tick fail open like `process`).
+    // This container's tick finds the closed window through the cache's due times and fails open
+    // like an invocation: the summary of exactly the three matches suppressed during the outage.
     let inv = h.process(&tick_event(), t + 5 * 60_000 + 1_000).await;
     assert_eq!(
         inv.response.as_ref().unwrap()["published"],
-        0,
+        1,
         "{:?}",
         inv.response
     );
     assert!(inv.metrics.state_failures >= 1);
+    let got = received(&s, 1).await;
+    assert_eq!(got.len(), 1);
+    let summary = &got[0].2;
+    assert_eq!(
+        (summary.kind.as_str(), summary.count, summary.suppressed),
+        ("summary", 0, 3)
+    );
+    // The cache learnt that the window closed: the next tick has nothing to publish again.
+    let inv = h.process(&tick_event(), t + 6 * 60_000).await;
+    assert_eq!(inv.response.as_ref().unwrap()["published"], 0);
     assert!(received(&s, 0).await.is_empty());
     // A fresh container knows nothing: its first match alerts (the cost of an outage).
     let cold = handler(&s, &s.topic_arn, &unique("no-such-table"));

@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use super::{
-    AlertSink, Decided1, Engine, KeyState, Outcome, commit_unit, key_write, parse_key_state,
-    policy, publish_and_mark, rule_due,
+    AlertSink, Decided1, Engine, KeyState, Outcome, Pending, commit_unit, key_write,
+    parse_key_state, policy, publish_and_mark, rule_due,
 };
 use crate::state::{DueKey, MAX_COMMIT_ITEMS, StateError, StateStore, Write};
 
@@ -44,27 +44,31 @@ impl Engine {
                 break;
             }
             seen.extend(fresh.iter().map(|d| d.key.clone()));
-            let decided = self.tick_keys(store, &fresh, now_ms, &mut outcome).await;
-            publish_and_mark(self, store, sink, decided, Vec::new(), now_ms, &mut outcome).await;
+            let (decided, fail_open) = self.tick_keys(store, &fresh, now_ms, &mut outcome).await;
+            publish_and_mark(self, store, sink, decided, fail_open, now_ms, &mut outcome).await;
         }
         outcome
     }
 
-    /// read → decide (no matches) → commit for a round of due keys; returns the committed ones.
+    /// read → decide (no matches) → commit for a round of due keys; returns the committed ones,
+    /// and the publications of keys whose commit the store could not make (the store unavailable,
+    /// not a conflict): those are published directly — the tick **fails open** as an invocation
+    /// does, so a summary or a `resolved` due during an outage still goes out (decided over what
+    /// the store wrapper could answer, e.g. log-filter's container cache).
     async fn tick_keys<S: StateStore>(
         &self,
         store: &S,
         due: &[DueKey],
         now_ms: i64,
         outcome: &mut Outcome,
-    ) -> Vec<Decided1> {
+    ) -> (Vec<Decided1>, Vec<(String, Pending)>) {
         let keys: Vec<String> = due.iter().map(|d| d.key.clone()).collect();
         let records = match store.get_many(&keys).await {
             Ok(r) => r,
             Err(e) => {
                 outcome.metrics.state_failures += 1;
                 outcome.errors.push(format!("tick: {e}"));
-                return Vec::new();
+                return (Vec::new(), Vec::new());
             }
         };
         let mut planned: Vec<(Option<Write>, Decided1)> = Vec::new();
@@ -108,6 +112,12 @@ impl Engine {
             ));
         }
         let mut committed = Vec::new();
+        let mut fail_open: Vec<(String, Pending)> = Vec::new();
+        let mut publish_directly = |d: &Decided1, e: &StateError, outcome: &mut Outcome| {
+            outcome.metrics.state_failures += 1;
+            tracing::warn!(error = %e, key = %d.key, "tick commit failed; publishing anyway (fail open)");
+            fail_open.extend(d.state.outbox.iter().map(|p| (d.key.clone(), p.clone())));
+        };
         for chunk in planned.chunks(MAX_COMMIT_ITEMS) {
             let writes: Vec<Write> = chunk.iter().filter_map(|(w, _)| w.clone()).collect();
             match commit_unit(store, &writes).await {
@@ -120,21 +130,19 @@ impl Engine {
                         match commit_unit(store, &single).await {
                             Ok(()) => committed.push(d.clone()),
                             Err(StateError::Conflict) => outcome.conflicts += 1,
-                            Err(e) => {
-                                outcome.metrics.state_failures += 1;
-                                outcome.errors.push(format!("tick: {e}"));
-                            }
+                            Err(e) => publish_directly(d, &e, outcome),
                         }
                     }
                 }
                 Err(e) => {
-                    outcome.metrics.state_failures += 1;
-                    outcome.errors.push(format!("tick: {e}"));
+                    for (_, d) in chunk {
+                        publish_directly(d, &e, outcome);
+                    }
                 }
             }
         }
         committed.retain(|d| !d.state.rule.is_empty());
-        committed
+        (committed, fail_open)
     }
 }
 

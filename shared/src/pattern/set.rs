@@ -240,12 +240,10 @@ impl PatternSet {
         self.members.is_empty()
     }
 
-    /// Buffers sized for this set.
+    /// Buffers for this set. They start empty: [`Self::for_each_match`] sizes them for the set
+    /// it is called on, so a scratch made by another set, or `SetScratch::default()`, serves too.
     pub fn scratch(&self) -> SetScratch {
-        SetScratch {
-            present: vec![false; self.literal_count],
-            ..SetScratch::default()
-        }
+        SetScratch::default()
     }
 
     /// Call `f(i, match)` for every pattern `i` that matches `message`, in ascending `i`. The

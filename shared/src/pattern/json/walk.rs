@@ -32,9 +32,16 @@ pub(super) struct Walker<'a> {
     s: &'a str,
     b: &'a [u8],
     i: usize,
+    /// Walked (not skipped) containers open, counted as serde_json counts them for its
+    /// recursion limit.
+    depth: u32,
     /// Open containers of the value being skipped (`true`: an object).
     skipping: Vec<bool>,
 }
+
+/// serde_json's recursion limit: it refuses a 128th walked container inside walked containers
+/// (skipped values have no limit).
+const DEPTH_LIMIT: u32 = 128;
 
 impl<'a> Walker<'a> {
     /// Walk `msg`, one JSON object and nothing else, recording into `ctx`.
@@ -43,6 +50,7 @@ impl<'a> Walker<'a> {
             s: msg,
             b: msg.as_bytes(),
             i: 0,
+            depth: 0,
             skipping: Vec::new(),
         };
         w.ws();
@@ -58,6 +66,13 @@ impl<'a> Walker<'a> {
 
     /// The members of an object whose `{` is consumed, at a place where `set` applies.
     fn object(&mut self, ctx: &mut Ctx<'_, '_, 'a>, set: NodeSet) -> Walked {
+        self.enter()?;
+        let members = self.members(ctx, set);
+        self.depth -= 1;
+        members
+    }
+
+    fn members(&mut self, ctx: &mut Ctx<'_, '_, 'a>, set: NodeSet) -> Walked {
         // Selected keys seen in this object, with the range of `found` their values produced:
         // when a key repeats, the last occurrence wins (as in serde_json and JavaScript).
         let mut seen: Vec<(Cow<'a, str>, usize, usize)> = Vec::new();
@@ -99,6 +114,13 @@ impl<'a> Walker<'a> {
 
     /// The elements of an array whose `[` is consumed.
     fn array(&mut self, ctx: &mut Ctx<'_, '_, 'a>, set: NodeSet) -> Walked {
+        self.enter()?;
+        let elements = self.elements(ctx, set);
+        self.depth -= 1;
+        elements
+    }
+
+    fn elements(&mut self, ctx: &mut Ctx<'_, '_, 'a>, set: NodeSet) -> Walked {
         self.ws();
         if self.peek() == Some(b']') {
             self.i += 1;
@@ -144,10 +166,12 @@ impl<'a> Walker<'a> {
             ctx.record_elements(&set, text);
         }
         if found == Found::Composite && ctx.has_children(&set) {
-            let end = self.i;
-            self.i = start;
-            self.any(ctx, set)?;
-            self.i = end;
+            // serde_json walked it with a new deserializer: its depth starts again.
+            let (end, depth) = (self.i, self.depth);
+            (self.i, self.depth) = (start, 0);
+            let walked = self.any(ctx, set);
+            (self.i, self.depth) = (end, depth);
+            walked?;
         }
         Ok(())
     }
@@ -180,6 +204,15 @@ impl<'a> Walker<'a> {
             }
             _ => Err(Invalid),
         }
+    }
+
+    /// One more walked container open; serde_json's recursion limit.
+    fn enter(&mut self) -> Walked {
+        if self.depth + 1 >= DEPTH_LIMIT {
+            return Err(Invalid);
+        }
+        self.depth += 1;
+        Ok(())
     }
 
     /// A string whose `"` is consumed, parsed as serde_json parses keys and strings (escapes
@@ -547,6 +580,31 @@ mod tests {
             }
             let damaged = format!("{}{damage}{}", &msg[..at], &msg[end..]);
             walks_agree(&matcher(&picks), &damaged)?;
+        }
+    }
+
+    /// serde_json's recursion limit counts walked containers only, and starts again for a
+    /// selected container that other selectors go into.
+    #[test]
+    fn deep_selectors_meet_the_same_limit() {
+        for depth in [126, 127, 128, 129, 140] {
+            let selector = ".a".repeat(depth);
+            for pattern in [
+                format!("{{ ${selector} = 1 }}"),
+                format!("{{ $.a = * && ${selector} = 1 }}"),
+                format!("{{ ${selector}[0] = 1 }}"),
+            ] {
+                let Ast::Json(expr) = parse(&pattern).unwrap() else {
+                    unreachable!()
+                };
+                let m = JsonMatcher::new_set(&[&expr]);
+                for nesting in depth - 2..depth + 2 {
+                    let msg = format!("{}1{}", "{\"a\":".repeat(nesting), "}".repeat(nesting));
+                    walks_agree(&m, &msg).unwrap();
+                    let msg = format!("{}[1]{}", "{\"a\":".repeat(nesting), "}".repeat(nesting));
+                    walks_agree(&m, &msg).unwrap();
+                }
+            }
         }
     }
 

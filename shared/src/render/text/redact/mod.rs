@@ -393,9 +393,29 @@ impl Redactor {
 
     /// Redact every secret `s` contains.
     pub fn redact(&self, s: &str) -> String {
+        let Some(mut out) = self.redact_pass(s) else {
+            return s.to_string();
+        };
+        // The answer is a fixpoint: redacting it again changes nothing. One pass can leave text
+        // that reads as a secret together with a label (a token glued to more token characters,
+        // `…Ky1Hghp_Zq8…`, keeps its glued part; a label is one opaque word), so passes repeat
+        // until nothing new is found. Each pass that changes the text turns visible text into
+        // labels (a finding of labels alone is dropped), so passes end; the bound only caps the
+        // cost, and the fuzz target `redact` checks the fixpoint.
+        for _ in 1..MAX_PASSES {
+            match self.redact_pass(&out) {
+                Some(next) => out = next,
+                None => break,
+            }
+        }
+        out
+    }
+
+    /// One pass of [`Redactor::redact`]: `None` when nothing is found.
+    fn redact_pass(&self, s: &str) -> Option<String> {
         let findings = self.find(s);
         if findings.is_empty() {
-            return s.to_string();
+            return None;
         }
         let mut out = String::with_capacity(s.len());
         let mut at = 0;
@@ -405,7 +425,7 @@ impl Redactor {
             at = f.range.end;
         }
         out.push_str(&s[at..]);
-        out
+        Some(out)
     }
 
     /// Redact in place; `true` when anything changed.
@@ -421,7 +441,8 @@ impl Redactor {
 
     /// The secrets in `s`, as disjoint ranges of `s` in order, each with the rule whose label
     /// replaces it: the most specific rule that found exactly that range, else (a range merged
-    /// from overlapping findings) the most specific rule among them.
+    /// from overlapping findings) the most specific rule among them. One pass: [`Redactor::redact`]
+    /// repeats passes until nothing new is found.
     pub fn find(&self, s: &str) -> Vec<Finding> {
         if self.inner.rules.is_empty() || s.is_empty() {
             return Vec::new();
@@ -440,13 +461,14 @@ impl Redactor {
         }
         // A finding made only of earlier labels (one, or several side by side) is nothing new.
         let labels = label_ranges(s);
-        raw.retain(|f| !covered_by(&f.range, &labels));
+        raw.retain(|f| !only_labels(s, &f.range, &labels));
         merge(raw)
     }
 
     /// Findings in `text`, a view of the original (`None`: the original itself).
     fn scan(&self, text: &str, view: Option<&View>, out: &mut Vec<Finding>) {
-        let masked = mask_labels(text);
+        let labels = label_ranges(text);
+        let masked = mask_labels(text, &labels);
         let text = masked.as_deref().unwrap_or(text);
         let inner = &self.inner;
         let mut run = vec![false; inner.rules.len()];
@@ -468,6 +490,12 @@ impl Redactor {
             ranges.clear();
             rule.scan(text, &mut ranges);
             for r in &ranges {
+                // Only labels, as this view shows them (side by side once a colour code between
+                // them is stripped): nothing new. Decided here, before mapping back, because in
+                // the original the bytes between the labels would make the range look new.
+                if only_labels(text, r, &labels) {
+                    continue;
+                }
                 let range = view.map_or(r.clone(), |v| v.original_range(r.clone()));
                 if !range.is_empty() {
                     out.push(Finding { range, rule: i });
@@ -499,7 +527,10 @@ fn views(s: &str) -> Vec<View> {
     out
 }
 
-/// `text` with every label already in it spelt as `X`s of the same length (`None`: no label).
+/// Passes of [`Redactor::redact`] at most (the first nearly always suffices; see there).
+const MAX_PASSES: usize = 4;
+
+/// `text` with its `labels` (see [`label_ranges`]) spelt as `X`s of the same length (`None`: no label).
 ///
 /// Rules see a label as one opaque word, the way a reader does: its inner `:` or `]` never
 /// starts or ends a credential (`https://[REDACTED:github-token]@host` is a URL whose user was
@@ -507,34 +538,60 @@ fn views(s: &str) -> Vec<View> {
 /// byte offsets stay those of `text` (labels are ASCII), so findings map back unchanged; a finding
 /// that is exactly a label is dropped by [`Redactor::find`], one that joins a label to more text
 /// is redacted whole.
-fn mask_labels(text: &str) -> Option<String> {
-    let labels = label_ranges(text);
+fn mask_labels(text: &str, labels: &[Range<usize>]) -> Option<String> {
     if labels.is_empty() {
         return None;
     }
     let mut bytes = text.as_bytes().to_vec();
     for l in labels {
-        bytes[l].fill(b'X');
+        bytes[l.clone()].fill(b'X');
     }
     Some(String::from_utf8(bytes).expect("labels are ASCII, so the text stays UTF-8"))
 }
 
-/// Whether every byte of `range` lies inside one of `labels` (disjoint, in order).
-fn covered_by(range: &Range<usize>, labels: &[Range<usize>]) -> bool {
+/// Whether `range` of `text` shows a reader nothing but `labels` (disjoint, in order): at least
+/// one label, and between them (and around them, inside the range) only what a reader never sees
+/// — control characters and ANSI escape sequences, which the text pipeline strips.
+fn only_labels(text: &str, range: &Range<usize>, labels: &[Range<usize>]) -> bool {
+    let bytes = text.as_bytes();
     let mut at = range.start;
-    for l in labels {
-        if l.end <= at {
-            continue;
+    let mut saw_label = false;
+    for l in labels.iter().filter(|l| l.end > range.start) {
+        if at >= range.end {
+            break;
         }
-        if l.start > at {
+        let gap_end = l.start.clamp(at, range.end);
+        if !invisible(&bytes[at..gap_end]) {
             return false;
         }
-        at = l.end;
-        if at >= range.end {
-            return true;
+        if l.start < range.end {
+            saw_label = true;
+            at = at.max(l.end);
+        } else {
+            at = gap_end;
         }
     }
-    at >= range.end
+    saw_label && (at >= range.end || invisible(&bytes[at..range.end]))
+}
+
+/// Whether `bytes` are only control characters and ANSI escape sequences (`ESC [ … final`).
+fn invisible(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            0x1b if bytes.get(i + 1) == Some(&b'[') => {
+                // Parameters and intermediates up to the final byte (0x40–0x7e), inclusive.
+                i += 2;
+                while i < bytes.len() && !(0x40..=0x7e).contains(&bytes[i]) {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b if b < 0x20 || b == 0x7f => i += 1,
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// `[REDACTED]` / `[REDACTED:name]` labels already in `s`.
