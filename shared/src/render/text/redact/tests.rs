@@ -263,3 +263,50 @@ fn entropy_and_luhn() {
     assert!(luhn("4000000000000000006"), "19 digits");
     assert!(!luhn("40000000000000000006"), "20 digits");
 }
+
+/// `only_labels` at its edges: a label must lie inside the range (one ending where the range
+/// starts, or starting where it ends, does not count), and a range of invisible bytes alone is not
+/// labels.
+#[test]
+fn only_labels_needs_a_label_inside_the_range() {
+    let text = "[REDACTED]\x01\x02[REDACTED:jwt]";
+    let labels = label_ranges(text);
+    assert_eq!(labels, [0..10, 12..26]);
+    assert!(only_labels(text, &(0..26), &labels));
+    assert!(
+        only_labels(text, &(0..12), &labels),
+        "a label and control bytes"
+    );
+    assert!(
+        only_labels(text, &(10..26), &labels),
+        "control bytes and a label"
+    );
+    assert!(
+        !only_labels(text, &(10..12), &labels),
+        "between labels: no label inside"
+    );
+    assert!(
+        !only_labels(text, &(10..11), &labels),
+        "right after a label"
+    );
+    assert!(
+        !only_labels("\x01[REDACTED]", &(0..1), &label_ranges("\x01[REDACTED]")),
+        "right before a label"
+    );
+    assert!(
+        !only_labels("\x01\x02", &(0..2), &[]),
+        "invisible bytes alone"
+    );
+    assert!(
+        !only_labels("[REDACTED]x", &(0..11), &label_ranges("[REDACTED]x")),
+        "a label and visible text"
+    );
+    assert!(
+        only_labels(
+            "[REDACTED]\x1b[0m",
+            &(0..14),
+            &label_ranges("[REDACTED]\x1b[0m")
+        ),
+        "a label and a colour code"
+    );
+}
