@@ -1,7 +1,9 @@
 //! The handler in-process against a real moto server (run through `scripts/with-moto`):
 //! SNS topic → SQS queue to read back exactly what was published, DynamoDB for state, SSM for rules.
 
+mod support;
 use std::time::Duration;
+use support::{topic_with_queue, unique};
 
 use base64::Engine as _;
 use lambda_runtime::{Context, LambdaEvent};
@@ -44,20 +46,6 @@ rules:
     severity: warning
 "#;
 
-fn unique(prefix: &str) -> String {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "{prefix}-{}-{nanos}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    )
-}
-
 async fn aws() -> aws_config::SdkConfig {
     assert!(
         std::env::var("AWS_ENDPOINT_URL").is_ok(),
@@ -84,39 +72,7 @@ async fn stack() -> Stack {
     let aws = aws().await;
     let sns = aws_sdk_sns::Client::new(&aws);
     let sqs = aws_sdk_sqs::Client::new(&aws);
-    let topic_arn = sns
-        .create_topic()
-        .name(unique("alerts"))
-        .send()
-        .await
-        .unwrap()
-        .topic_arn
-        .unwrap();
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(unique("alerts-q"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
-    sns.subscribe()
-        .topic_arn(&topic_arn)
-        .protocol("sqs")
-        .endpoint(queue_arn)
-        .send()
-        .await
-        .unwrap();
+    let (topic_arn, queue_url) = topic_with_queue(&sns, &sqs, "alerts").await;
     let table = unique("state");
     create_table(&aws, &table).await;
     Stack {

@@ -17,8 +17,10 @@
 //! on it; state expires on wall time, a week after its latest decision). The engine clock passed
 //! with a payload is its newest event's time: delivery in real time.
 
+mod support;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use support::{topic_with_queue, unique};
 
 use base64::Engine as _;
 use log_filter::publish::SnsSink;
@@ -40,20 +42,6 @@ fn t0() -> i64 {
             .as_millis() as i64;
         now - now.rem_euclid(10 * MIN) - 70 * MIN
     })
-}
-
-fn unique(prefix: &str) -> String {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "{prefix}-{}-{nanos}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    )
 }
 
 /// One rule's world: a state table, a topic with a queue behind it, and the handler.
@@ -83,39 +71,7 @@ impl World {
         logalert_dynamodb::table::create(&ddb, &table)
             .await
             .unwrap();
-        let topic_arn = sns
-            .create_topic()
-            .name(unique("types"))
-            .send()
-            .await
-            .unwrap()
-            .topic_arn
-            .unwrap();
-        let queue_url = sqs
-            .create_queue()
-            .queue_name(unique("types-q"))
-            .send()
-            .await
-            .unwrap()
-            .queue_url
-            .unwrap();
-        let queue_arn = sqs
-            .get_queue_attributes()
-            .queue_url(&queue_url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .unwrap()
-            .attributes
-            .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-            .clone();
-        sns.subscribe()
-            .topic_arn(&topic_arn)
-            .protocol("sqs")
-            .endpoint(queue_arn)
-            .send()
-            .await
-            .unwrap();
+        let (topic_arn, queue_url) = topic_with_queue(&sns, &sqs, "types").await;
         let rules = logalert::rules::load(rules, "rules.yaml").unwrap();
         let handler = Handler::new(
             Engine::new(rules, EngineConfig::new("us-east-1")),
