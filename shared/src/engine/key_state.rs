@@ -290,6 +290,32 @@ pub struct RealertWindow {
     /// A sample message was cut.
     #[serde(default)]
     pub truncated: bool,
+    /// Opened by a shared silence (`realert_key`): the rule whose alert silenced this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub silenced_by: Option<String>,
+}
+
+/// `realert_key`: the silence shared by every rule with the same `realert_key`, per query-key
+/// value (ElastAlert's silence cache entry `realert_key.query_key`). Stored in its own item,
+/// [`silence_key`], read and written in the same atomic commit as the key items that use it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Silence {
+    /// Event time the silence ends (exclusive): matches of any rule sharing it before then are
+    /// suppressed (counted in that rule's own realert window).
+    pub until_ms: i64,
+    /// The rule whose alert opened it.
+    pub rule: String,
+    /// With `exponential_realert`: the backoff memory, shared by the rules (the alerting rule's
+    /// `realert` and cap apply to each window it opens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<RealertExp>,
+}
+
+/// `silence#<realert_key>#<query key>`: the store key of a shared silence (the query key as
+/// records store it, [`stored_key`]; an over-long one hashed, as in [`key_state_key`]).
+pub fn silence_key(realert_key: &str, query_key: Option<&str>) -> String {
+    let inner = key_state_key(realert_key, query_key.map(|k| stored_key(k)).as_deref());
+    format!("silence#{}", &inner["key#".len()..])
 }
 
 /// A publication in the outbox: decided, committed, not yet accepted by the sink. Republished with

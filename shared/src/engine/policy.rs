@@ -65,8 +65,8 @@ pub use super::key_state::{
     stored_key,
 };
 use super::key_state::{
-    DigestWindow, Incident, KeyState, MAX_SUB_KEYS, Pending, RealertExp, RealertWindow, SubKey,
-    Tally,
+    DigestWindow, Incident, KeyState, MAX_SUB_KEYS, Pending, RealertExp, RealertWindow, Silence,
+    SubKey, Tally,
 };
 use super::types::select::Selector;
 use super::types::{self, MatchView, Trigger};
@@ -97,6 +97,8 @@ pub struct Decided {
     pub publications: u64,
     /// Matches the type represented in triggers (alerted, aggregated or suppressed).
     pub represented: u64,
+    /// Triggers the rule type reported (a trigger may represent no event: flatline).
+    pub triggers: u64,
 }
 
 /// Where the matches came from (the latest payload's log group and owner).
@@ -115,6 +117,31 @@ pub fn decide(
     matches: &[MatchView],
     origin: Option<Origin>,
     now_ms: i64,
+) -> Decided {
+    decide_with(config, rule, st, matches, origin, now_ms, Shared::default())
+}
+
+/// What a decision shares with other (rule, key)s: items the driver reads in the same unit as the
+/// key item and writes in the same atomic commit (so concurrent decisions serialise on them).
+#[derive(Debug, Default)]
+pub struct Shared<'a> {
+    /// A shared `realert_key` ([`Rule::realert_key`]): the silence of (realert_key, this query
+    /// key) — inner `None`: none was ever opened (or it expired). A trigger of the record's own
+    /// key (not a type-reported one) while it is open is suppressed into the record's realert
+    /// window, which ends with the silence; an alert opens it (the rule's `realert`, or its
+    /// `exponential_realert` backoff continued from the silence's).
+    pub silence: Option<&'a mut Option<Silence>>,
+}
+
+/// [`decide`] with the items shared with other keys ([`Shared`]). Pure.
+pub fn decide_with(
+    config: &EngineConfig,
+    rule: &Rule,
+    st: &mut KeyState,
+    matches: &[MatchView],
+    origin: Option<Origin>,
+    now_ms: i64,
+    shared: Shared,
 ) -> Decided {
     if let Some(o) = origin {
         o.log_group.clone_into(&mut st.log_group);
@@ -135,10 +162,12 @@ pub fn decide(
         decided: Decided::default(),
         loose: Loose::default(),
         outbox_bytes,
+        silence: shared.silence,
     };
     p.close_due(now_ms);
     for t in triggers {
         p.decided.represented = p.decided.represented.saturating_add(t.count);
+        p.decided.triggers += 1;
         p.close_due(now_ms.max(t.last_ms));
         p.apply(t, matches);
     }
@@ -340,6 +369,8 @@ struct Policy<'a> {
     loose: Loose,
     /// The outbox's encoded bytes.
     outbox_bytes: usize,
+    /// [`Shared::silence`].
+    silence: Option<&'a mut Option<Silence>>,
 }
 
 /// One publication's content (before ids and SNS's limits).
@@ -502,6 +533,9 @@ impl Policy<'_> {
             i.total = i.total.saturating_add(t.count);
             i.last_match_ms = i.last_match_ms.max(t.last_ms);
         }
+        if s == Slot::Main && self.window(s).is_none() {
+            self.hold_in_silence(&t);
+        }
         if self.window(s).is_none() && self.outbox_full() {
             // Hold the trigger in a window that closes as soon as the outbox drains.
             *self.window(s) = Some(empty_window(t.last_ms));
@@ -559,17 +593,63 @@ impl Policy<'_> {
         self.decided.alerts += 1;
         let realert = realert_ms(self.rule);
         if realert > 0 {
-            let until = match exponential_cap_ms(self.rule) {
-                Some(cap) => {
-                    let prev = *self.realert_exp(s);
-                    let next = next_realert(realert, cap, prev, t.last_ms);
-                    *self.realert_exp(s) = Some(next);
-                    next.until_ms
-                }
-                None => t.last_ms.saturating_add(realert),
+            let shared = s == Slot::Main && self.silence.is_some();
+            let prev = if shared {
+                self.silence
+                    .as_deref()
+                    .and_then(Option::as_ref)
+                    .and_then(|x| x.exp)
+            } else {
+                *self.realert_exp(s)
             };
+            let (until, exp) = match exponential_cap_ms(self.rule) {
+                Some(cap) => {
+                    let next = next_realert(realert, cap, prev, t.last_ms);
+                    (next.until_ms, Some(next))
+                }
+                None => (t.last_ms.saturating_add(realert), None),
+            };
+            match self.silence.as_deref_mut() {
+                Some(silence) if shared => {
+                    *silence = Some(Silence {
+                        until_ms: until,
+                        rule: self.rule.name.clone(),
+                        exp,
+                    });
+                }
+                _ => {
+                    if exp.is_some() {
+                        *self.realert_exp(s) = exp;
+                    }
+                }
+            }
             *self.window(s) = Some(empty_window(until));
         }
+    }
+
+    /// A trigger of the record's own key, with no window open, inside an open shared silence
+    /// (another rule's alert): the record's window opens and ends with the silence, so its
+    /// summary reports what it holds, in an incident of this key's own.
+    fn hold_in_silence(&mut self, t: &Trigger) {
+        let Some(open) = self.open_silence(t.last_ms) else {
+            return;
+        };
+        let mut w = empty_window(open.until_ms);
+        w.silenced_by = Some(open.rule.clone());
+        self.st.window = Some(w);
+        if self.st.incident.is_none() {
+            self.st.incident = Some(Incident {
+                id: ids::incident_id(self.st, self.st.seq + 1),
+                opened_at: self.now_ms,
+                last_match_ms: t.last_ms,
+                total: t.count,
+            });
+        }
+    }
+
+    /// The shared silence, when one is open at event time `t`.
+    fn open_silence(&self, t: i64) -> Option<&Silence> {
+        self.silence.as_deref()?.as_ref().filter(|x| t < x.until_ms)
     }
 
     /// `aggregation`: add a trigger to the open digest (opening one).
@@ -772,13 +852,17 @@ impl Policy<'_> {
     fn publish_summary(&mut self, s: Slot, w: RealertWindow) {
         let first = w.first_ms.unwrap_or(w.until_ms);
         let last = w.last_ms.unwrap_or(first);
-        let paused = match exponential_cap_ms(self.rule) {
-            Some(cap) => format!(
+        let paused = match (&w.silenced_by, exponential_cap_ms(self.rule)) {
+            (Some(by), _) => format!(
+                "silenced by an alert of rule {by}, realert_key {}",
+                self.rule.realert_key.as_deref().unwrap_or_default()
+            ),
+            (None, Some(cap)) => format!(
                 "realert {}, doubling up to {}",
                 super::types::human_span(realert_ms(self.rule)),
                 super::types::human_span(cap)
             ),
-            None => format!(
+            (None, None) => format!(
                 "realert {}",
                 super::types::human_span(realert_ms(self.rule))
             ),
@@ -913,6 +997,7 @@ fn empty_window(until_ms: i64) -> RealertWindow {
         last_ms: None,
         samples: Vec::new(),
         truncated: false,
+        silenced_by: None,
     }
 }
 
@@ -971,6 +1056,228 @@ mod tests {
             .collect();
         st.outbox.clear();
         out
+    }
+
+    /// Two rules, `a` and `b` (each with `yaml` added), loaded as one set (so `realert_key`s are
+    /// resolved across them).
+    fn pair(yaml_a: &str, yaml_b: &str) -> (Rule, Rule) {
+        let file = format!(
+            "version: 1\nrules:\n  - name: a\n    filter_pattern: ERROR\n{yaml_a}  - name: b\n    filter_pattern: ERROR\n{yaml_b}"
+        );
+        let mut rules = crate::rules::load(&file, "t.yaml")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .rules;
+        let b = rules.remove(1);
+        (rules.remove(0), b)
+    }
+
+    fn kinds(out: &[crate::alert::AlertMessage]) -> Vec<(&str, u64, u64)> {
+        out.iter()
+            .map(|a| (a.kind.as_str(), a.count, a.suppressed))
+            .collect()
+    }
+
+    /// [`run`] over a shared silence.
+    fn run_shared(
+        rule: &Rule,
+        st: &mut KeyState,
+        silence: &mut Option<Silence>,
+        events: &[(&str, i64, &str)],
+        now: i64,
+    ) -> Vec<crate::alert::AlertMessage> {
+        let evs: Vec<_> = events.iter().map(|(id, ts, m)| ev(id, *ts, m)).collect();
+        let views = views(&evs);
+        let before = st.outbox.len();
+        let shared = Shared {
+            silence: Some(silence),
+        };
+        decide_with(
+            &EngineConfig::new("eu-west-1"),
+            rule,
+            st,
+            &views,
+            None,
+            now,
+            shared,
+        );
+        let out = st.outbox[before..]
+            .iter()
+            .map(|p| p.alert.clone())
+            .collect();
+        st.outbox.clear();
+        out
+    }
+
+    #[test]
+    fn an_alert_of_one_rule_silences_the_other_until_its_realert_ends() {
+        let (a, b) = pair(
+            "    realert: 10m\n    realert_key: db\n",
+            "    realert: 1m\n    realert_key: db\n",
+        );
+        assert_eq!(a.realert_key.as_deref(), Some("db"));
+        let mut silence = None;
+        let (mut sa, mut sb) = (KeyState::new("a", None, T0), KeyState::new("b", None, T0));
+        let out = run_shared(&a, &mut sa, &mut silence, &[("1", T0, "ERROR")], T0);
+        assert_eq!(kinds(&out), [("log-match", 1, 0)]);
+        let opened = silence.clone().expect("the alert opens the silence");
+        assert_eq!(
+            (opened.until_ms, opened.rule.as_str()),
+            (T0 + 10 * MIN, "a")
+        );
+        // b's matches within a's realert (not b's own 1m) are suppressed into b's own window.
+        let out = run_shared(
+            &b,
+            &mut sb,
+            &mut silence,
+            &[("2", T0 + MIN, "ERROR"), ("3", T0 + 10 * MIN - 1, "ERROR")],
+            T0 + MIN,
+        );
+        assert!(out.is_empty(), "{out:?}");
+        let w = sb.window.clone().expect("b holds what it suppressed");
+        assert_eq!((w.until_ms, w.suppressed), (T0 + 10 * MIN, 2));
+        assert_eq!(w.silenced_by.as_deref(), Some("a"));
+        assert_eq!(next_due(&b, &sb), Some(T0 + 10 * MIN));
+        assert_eq!(
+            silence.as_ref(),
+            Some(&opened),
+            "a suppression changes no silence"
+        );
+        // b's own tick at the silence's end summarises them, naming the silence.
+        assert!(run_shared(&b, &mut sb, &mut silence, &[], T0 + 10 * MIN - 1).is_empty());
+        let out = run_shared(&b, &mut sb, &mut silence, &[], T0 + 10 * MIN);
+        assert_eq!(kinds(&out), [("summary", 0, 2)]);
+        assert_eq!(
+            out[0].observation.as_ref().unwrap().text,
+            "2 more matches while alerts were paused (silenced by an alert of rule a, realert_key db)"
+        );
+        assert_eq!(out[0].samples.len(), 2);
+        assert!(!out[0].incident_id.is_empty(), "b's own episode");
+        assert_eq!(out[0].incident_total, Some(2));
+        assert!(sb.window.is_none() && sb.incident.is_none());
+    }
+
+    #[test]
+    fn the_shared_silence_ends_exactly_at_its_end() {
+        let (a, b) = pair("    realert_key: db\n", "    realert_key: db\n");
+        let mut silence = None;
+        let (mut sa, mut sb) = (KeyState::new("a", None, T0), KeyState::new("b", None, T0));
+        run_shared(&a, &mut sa, &mut silence, &[("1", T0, "ERROR")], T0);
+        // The last millisecond inside: suppressed; the end itself: b alerts and takes the silence.
+        let out = run_shared(
+            &b,
+            &mut sb,
+            &mut silence,
+            &[("2", T0 + MIN - 1, "ERROR")],
+            T0,
+        );
+        assert!(out.is_empty());
+        let out = run_shared(
+            &b,
+            &mut sb,
+            &mut silence,
+            &[("3", T0 + MIN, "ERROR")],
+            T0 + MIN,
+        );
+        assert_eq!(kinds(&out), [("summary", 0, 1), ("log-match", 1, 0)]);
+        let s = silence.clone().unwrap();
+        assert_eq!((s.until_ms, s.rule.as_str()), (T0 + 2 * MIN, "b"));
+        // Now a is silenced by b.
+        let out = run_shared(
+            &a,
+            &mut sa,
+            &mut silence,
+            &[("4", T0 + MIN + 1, "ERROR")],
+            T0 + MIN,
+        );
+        assert!(out.is_empty());
+        assert_eq!(
+            sa.window.as_ref().unwrap().silenced_by.as_deref(),
+            Some("b")
+        );
+        // Every match is accounted: 2 alerts + 2 suppressed (b's summary, a's window).
+        assert_eq!(sa.window.as_ref().unwrap().suppressed, 1);
+    }
+
+    #[test]
+    fn the_exponential_backoff_is_shared_by_the_rules() {
+        let opts = "    realert: 1m\n    exponential_realert: 8m\n    realert_key: db\n";
+        let (a, b) = pair(opts, opts);
+        let mut silence = None;
+        let (mut sa, mut sb) = (KeyState::new("a", None, T0), KeyState::new("b", None, T0));
+        let exp = |s: &Option<Silence>| s.as_ref().and_then(|s| s.exp).unwrap();
+        run_shared(&a, &mut sa, &mut silence, &[("1", T0, "ERROR")], T0);
+        assert_eq!(
+            (exp(&silence).until_ms, exp(&silence).exponent),
+            (T0 + MIN, 0)
+        );
+        // b alerts as the silence ends: the backoff continues from a's (doubled), not from b's.
+        let out = run_shared(
+            &b,
+            &mut sb,
+            &mut silence,
+            &[("2", T0 + MIN, "ERROR")],
+            T0 + MIN,
+        );
+        assert_eq!(kinds(&out), [("log-match", 1, 0)]);
+        assert_eq!(
+            (exp(&silence).until_ms, exp(&silence).exponent),
+            (T0 + 3 * MIN, 1)
+        );
+        assert_eq!(sb.window.as_ref().unwrap().until_ms, T0 + 3 * MIN);
+        assert!(sb.realert_exp.is_none(), "the memory is the silence's");
+        let out = run_shared(
+            &a,
+            &mut sa,
+            &mut silence,
+            &[("3", T0 + 3 * MIN, "ERROR")],
+            T0 + 3 * MIN,
+        );
+        assert_eq!(kinds(&out), [("log-match", 1, 0)]);
+        assert_eq!(
+            (exp(&silence).until_ms, exp(&silence).exponent),
+            (T0 + 7 * MIN, 2)
+        );
+        // b inside a's doubled window: suppressed until its end.
+        run_shared(
+            &b,
+            &mut sb,
+            &mut silence,
+            &[("4", T0 + 6 * MIN, "ERROR")],
+            T0 + 6 * MIN,
+        );
+        assert_eq!(sb.window.as_ref().unwrap().until_ms, T0 + 7 * MIN);
+    }
+
+    #[test]
+    fn a_rule_without_realert_is_silenced_but_opens_no_silence() {
+        let (a, b) = pair(
+            "    realert: 0\n    realert_key: db\n",
+            "    realert_key: db\n",
+        );
+        let mut silence = None;
+        let (mut sa, mut sb) = (KeyState::new("a", None, T0), KeyState::new("b", None, T0));
+        let out = run_shared(&a, &mut sa, &mut silence, &[("1", T0, "ERROR")], T0);
+        assert_eq!(kinds(&out), [("log-match", 1, 0)]);
+        assert!(silence.is_none());
+        run_shared(&b, &mut sb, &mut silence, &[("2", T0, "ERROR")], T0);
+        let out = run_shared(&a, &mut sa, &mut silence, &[("3", T0 + 1, "ERROR")], T0);
+        assert!(out.is_empty(), "b's silence holds a too");
+        assert_eq!(sa.window.as_ref().unwrap().suppressed, 1);
+    }
+
+    #[test]
+    fn a_rule_named_by_another_rules_realert_key_shares_it() {
+        let (a, b) = pair("", "    realert_key: a\n");
+        assert_eq!(
+            (a.realert_key.as_deref(), b.realert_key.as_deref()),
+            (Some("a"), Some("a"))
+        );
+        let (c, d) = pair("    realert_key: x\n", "    realert_key: y\n");
+        assert_eq!(
+            (c.realert_key, d.realert_key),
+            (None, None),
+            "nothing shared"
+        );
     }
 
     #[test]
