@@ -123,6 +123,33 @@ fn every_type_alerts_in_words_at_the_right_event_time() {
             .unwrap()
             .contains("mallory")
     );
+    // Window alerts decided by a tick show the events of their window, held in the state.
+    let latencies = |m: &serde_json::Value| -> Vec<i64> {
+        m["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let line: serde_json::Value =
+                    serde_json::from_str(s["message"].as_str().unwrap()).unwrap();
+                line["latency"].as_i64().unwrap()
+            })
+            .collect()
+    };
+    let (ma, sa) = (&msgs[11], &msgs[12]);
+    assert_eq!((latencies(ma).len(), latencies(sa).len()), (4, 4));
+    assert!(
+        latencies(ma)
+            .iter()
+            .chain(&latencies(sa))
+            .all(|&l| l >= 1_000),
+        "the slow window's events only"
+    );
+    assert_eq!(
+        msgs[10]["samples"].as_array().unwrap().len(),
+        3,
+        "the 3 of 10 events matching code >= 500"
+    );
 }
 
 #[test]

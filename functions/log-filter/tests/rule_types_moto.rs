@@ -1086,6 +1086,13 @@ rules:
         )]
     );
     assert_eq!(w.tick(11 * MIN).await, 0, "5 % is not above 10 %");
+    // Decided by the tick, the alert still shows the numerator's log lines (held in the state).
+    let lines: Vec<Value> = alert[0]
+        .samples
+        .iter()
+        .map(|s| serde_json::from_str(&s.message).unwrap())
+        .collect();
+    assert_eq!(lines, [req(503), req(503), req(503)]);
     assert_ids(&alert);
     assert_eq!(accounted(&alert, None), 3, "the numerator's events");
 }
@@ -1134,6 +1141,18 @@ rules:
         )]
     );
     assert_eq!(w.tick(12 * MIN).await, 0);
+    let lines: Vec<Value> = alert[0]
+        .samples
+        .iter()
+        .map(|s| serde_json::from_str(&s.message).unwrap())
+        .collect();
+    let first_eu: Vec<Value> = (0..5)
+        .map(|i| req("eu", if i % 2 == 0 { 1006 } else { 800 }))
+        .collect();
+    assert_eq!(
+        lines, first_eu,
+        "the window's first 5 events, from the state"
+    );
     assert_ids(&alert);
     assert_eq!(
         accounted(&alert, Some("eu")),
@@ -1191,6 +1210,16 @@ rules:
             None,
             "avg latency 2,400 ms over 5 min, 4× the previous 5 min (600 ms)"
         )]
+    );
+    let lines: Vec<Value> = alert[0]
+        .samples
+        .iter()
+        .map(|s| serde_json::from_str(&s.message).unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        [req(2_000), req(2_800), req(2_400)],
+        "the spiking window's events only"
     );
     assert_ids(&alert);
     assert_eq!(accounted(&alert, None), 3, "the spiking window's events");

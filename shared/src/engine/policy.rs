@@ -43,10 +43,19 @@
 //!   ([`stored_key`]: the record's query key, new_term's terms), at most [`MAX_SUB_KEYS`] of them;
 //! * a digest keeps the latest observation cut to 1 KB;
 //! * then, after each decision, if the record is still over the budget, it **sheds** what only
-//!   illustrates, in this order until it fits: samples held for later publications (the sub-keys'
-//!   windows, the last sub-key first; then the record's window; then the digest's — each newest
-//!   first, marking the publication `truncated`), then the digest's summary-table and top-count
-//!   rows, smallest first (their counts move to `other`, so the figures still add up).
+//!   illustrates, in this order until it fits: samples held for later publications (the events
+//!   held for the window types' alerts; the sub-keys' windows, the last sub-key first; then the
+//!   record's window; then the digest's — each newest first, marking the publication `truncated`),
+//!   then the digest's summary-table and top-count rows, smallest first (their counts move to
+//!   `other`, so the figures still add up).
+//!
+//! **Samples of a window decided later.** The window types (`percentage_match`,
+//! `metric_aggregation`, `spike_aggregation`) decide a window when it closes — on a tick, or in a
+//! later invocation — so its sample events are not among the matches given then. The type names
+//! the ids it may want ([`types::held_ids`]: the first 5 counted events of each open window), and
+//! the policy holds those events in the record ([`KeyState::held`], messages cut to
+//! [`HELD_MESSAGE_BYTES`]) until the type stops naming them: the alert then carries the log
+//! lines that made it, as every other type's alerts do.
 //!
 //! What cannot be shed — the outbox (≤ 160 KB), the sub-keys' identities and counters (≤ 64 ×
 //! ~1.3 KB) and the rule type's own state (each type bounds it: ≤ 80 KB for new_term's terms,
@@ -61,12 +70,12 @@ use super::EngineConfig;
 use super::build::{self, Draft};
 use super::ids;
 pub use super::key_state::{
-    DYNAMODB_ITEM_LIMIT, MAX_STORED_KEY_BYTES, STATE_BODY_BUDGET, cut_encoded, encoded_len,
-    stored_key,
+    DYNAMODB_ITEM_LIMIT, HELD_MESSAGE_BYTES, MAX_STORED_KEY_BYTES, STATE_BODY_BUDGET, cut_encoded,
+    encoded_len, stored_key,
 };
 use super::key_state::{
-    DigestWindow, Incident, KeyState, MAX_SUB_KEYS, Pending, RealertExp, RealertWindow, Silence,
-    SubKey, Tally,
+    DigestWindow, HeldEvent, Incident, KeyState, MAX_SUB_KEYS, Pending, RealertExp, RealertWindow,
+    Silence, SubKey, Tally,
 };
 use super::types::select::Selector;
 use super::types::{self, MatchView, Trigger};
@@ -153,6 +162,24 @@ pub fn decide_with(
         types::on_matches(&rule.kind, &mut st.type_state, matches, now_ms)
     };
     triggers.sort_by_key(|t| t.last_ms);
+    // A trigger's samples are among the matches given, or events held from earlier ones.
+    let held = std::mem::take(&mut st.held);
+    let log_group = st.log_group.clone();
+    let seen: std::borrow::Cow<[MatchView]> = if held.is_empty() {
+        std::borrow::Cow::Borrowed(matches)
+    } else {
+        let views = matches.iter().copied();
+        std::borrow::Cow::Owned(
+            views
+                .chain(held.iter().map(|h| h.view(&log_group)))
+                .collect(),
+        )
+    };
+    let held_cut: Vec<String> = held
+        .iter()
+        .filter(|h| h.cut)
+        .map(|h| h.id.clone())
+        .collect();
     let outbox_bytes = st.outbox.iter().map(encoded_len).sum();
     let mut p = Policy {
         config,
@@ -163,14 +190,16 @@ pub fn decide_with(
         loose: Loose::default(),
         outbox_bytes,
         silence: shared.silence,
+        held_cut: &held_cut,
     };
     p.close_due(now_ms);
     for t in triggers {
         p.decided.represented = p.decided.represented.saturating_add(t.count);
         p.decided.triggers += 1;
         p.close_due(now_ms.max(t.last_ms));
-        p.apply(t, matches);
+        p.apply(t, &seen);
     }
+    p.st.held = still_held(rule, &p.st.type_state, matches, &held);
     let cap = exponential_cap_ms(rule);
     p.st.sub.retain(|s| {
         s.incident.is_some()
@@ -212,9 +241,14 @@ pub fn fit(st: &mut KeyState) -> usize {
     size
 }
 
-/// Drop the newest sample held for a later publication (sub-keys' windows, the last sub-key
-/// first; then the record's window; then the digest), marking it cut; its encoded bytes.
+/// Drop the newest sample held for a later publication (events held for the rule type's
+/// windows; then the sub-keys' windows, the last sub-key first; then the record's window; then
+/// the digest), marking it cut (a held event's publication then has one sample fewer); its
+/// encoded bytes.
 fn shed_sample(st: &mut KeyState) -> Option<usize> {
+    if let Some(h) = st.held.pop() {
+        return Some(encoded_len(&h) + 1);
+    }
     let windows = st
         .sub
         .iter_mut()
@@ -371,6 +405,8 @@ struct Policy<'a> {
     outbox_bytes: usize,
     /// [`Shared::silence`].
     silence: Option<&'a mut Option<Silence>>,
+    /// Ids of held events whose message was cut ([`HeldEvent::cut`]).
+    held_cut: &'a [String],
 }
 
 /// One publication's content (before ids and SNS's limits).
@@ -542,12 +578,20 @@ impl Policy<'_> {
         }
         let rule = self.rule;
         let max_samples = rule.max_samples;
+        let held_cut = self.held_cut;
         if let Some(w) = self.window(s) {
             w.suppressed = w.suppressed.saturating_add(t.count);
             w.first_ms = Some(w.first_ms.map_or(t.first_ms, |f| f.min(t.first_ms)));
             w.last_ms = Some(w.last_ms.map_or(t.last_ms, |l| l.max(t.last_ms)));
             let room = max_samples.saturating_sub(w.samples.len());
-            let (samples, cut) = samples_of(rule, &t, matches, room, WINDOW_SAMPLE_MESSAGE_BYTES);
+            let (samples, cut) = samples_of(
+                rule,
+                &t,
+                matches,
+                held_cut,
+                room,
+                WINDOW_SAMPLE_MESSAGE_BYTES,
+            );
             w.samples.extend(samples);
             w.truncated |= cut;
             return;
@@ -569,6 +613,7 @@ impl Policy<'_> {
             self.rule,
             &t,
             matches,
+            self.held_cut,
             self.rule.max_samples,
             crate::alert::MAX_SAMPLE_MESSAGE_BYTES,
         );
@@ -662,7 +707,14 @@ impl Policy<'_> {
             .rule
             .max_samples
             .saturating_sub(self.st.digest.as_ref().map_or(0, |d| d.samples.len()));
-        let (samples, cut) = samples_of(self.rule, t, matches, room, WINDOW_SAMPLE_MESSAGE_BYTES);
+        let (samples, cut) = samples_of(
+            self.rule,
+            t,
+            matches,
+            self.held_cut,
+            room,
+            WINDOW_SAMPLE_MESSAGE_BYTES,
+        );
         let d = self.st.digest.get_or_insert_with(|| DigestWindow {
             until_ms: t.last_ms.saturating_add(window),
             count: 0,
@@ -1001,12 +1053,13 @@ fn empty_window(until_ms: i64) -> RealertWindow {
     }
 }
 
-/// The trigger's samples (at most `n`), built from the matches given, messages cut to `bytes`;
-/// and whether a message was cut.
+/// The trigger's samples (at most `n`), built from the matches given (and held events), messages
+/// cut to `bytes`; and whether a message was cut (`held_cut`: held events already cut).
 fn samples_of(
     rule: &Rule,
     t: &Trigger,
     matches: &[MatchView],
+    held_cut: &[String],
     n: usize,
     bytes: usize,
 ) -> (Vec<Sample>, bool) {
@@ -1018,11 +1071,28 @@ fn samples_of(
         .take(n)
         .map(|m| {
             let (s, c) = build::sample(rule, m, bytes);
-            cut |= c;
+            cut |= c || held_cut.iter().any(|id| id == m.id);
             s
         })
         .collect();
     (samples, cut)
+}
+
+/// The events to hold after a decision: those the rule type still names ([`types::held_ids`]),
+/// held before or among the matches given, in the type's order.
+fn still_held(
+    rule: &Rule,
+    type_state: &serde_json::Value,
+    matches: &[MatchView],
+    held: &[HeldEvent],
+) -> Vec<HeldEvent> {
+    types::held_ids(&rule.kind, type_state)
+        .iter()
+        .filter_map(|id| match held.iter().find(|h| &h.id == id) {
+            Some(h) => Some(h.clone()),
+            None => matches.iter().find(|m| m.id == id).map(HeldEvent::of),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -1277,6 +1347,185 @@ mod tests {
             (c.realert_key, d.realert_key),
             (None, None),
             "nothing shared"
+        );
+    }
+
+    /// The samples of `alert`, as (id, message).
+    fn sample_lines(alert: &crate::alert::AlertMessage) -> Vec<(String, String)> {
+        alert
+            .samples
+            .iter()
+            .map(|s| (s.id.clone(), s.message.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_window_decided_by_the_tick_carries_the_events_that_made_it() {
+        let r = rule(
+            "    type: metric_aggregation\n    metric_agg_key: $.ms\n    metric_agg_type: avg\n    max_threshold: 500\n    buffer_time: 5m\n    include: [$.path]\n",
+        );
+        let mut st = KeyState::new("r", None, T0);
+        let lines: Vec<String> = (0..7)
+            .map(|i| format!(r#"{{"ms":{},"path":"/p{i}"}}"#, 900 + i))
+            .collect();
+        let ids: Vec<String> = (0..7).map(|i| format!("e{i}")).collect();
+        let first: Vec<(&str, i64, &str)> = (0..4)
+            .map(|i| (ids[i].as_str(), T0 + i as i64, lines[i].as_str()))
+            .collect();
+        let second: Vec<(&str, i64, &str)> = (4..7)
+            .map(|i| (ids[i].as_str(), T0 + MIN + i as i64, lines[i].as_str()))
+            .collect();
+        assert!(run(&r, &mut st, &first, T0 + 10).is_empty());
+        assert!(run(&r, &mut st, &second, T0 + MIN + 10).is_empty());
+        assert_eq!(st.held.len(), 5, "the window's first 5 events are held");
+        // No event arrives: the tick after the window and its grace decides it.
+        let out = run(&r, &mut st, &[], T0 + 7 * MIN);
+        assert_eq!(out.len(), 1);
+        let want: Vec<(String, String)> =
+            (0..5).map(|i| (ids[i].clone(), lines[i].clone())).collect();
+        assert_eq!(sample_lines(&out[0]), want);
+        assert_eq!(out[0].samples[4].fields["$.path"], "/p4");
+        assert_eq!(out[0].samples[0].log_stream, "s1");
+        assert!(!out[0].truncated);
+        assert!(
+            st.held.is_empty(),
+            "nothing is held once the window is decided"
+        );
+    }
+
+    #[test]
+    fn held_events_go_once_their_window_is_decided_without_an_alert() {
+        let r = rule(
+            "    type: metric_aggregation\n    metric_agg_key: $.ms\n    metric_agg_type: max\n    max_threshold: 500\n    buffer_time: 5m\n",
+        );
+        let mut st = KeyState::new("r", None, T0);
+        run(
+            &r,
+            &mut st,
+            &[("a", T0, r#"{"ms":1}"#), ("b", T0 + 5 * MIN, r#"{"ms":2}"#)],
+            T0 + 5 * MIN,
+        );
+        assert_eq!(
+            st.held.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        assert!(run(&r, &mut st, &[], T0 + 7 * MIN).is_empty());
+        assert_eq!(
+            st.held.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+            ["b"]
+        );
+        assert!(run(&r, &mut st, &[], T0 + 12 * MIN).is_empty());
+        assert!(st.held.is_empty());
+    }
+
+    #[test]
+    fn a_percentage_alert_shows_numerator_events_from_every_invocation_of_its_window() {
+        let r = rule(
+            "    type: percentage_match\n    match_bucket_filter: '{ $.status >= 500 }'\n    max_percentage: 10\n    buffer_time: 5m\n",
+        );
+        let mut st = KeyState::new("r", None, T0);
+        let ok = r#"{"status":200}"#;
+        run(
+            &r,
+            &mut st,
+            &[("1", T0, ok), ("2", T0 + 1, r#"{"status":503}"#)],
+            T0,
+        );
+        run(
+            &r,
+            &mut st,
+            &[("3", T0 + 2, ok), ("4", T0 + 3, r#"{"status":500}"#)],
+            T0 + 3,
+        );
+        // The window is decided by a later invocation's event (past the window and its grace).
+        let out = run(&r, &mut st, &[("5", T0 + 7 * MIN, ok)], T0 + 7 * MIN);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            sample_lines(&out[0]),
+            [
+                ("2".into(), r#"{"status":503}"#.into()),
+                ("4".into(), r#"{"status":500}"#.into())
+            ]
+        );
+        assert!(st.held.is_empty(), "event 5 is no numerator event");
+    }
+
+    #[test]
+    fn a_spike_aggregation_alert_shows_the_spiking_windows_events_only() {
+        let r = rule(
+            "    type: spike_aggregation\n    metric_agg_key: $.ms\n    metric_agg_type: avg\n    timeframe: 5m\n    spike_height: 3\n    spike_type: up\n",
+        );
+        let mut st = KeyState::new("r", None, T0);
+        run(&r, &mut st, &[("a", T0, r#"{"ms":100}"#)], T0);
+        run(
+            &r,
+            &mut st,
+            &[("b", T0 + 5 * MIN, r#"{"ms":1000}"#)],
+            T0 + 5 * MIN,
+        );
+        assert!(
+            run(&r, &mut st, &[], T0 + 7 * MIN).is_empty(),
+            "the first window has no reference"
+        );
+        let out = run(&r, &mut st, &[], T0 + 12 * MIN);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            sample_lines(&out[0]),
+            [("b".into(), r#"{"ms":1000}"#.into())]
+        );
+        assert!(st.held.is_empty());
+    }
+
+    #[test]
+    fn a_held_message_is_cut_and_its_alert_says_so() {
+        let r = rule(
+            "    type: metric_aggregation\n    metric_agg_key: $.ms\n    metric_agg_type: max\n    max_threshold: 5\n    buffer_time: 5m\n",
+        );
+        let mut st = KeyState::new("r", None, T0);
+        let long = format!(r#"{{"ms":9,"pad":"{}"}}"#, "é".repeat(3000));
+        run(&r, &mut st, &[("a", T0, &long)], T0);
+        assert!(st.held[0].message.len() <= HELD_MESSAGE_BYTES && st.held[0].cut);
+        let out = run(&r, &mut st, &[], T0 + 7 * MIN);
+        assert_eq!(out.len(), 1);
+        assert!(long.starts_with(out[0].samples[0].message.trim_end_matches('…')));
+        assert!(out[0].truncated);
+    }
+
+    #[test]
+    fn held_events_are_shed_first_when_the_record_is_over_its_budget() {
+        let r = rule(
+            "    type: percentage_match\n    match_bucket_filter: ERROR\n    max_percentage: 100\n    buffer_time: 5s\n",
+        );
+        let mut st = KeyState::new("r", None, T0);
+        // Messages of control characters: 6 bytes each once encoded, so 8 open windows (5 s
+        // each, all within the minute's grace) × 5 held events of 2 KB take ~480 KB: shed.
+        let bad = format!("ERROR {}", "\u{1}".repeat(4000));
+        let evs: Vec<(String, i64)> = (0..8)
+            .flat_map(|w| (0..5).map(move |i| (format!("{w}-{i}"), T0 + w * 5_000 + i)))
+            .collect();
+        let batch: Vec<(&str, i64, &str)> = evs
+            .iter()
+            .map(|(id, t)| (id.as_str(), *t, bad.as_str()))
+            .collect();
+        run(&r, &mut st, &batch, T0 + 40_000);
+        assert_eq!(
+            st.held.first().map(|h| h.message.len()),
+            Some(HELD_MESSAGE_BYTES)
+        );
+        assert!(encoded_len(&st) <= STATE_BODY_BUDGET);
+        assert!(
+            st.held.len() > 20 && st.held.len() < 40,
+            "{} held",
+            st.held.len()
+        );
+        // What stays is the oldest windows' first events, in order.
+        let kept: Vec<&str> = st.held.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(
+            kept,
+            evs[..kept.len()]
+                .iter()
+                .map(|(id, _)| id.as_str())
+                .collect::<Vec<_>>()
         );
     }
 
