@@ -6,7 +6,8 @@
 //! * for every `any` rule + key, the sum of `count + suppressed` over its distinct publications
 //!   equals the number of distinct matching events (for `frequency`: never more) — with
 //!   `realert`, `exponential_realert`, `resolve_after` and `aggregation` digests (whose summary
-//!   tables add up to their counts);
+//!   tables add up to their counts) and two rules sharing a silence (`realert_key`), whose
+//!   matches suppressed by the other's alert are counted in their own summaries;
 //! * every `alert_id` that was decided is published at least once, and a republished id carries
 //!   the same publication (so counting each distinct id once is exact).
 
@@ -64,6 +65,17 @@ rules:
     timeframe: 2m
     query_key: $.k
     realert: 4m
+  - name: shared-a
+    filter_pattern: ERROR
+    query_key: $.k
+    realert: 3m
+    realert_key: shared
+  - name: shared-b
+    filter_pattern: '{ $.k = "a" || $.k = "b" }'
+    query_key: $.k
+    realert: 1m
+    exponential_realert: 4m
+    realert_key: shared
 "#;
 
 /// Crashes (panics) at chosen operation numbers; the sink may also refuse.
@@ -404,13 +416,16 @@ proptest! {
         let mut seen = HashSet::new();
         for e in s.events.iter().filter(|e| seen.insert(e.id.clone())) {
             if e.error {
-                for rule in ["any-realert", "any-resolving", "any-digest", "any-exponential", "freq"] {
+                for rule in ["any-realert", "any-resolving", "any-digest", "any-exponential", "freq", "shared-a"] {
                     *want.entry((rule.to_string(), Some(e.key.to_string()))).or_default() += 1;
                 }
                 *want.entry(("any-digest-resolving".to_string(), None)).or_default() += 1;
             }
             if e.key == "a" {
                 *want.entry(("any-every".to_string(), None)).or_default() += 1;
+            }
+            if e.key != "c" {
+                *want.entry(("shared-b".to_string(), Some(e.key.to_string()))).or_default() += 1;
             }
         }
         for (k, n) in &want {

@@ -10,11 +10,24 @@ const T10: i64 = 1_795_600_800_000;
 const MIN: i64 = 60_000;
 
 fn replay(extra: &[&str]) -> Vec<serde_json::Value> {
+    replay_files(
+        format!("{FIXTURES}/rules.yaml").as_ref(),
+        format!("{FIXTURES}/events.log").as_ref(),
+        extra,
+    )
+}
+
+/// The alerts `logalert replay` prints for `rules` over `events`.
+fn replay_files(
+    rules: &std::path::Path,
+    events: &std::path::Path,
+    extra: &[&str],
+) -> Vec<serde_json::Value> {
     let out = Command::new(env!("CARGO_BIN_EXE_logalert"))
         .args(["replay", "--quiet", "--output", "json", "--rules"])
-        .arg(format!("{FIXTURES}/rules.yaml"))
+        .arg(rules)
         .args(extra)
-        .arg(format!("{FIXTURES}/events.log"))
+        .arg(events)
         .output()
         .unwrap();
     assert_eq!(
@@ -110,6 +123,33 @@ fn every_type_alerts_in_words_at_the_right_event_time() {
             .unwrap()
             .contains("mallory")
     );
+    // Window alerts decided by a tick show the events of their window, held in the state.
+    let latencies = |m: &serde_json::Value| -> Vec<i64> {
+        m["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let line: serde_json::Value =
+                    serde_json::from_str(s["message"].as_str().unwrap()).unwrap();
+                line["latency"].as_i64().unwrap()
+            })
+            .collect()
+    };
+    let (ma, sa) = (&msgs[11], &msgs[12]);
+    assert_eq!((latencies(ma).len(), latencies(sa).len()), (4, 4));
+    assert!(
+        latencies(ma)
+            .iter()
+            .chain(&latencies(sa))
+            .all(|&l| l >= 1_000),
+        "the slow window's events only"
+    );
+    assert_eq!(
+        msgs[10]["samples"].as_array().unwrap().len(),
+        3,
+        "the 3 of 10 events matching code >= 500"
+    );
 }
 
 #[test]
@@ -125,4 +165,56 @@ fn without_the_drain_the_tick_decisions_after_the_last_event_are_not_made() {
         !rules.contains(&"sa"),
         "the second window closes at 10:11, after the input: {rules:?}"
     );
+}
+
+/// `realert_key` over event time: two rules share one silence per query key; the silenced rule's
+/// summary comes from a tick when the silence ends (the drain runs it after the last event).
+#[test]
+fn rules_sharing_a_realert_key_replay_one_alert_and_the_others_summary() {
+    let dir = std::env::temp_dir().join(format!("logalert-replay-rk-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules = dir.join("rules.yaml");
+    std::fs::write(
+        &rules,
+        "version: 1\nrules:\n  - name: db-errors\n    filter_pattern: '{ $.level = \"error\" }'\n    query_key: $.db\n    realert: 10m\n    realert_key: db\n  - name: db-slow\n    filter_pattern: '{ $.ms > 1000 }'\n    query_key: $.db\n    realert: 1m\n    realert_key: db\n",
+    )
+    .unwrap();
+    let events = dir.join("events.log");
+    std::fs::write(
+        &events,
+        concat!(
+            r#"{"timestamp": "2026-11-25T10:00:00Z", "level": "error", "db": "orders", "ms": 5000}"#,
+            "\n",
+            r#"{"timestamp": "2026-11-25T10:02:00Z", "level": "info", "db": "orders", "ms": 3000}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let msgs = replay_files(&rules, &events, &[]);
+    let got: Vec<(String, String, u64, u64, i64)> = msgs
+        .iter()
+        .map(|m| {
+            (
+                m["rule"]["name"].as_str().unwrap().to_string(),
+                m["kind"].as_str().unwrap().to_string(),
+                m["count"].as_u64().unwrap(),
+                m["suppressed"].as_u64().unwrap(),
+                m["decided_at"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("db-errors".to_string(), "log-match".to_string(), 1, 0, T10),
+            (
+                "db-slow".to_string(),
+                "summary".to_string(),
+                0,
+                2,
+                T10 + 10 * MIN
+            ),
+        ]
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }

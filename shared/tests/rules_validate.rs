@@ -390,13 +390,39 @@ fn digest_and_realert_options_are_checked_together() {
         ),
         ("exponential_realert: 1h", &[]),
         ("realert_key: a", &[]),
+        ("realert_key: shared", &[]),
         (
-            "realert_key: shared",
+            "realert_key: ' '",
             &[
-                "r.yaml:5:18: `realert_key: shared` would share one realert window among every rule with this key; logalert keeps each rule's realert window in that rule's own state (one conditional write per rule and query key) and has no shared silence item, so the rules would not suppress each other: remove `realert_key` (each rule realerts on its own) or set it to the rule's name",
+                "r.yaml:5:18: `realert_key` is empty: name the silence the rules share (e.g. `realert_key: db-down`), or remove it",
             ],
         ),
     ]);
+    // realert_key where no silence can apply.
+    assert_eq!(
+        errors(
+            "version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    aggregation: 5m\n    realert_key: db\n"
+        ),
+        [
+            "r.yaml:6:18: `realert_key: db` cannot be used here: a digest rule (`aggregation`) publishes one digest per window and does not realert, so it neither opens nor honours a silence; remove `realert_key`"
+        ]
+    );
+    assert_eq!(
+        errors(
+            "version: 1\nrules:\n  - name: a\n    type: new_term\n    fields: [$.code]\n    realert_key: db\n"
+        ),
+        [
+            "r.yaml:6:18: `realert_key: db` cannot be used here: `new_term` realerts per new term (each term has its own realert window), so a silence per query-key value shared with other rules would not apply to its terms; remove `realert_key`"
+        ]
+    );
+    // Shared only when another rule has the same silence name (a rule's name is its default).
+    let set = rules::load(
+        "version: 1\nrules:\n  - name: a\n    filter_pattern: x\n  - name: b\n    filter_pattern: y\n    realert_key: a\n  - name: c\n    filter_pattern: z\n    realert_key: alone\n",
+        "r.yaml",
+    )
+    .unwrap();
+    let keys: Vec<Option<&str>> = set.rules.iter().map(|r| r.realert_key.as_deref()).collect();
+    assert_eq!(keys, [Some("a"), Some("a"), None]);
     // aggregation_key is the grouping key: never with query_key.
     assert_eq!(
         errors(

@@ -278,6 +278,42 @@ fn an_any_rule_holding_a_full_window_behind_a_full_outbox() {
     assert_eq!(owed(&st), represented);
 }
 
+#[test]
+fn a_window_type_holding_every_open_windows_samples_behind_a_full_outbox() {
+    let r = rule(&format!(
+        "    filter_pattern: ERROR\n    type: percentage_match\n    match_bucket_filter: ERROR\n    max_percentage: 50\n    buffer_time: 5s\n    realert: 0\n    query_key: $q\n{INCLUDE}"
+    ));
+    let q = raw(5_000);
+    let mut st = KeyState::new("worst", Some(&q), T0);
+    let mut most_held = 0;
+    // Batches of 8 windows × 6 events (the most windows a type keeps open, each with the most
+    // held samples), every window over its maximum, into an outbox that never drains.
+    for b in 0..6i64 {
+        let mut ev = Events::default();
+        for i in 0..48i64 {
+            let fields = big_fields(&[("q", q.clone()), ("rest", raw(9_000))]);
+            ev.push(
+                T0 + b * 40_000 + (i / 6) * 5_000 + i % 6,
+                big_message(),
+                fields,
+            );
+        }
+        decide(&r, &mut st, &ev, T0 + b * 40_000 + 40_000);
+        most_held = most_held.max(st.held.len());
+        check(
+            "percentage_match: 8 windows' held samples, outbox full",
+            &st,
+        );
+    }
+    // Some are held, and some had to be shed (8 windows × 5 would not fit).
+    assert!((1..40).contains(&most_held), "{most_held} held");
+    for h in &st.held {
+        assert!(h.message.len() <= policy::HELD_MESSAGE_BYTES);
+        let extracted: usize = h.extracted.iter().map(|(k, v)| k.len() + v.len()).sum();
+        assert!(extracted <= policy::HELD_MESSAGE_BYTES && h.cut);
+    }
+}
+
 /// The message of the i-th event of a case.
 type MessageOf = Box<dyn Fn(i64) -> String>;
 

@@ -221,6 +221,23 @@ fn cost(rules: RuleSet) -> Cost {
     }
 }
 
+/// One row of the BENCHMARKS.md table.
+fn print_row(label: &str, c: &Cost) {
+    println!(
+        "| {label} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+        c.keys,
+        h(c.per_invocation.items_read),
+        h(c.per_invocation.items_written),
+        h(c.per_invocation.write_units),
+        h(c.per_tick.items_read),
+        h(c.per_tick.items_written),
+        h(c.per_tick.write_units),
+        h(c.per_tick.due_queries),
+        c.per_invocation.largest_item.max(c.per_tick.largest_item),
+        c.publications,
+    );
+}
+
 /// Hundredths as `1.25`.
 fn h(n: u64) -> String {
     format!("{}.{:02}", n / 100, n % 100)
@@ -249,21 +266,7 @@ fn state_cost_per_rule_type() {
             rules: vec![r],
             warnings: vec![],
         });
-        println!(
-            "| `{}` ({}) | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            c.rule,
-            c.kind,
-            c.keys,
-            h(c.per_invocation.items_read),
-            h(c.per_invocation.items_written),
-            h(c.per_invocation.write_units),
-            h(c.per_tick.items_read),
-            h(c.per_tick.items_written),
-            h(c.per_tick.write_units),
-            h(c.per_tick.due_queries),
-            c.per_invocation.largest_item.max(c.per_tick.largest_item),
-            c.publications,
-        );
+        print_row(&format!("`{}` ({})", c.rule, c.kind), &c);
         assert_eq!(c.invocations, 40);
         assert!(c.ticks >= 49);
         // An invocation reads its key items and its payload marker, in one request.
@@ -300,4 +303,21 @@ fn state_cost_per_rule_type() {
             c.rule
         );
     }
+    // `realert_key`: two rules sharing a silence per query key, every event matching both.
+    let pair = rules::load(
+        "version: 1\nrules:\n  - name: db-errors\n    filter_pattern: '{ $.level = \"error\" }'\n    query_key: $.host\n    realert: 5m\n    realert_key: db\n  - name: db-timeouts\n    filter_pattern: '{ $.msg = \"db timeout*\" }'\n    query_key: $.host\n    realert: 5m\n    realert_key: db\n",
+        "pair.yaml",
+    )
+    .unwrap();
+    let c = cost(pair);
+    print_row("`db-errors` + `db-timeouts` (any, `realert_key: db`)", &c);
+    // One batch read: the two key items, the marker and the shared silence.
+    assert_eq!((c.keys, c.per_invocation.items_read), (2, 400));
+    // The silence is written only by an alert that opens it: at most once per realert window.
+    assert!(c.per_invocation.items_written <= 100 + 200 * 2 + 100);
+    assert_eq!(
+        (c.idle_tick.due_queries, c.idle_tick.items_read),
+        (1, 0),
+        "an idle tick reads no silence"
+    );
 }

@@ -417,6 +417,101 @@ rules:
 }
 
 #[tokio::test]
+async fn realert_key_shares_one_silence_per_query_key_between_rules() {
+    let w = World::new(
+        r#"
+version: 1
+rules:
+  - name: db-errors
+    filter_pattern: '{ $.level = "error" }'
+    query_key: $.db
+    realert: 10m
+    realert_key: db
+  - name: db-slow
+    filter_pattern: '{ $.latency_ms > 1000 }'
+    query_key: $.db
+    realert: 1m
+    realert_key: db
+"#,
+    )
+    .await;
+    let ev = |level: &str, db: &str, ms: u64| json!({"level": level, "db": db, "latency_ms": ms});
+    // One event matches both rules: one alert (the first rule's), the other rule silenced.
+    w.send("both", &[(0, ev("error", "orders", 5_000))]).await;
+    let first = w.published(1).await;
+    assert_eq!(briefs(&first), [row("log-match", 1, 0, Some("orders"), "")]);
+    assert_eq!(first[0].rule.name, "db-errors");
+    w.redeliver_changes_nothing("both").await;
+    let items = w.items().await;
+    assert!(
+        items.contains_key("silence#db#orders"),
+        "{:?}",
+        items.keys()
+    );
+    // db-slow alone, inside db-errors' 10 minutes (not its own 1 minute): silenced; another
+    // database has its own silence.
+    w.send(
+        "slow",
+        &[
+            (2 * MIN, ev("info", "orders", 3_000)),
+            (2 * MIN + 1, ev("info", "users", 3_000)),
+        ],
+    )
+    .await;
+    let users = w.published(1).await;
+    assert_eq!(briefs(&users), [row("log-match", 1, 0, Some("users"), "")]);
+    assert_eq!(users[0].rule.name, "db-slow");
+    w.redeliver_changes_nothing("slow").await;
+    // db-slow's own tick summarises what the shared silence held, when it ends.
+    assert_eq!(w.tick(10 * MIN - 1).await, 0);
+    assert_eq!(w.tick(10 * MIN).await, 1);
+    let summary = w.published(1).await;
+    assert_eq!(
+        briefs(&summary),
+        [row(
+            "summary",
+            0,
+            2,
+            Some("orders"),
+            "2 more matches while alerts were paused (silenced by an alert of rule db-errors, realert_key db)"
+        )]
+    );
+    assert_eq!(summary[0].rule.name, "db-slow");
+    let all = [first, users, summary].concat();
+    assert_ids(&all);
+    // Every event is accounted per rule and database: db-errors 1, db-slow 2 (orders) + 1 (users).
+    let per = |rule: &str, key: &str| -> u64 {
+        all.iter()
+            .filter(|a| a.rule.name == rule && a.query_key.as_deref() == Some(key))
+            .map(|a| a.count + a.suppressed)
+            .sum()
+    };
+    assert_eq!(
+        (
+            per("db-errors", "orders"),
+            per("db-slow", "orders"),
+            per("db-slow", "users")
+        ),
+        (1, 2, 1)
+    );
+    // After the silence, an event of both: db-errors alerts again and silences db-slow.
+    w.send("after", &[(11 * MIN, ev("error", "orders", 2_000))])
+        .await;
+    let after = w.published(1).await;
+    assert_eq!(briefs(&after), [row("log-match", 1, 0, Some("orders"), "")]);
+    assert_eq!(
+        after[0].rule.name, "db-errors",
+        "rule order decides within one payload"
+    );
+    assert_eq!(
+        w.tick(40 * MIN).await,
+        1,
+        "db-slow's summary of the last event"
+    );
+    w.published(1).await;
+}
+
+#[tokio::test]
 async fn frequency_alerts_at_the_threshold_within_the_timeframe() {
     let w = World::new(
         r#"
@@ -991,6 +1086,13 @@ rules:
         )]
     );
     assert_eq!(w.tick(11 * MIN).await, 0, "5 % is not above 10 %");
+    // Decided by the tick, the alert still shows the numerator's log lines (held in the state).
+    let lines: Vec<Value> = alert[0]
+        .samples
+        .iter()
+        .map(|s| serde_json::from_str(&s.message).unwrap())
+        .collect();
+    assert_eq!(lines, [req(503), req(503), req(503)]);
     assert_ids(&alert);
     assert_eq!(accounted(&alert, None), 3, "the numerator's events");
 }
@@ -1039,6 +1141,18 @@ rules:
         )]
     );
     assert_eq!(w.tick(12 * MIN).await, 0);
+    let lines: Vec<Value> = alert[0]
+        .samples
+        .iter()
+        .map(|s| serde_json::from_str(&s.message).unwrap())
+        .collect();
+    let first_eu: Vec<Value> = (0..5)
+        .map(|i| req("eu", if i % 2 == 0 { 1006 } else { 800 }))
+        .collect();
+    assert_eq!(
+        lines, first_eu,
+        "the window's first 5 events, from the state"
+    );
     assert_ids(&alert);
     assert_eq!(
         accounted(&alert, Some("eu")),
@@ -1096,6 +1210,16 @@ rules:
             None,
             "avg latency 2,400 ms over 5 min, 4× the previous 5 min (600 ms)"
         )]
+    );
+    let lines: Vec<Value> = alert[0]
+        .samples
+        .iter()
+        .map(|s| serde_json::from_str(&s.message).unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        [req(2_000), req(2_800), req(2_400)],
+        "the spiking window's events only"
     );
     assert_ids(&alert);
     assert_eq!(accounted(&alert, None), 3, "the spiking window's events");

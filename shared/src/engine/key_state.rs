@@ -64,6 +64,71 @@ pub struct KeyState {
     /// own incident and realert window while one is open (at most [`MAX_SUB_KEYS`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sub: Vec<SubKey>,
+    /// Events the rule type may name as samples of a later trigger ([`RuleType::held_ids`]: the
+    /// window types), messages cut to [`HELD_MESSAGE_BYTES`]; dropped once no longer named.
+    ///
+    /// [`RuleType::held_ids`]: crate::engine::types::RuleType::held_ids
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<HeldEvent>,
+}
+
+/// Longest message a [`HeldEvent`] keeps, in bytes.
+pub const HELD_MESSAGE_BYTES: usize = 2048;
+
+/// An event kept for the samples of a later publication (see [`KeyState::held`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldEvent {
+    pub id: String,
+    pub timestamp: i64,
+    pub log_stream: String,
+    /// The message, cut to [`HELD_MESSAGE_BYTES`] (see `cut`).
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extracted: crate::pattern::Extracted,
+    /// The message was cut.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cut: bool,
+}
+
+impl HeldEvent {
+    /// Hold `m`: its message cut to [`HELD_MESSAGE_BYTES`] (on a character boundary), and its
+    /// extracted values while they take at most as much again (each cut to 256 bytes).
+    pub fn of(m: &crate::engine::types::MatchView) -> HeldEvent {
+        let mut message = m.message.to_string();
+        let mut cut = crate::alert::truncate_utf8(&mut message, HELD_MESSAGE_BYTES);
+        let mut extracted = Vec::new();
+        let mut room = HELD_MESSAGE_BYTES;
+        for (name, value) in m.extracted {
+            let mut value = value.clone();
+            cut |= crate::alert::truncate_utf8(&mut value, 256);
+            let Some(left) = room.checked_sub(name.len() + value.len()) else {
+                cut = true;
+                break;
+            };
+            room = left;
+            extracted.push((name.clone(), value));
+        }
+        HeldEvent {
+            id: m.id.to_string(),
+            timestamp: m.timestamp,
+            log_stream: m.log_stream.to_string(),
+            message,
+            extracted,
+            cut,
+        }
+    }
+
+    /// The event as the rule type and the policy see a match (`log_group`: the record's).
+    pub fn view<'a>(&'a self, log_group: &'a str) -> crate::engine::types::MatchView<'a> {
+        crate::engine::types::MatchView {
+            id: &self.id,
+            timestamp: self.timestamp,
+            log_group,
+            log_stream: &self.log_stream,
+            message: &self.message,
+            extracted: &self.extracted,
+        }
+    }
 }
 
 /// DynamoDB's limit on one item (attribute names and values), in bytes.
@@ -290,6 +355,32 @@ pub struct RealertWindow {
     /// A sample message was cut.
     #[serde(default)]
     pub truncated: bool,
+    /// Opened by a shared silence (`realert_key`): the rule whose alert silenced this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub silenced_by: Option<String>,
+}
+
+/// `realert_key`: the silence shared by every rule with the same `realert_key`, per query-key
+/// value (ElastAlert's silence cache entry `realert_key.query_key`). Stored in its own item,
+/// [`silence_key`], read and written in the same atomic commit as the key items that use it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Silence {
+    /// Event time the silence ends (exclusive): matches of any rule sharing it before then are
+    /// suppressed (counted in that rule's own realert window).
+    pub until_ms: i64,
+    /// The rule whose alert opened it.
+    pub rule: String,
+    /// With `exponential_realert`: the backoff memory, shared by the rules (the alerting rule's
+    /// `realert` and cap apply to each window it opens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<RealertExp>,
+}
+
+/// `silence#<realert_key>#<query key>`: the store key of a shared silence (the query key as
+/// records store it, [`stored_key`]; an over-long one hashed, as in [`key_state_key`]).
+pub fn silence_key(realert_key: &str, query_key: Option<&str>) -> String {
+    let inner = key_state_key(realert_key, query_key.map(|k| stored_key(k)).as_deref());
+    format!("silence#{}", &inner["key#".len()..])
 }
 
 /// A publication in the outbox: decided, committed, not yet accepted by the sink. Republished with
@@ -318,6 +409,7 @@ impl KeyState {
             realert_exp: None,
             digest: None,
             sub: Vec::new(),
+            held: Vec::new(),
         }
     }
 

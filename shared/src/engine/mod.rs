@@ -89,7 +89,10 @@ use crate::state::{MAX_COMMIT_ITEMS, StateError, StateRecord, StateStore, Write}
 
 pub use build::{MISSING_VALUE, PUBLICATION_BUDGET};
 pub use ids::{alert_id, batch_marker_key, incident_id};
-pub use key_state::{Incident, KEY_STATE_SCHEMA, KeyState, Pending, RealertWindow, key_state_key};
+pub use key_state::{
+    Incident, KEY_STATE_SCHEMA, KeyState, Pending, RealertWindow, Silence, key_state_key,
+    silence_key,
+};
 pub use policy::{Decided, MAX_OUTBOX_PENDING};
 
 /// How long a `batch#` marker lives: longer than anything can redeliver a payload (Lambda's async
@@ -349,11 +352,13 @@ impl<'a> SeenIds<'a> {
     }
 }
 
-/// A slice of the invocation committed at once: parts of groups and the payloads behind them.
+/// A slice of the invocation committed at once: parts of groups, the payloads behind them, and
+/// the items its parts share with other keys (`silence#…`: [`Silence`]).
 #[derive(Debug, Default)]
 struct Unit {
     parts: Vec<Part>,
     payloads: Vec<usize>,
+    shared: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -390,7 +395,12 @@ struct Read {
 struct UnitRead {
     keys: Vec<Read>,
     markers: HashMap<usize, (Option<u64>, MarkerBody)>,
+    /// The unit's shared silences by key; absent: not stored.
+    silences: HashMap<String, SilenceRead>,
 }
+
+/// A shared silence as read: its version (None: absent) and body (None: none, or unreadable).
+type SilenceRead = (Option<u64>, Option<Silence>);
 
 /// A decided key: its state after the decision and the version it will have once committed.
 #[derive(Debug, Clone)]
@@ -694,7 +704,12 @@ impl Engine {
         let mut fail_open: Vec<(String, Pending)> = Vec::new();
         let mut failed = vec![false; payloads.len()];
         let mut duplicates: HashSet<usize> = HashSet::new();
-        for unit in plan_units(&matched) {
+        let shared: Vec<Option<String>> = matched
+            .groups
+            .iter()
+            .map(|g| self.silence_of(g.rule, g.query_key.as_deref()))
+            .collect();
+        for unit in plan_units(&matched, &shared) {
             match self
                 .run_unit(payloads, &matched, &unit, store, now_ms, &mut outcome)
                 .await
@@ -794,6 +809,7 @@ impl Engine {
                             unit.parts.len()
                         ],
                         markers: HashMap::new(),
+                        silences: HashMap::new(),
                     };
                     return UnitResult::FailOpen(
                         self.decide_unit(payloads, matched, unit, &empty, now_ms),
@@ -819,7 +835,16 @@ impl Engine {
         ))
     }
 
-    /// Step 3, **decide** every key of a unit over what was read. Pure.
+    /// The store key of the silence rule `ri` shares for `query_key` (`realert_key`), if any.
+    pub(crate) fn silence_of(&self, ri: usize, query_key: Option<&str>) -> Option<String> {
+        let rule = &self.rules.rules[ri];
+        rule.realert_key
+            .as_deref()
+            .map(|rk| silence_key(rk, query_key))
+    }
+
+    /// Step 3, **decide** every key of a unit over what was read. Pure. Parts sharing a silence
+    /// decide in order over it (each sees the previous ones' changes); it is written once.
     fn decide_unit(
         &self,
         payloads: &[LogsPayload],
@@ -839,6 +864,7 @@ impl Engine {
                 d.duplicates.push(p);
             }
         }
+        let mut silences = read.silences.clone();
         for (part, r) in unit.parts.iter().zip(&read.keys) {
             let g = &matched.groups[part.group];
             let rule = &self.rules.rules[g.rule];
@@ -872,7 +898,18 @@ impl Engine {
                 .clone()
                 .unwrap_or_else(|| KeyState::new(&rule.name, g.query_key.as_deref(), now_ms));
             let old_outbox = st.outbox.len();
-            let decided = policy::decide(&self.config, rule, &mut st, &views, origin, now_ms);
+            let silence = self
+                .silence_of(g.rule, g.query_key.as_deref())
+                .map(|k| &mut silences.entry(k).or_insert((None, None)).1);
+            let decided = policy::decide_with(
+                &self.config,
+                rule,
+                &mut st,
+                &views,
+                origin,
+                now_ms,
+                policy::Shared { silence },
+            );
             d.new.extend(
                 st.outbox[old_outbox..]
                     .iter()
@@ -902,6 +939,18 @@ impl Engine {
                 version,
                 state: st,
             });
+        }
+        // The shared silences the parts changed, conditioned on the versions read.
+        let mut changed: Vec<(&String, &SilenceRead)> = silences
+            .iter()
+            .filter(|(k, now)| read.silences.get(*k).map_or(&None, |r| &r.1) != &now.1)
+            .collect();
+        changed.sort_by(|a, b| a.0.cmp(b.0));
+        for (key, (version, silence)) in changed {
+            let silence = silence
+                .as_ref()
+                .expect("a decision never removes a silence");
+            d.writes.push(silence_write(key, silence, *version, now_ms));
         }
         // The markers of the unit's payloads, in the same commit.
         for &p in &unit.payloads {
@@ -955,27 +1004,39 @@ enum UnitResult {
     GaveUp(String),
 }
 
-/// Cut the groups into units of at most [`MAX_COMMIT_ITEMS`] items (key items + markers).
-fn plan_units(matched: &Matched) -> Vec<Unit> {
+/// Cut the groups into units of at most [`MAX_COMMIT_ITEMS`] items (key items + markers + the
+/// shared items of their keys: `shared[group]`, a silence).
+fn plan_units(matched: &Matched, shared: &[Option<String>]) -> Vec<Unit> {
     let mut units = Vec::new();
     let mut cur = Unit::default();
-    let items = |u: &Unit, g: &Group| {
+    let items = |u: &Unit, gi: usize, g: &Group| {
         let new_payloads = g
             .payloads
             .iter()
             .filter(|p| !u.payloads.contains(p))
             .count();
-        u.parts.len() + u.payloads.len() + 1 + new_payloads
+        let new_shared = shared[gi].as_ref().is_some_and(|k| !u.shared.contains(k));
+        u.parts.len()
+            + u.payloads.len()
+            + u.shared.len()
+            + 1
+            + new_payloads
+            + usize::from(new_shared)
     };
     for (gi, g) in matched.groups.iter().enumerate() {
-        if items(&cur, g) > MAX_COMMIT_ITEMS && !cur.parts.is_empty() {
+        if items(&cur, gi, g) > MAX_COMMIT_ITEMS && !cur.parts.is_empty() {
             units.push(std::mem::take(&mut cur));
         }
-        if items(&cur, g) <= MAX_COMMIT_ITEMS {
+        if items(&cur, gi, g) <= MAX_COMMIT_ITEMS {
             for &p in &g.payloads {
                 if !cur.payloads.contains(&p) {
                     cur.payloads.push(p);
                 }
+            }
+            if let Some(k) = &shared[gi]
+                && !cur.shared.contains(k)
+            {
+                cur.shared.push(k.clone());
             }
             cur.parts.push(Part {
                 group: gi,
@@ -984,13 +1045,15 @@ fn plan_units(matched: &Matched) -> Vec<Unit> {
             continue;
         }
         // One key behind more payloads than a commit holds: one unit per slice of payloads.
-        for slice in g.payloads.chunks(MAX_COMMIT_ITEMS - 1) {
+        let own: Vec<String> = shared[gi].iter().cloned().collect();
+        for slice in g.payloads.chunks(MAX_COMMIT_ITEMS - 1 - own.len()) {
             units.push(Unit {
                 parts: vec![Part {
                     group: gi,
                     payloads: slice.to_vec(),
                 }],
                 payloads: slice.to_vec(),
+                shared: own.clone(),
             });
         }
     }
@@ -1016,8 +1079,10 @@ async fn read_unit<S: StateStore>(
             .clone()
             .expect("payloads in units have matches")
     }));
+    keys.extend(unit.shared.iter().cloned());
     let records = store.get_many(&keys).await?;
-    let (key_records, marker_records) = records.split_at(unit.parts.len());
+    let (key_records, rest) = records.split_at(unit.parts.len());
+    let (marker_records, shared_records) = rest.split_at(unit.payloads.len());
     Ok(UnitRead {
         keys: key_records.iter().zip(&keys).map(|(r, k)| parse_key_state(k, r)).collect(),
         markers: unit
@@ -1037,7 +1102,48 @@ async fn read_unit<S: StateStore>(
                 })
             })
             .collect(),
+        silences: unit
+            .shared
+            .iter()
+            .zip(shared_records)
+            .map(|(k, r)| (k.clone(), parse_silence(k, r)))
+            .collect(),
     })
+}
+
+/// A shared silence as read: (version, body); unreadable: none open (the version kept for the
+/// condition).
+pub(crate) fn parse_silence(key: &str, r: &Option<StateRecord>) -> SilenceRead {
+    match r {
+        None => (None, None),
+        Some(r) => match serde_json::from_value::<Silence>(r.body.clone()) {
+            Ok(s) => (Some(r.version), Some(s)),
+            Err(e) => {
+                tracing::warn!(key, error = %e, "unreadable shared silence; taking it as none");
+                (Some(r.version), None)
+            }
+        },
+    }
+}
+
+/// The write of a shared silence (conditioned on the version read). It lives as long as its
+/// backoff memory matters: a week past its end, as key items do.
+pub(crate) fn silence_write(
+    key: &str,
+    silence: &Silence,
+    read_version: Option<u64>,
+    now_ms: i64,
+) -> Write {
+    let record = StateRecord {
+        version: read_version.unwrap_or(0) + 1,
+        expires_at: silence
+            .until_ms
+            .max(now_ms)
+            .div_euclid(1000)
+            .saturating_add(KEY_STATE_TTL_SECS),
+        body: serde_json::to_value(silence).expect("silences serialise"),
+    };
+    Write::put(key, record, read_version)
 }
 
 fn parse_key_state(key: &str, r: &Option<StateRecord>) -> Read {

@@ -43,10 +43,19 @@
 //!   ([`stored_key`]: the record's query key, new_term's terms), at most [`MAX_SUB_KEYS`] of them;
 //! * a digest keeps the latest observation cut to 1 KB;
 //! * then, after each decision, if the record is still over the budget, it **sheds** what only
-//!   illustrates, in this order until it fits: samples held for later publications (the sub-keys'
-//!   windows, the last sub-key first; then the record's window; then the digest's — each newest
-//!   first, marking the publication `truncated`), then the digest's summary-table and top-count
-//!   rows, smallest first (their counts move to `other`, so the figures still add up).
+//!   illustrates, in this order until it fits: samples held for later publications (the events
+//!   held for the window types' alerts; the sub-keys' windows, the last sub-key first; then the
+//!   record's window; then the digest's — each newest first, marking the publication `truncated`),
+//!   then the digest's summary-table and top-count rows, smallest first (their counts move to
+//!   `other`, so the figures still add up).
+//!
+//! **Samples of a window decided later.** The window types (`percentage_match`,
+//! `metric_aggregation`, `spike_aggregation`) decide a window when it closes — on a tick, or in a
+//! later invocation — so its sample events are not among the matches given then. The type names
+//! the ids it may want ([`types::held_ids`]: the first 5 counted events of each open window), and
+//! the policy holds those events in the record ([`KeyState::held`], messages cut to
+//! [`HELD_MESSAGE_BYTES`]) until the type stops naming them: the alert then carries the log
+//! lines that made it, as every other type's alerts do.
 //!
 //! What cannot be shed — the outbox (≤ 160 KB), the sub-keys' identities and counters (≤ 64 ×
 //! ~1.3 KB) and the rule type's own state (each type bounds it: ≤ 80 KB for new_term's terms,
@@ -61,12 +70,12 @@ use super::EngineConfig;
 use super::build::{self, Draft};
 use super::ids;
 pub use super::key_state::{
-    DYNAMODB_ITEM_LIMIT, MAX_STORED_KEY_BYTES, STATE_BODY_BUDGET, cut_encoded, encoded_len,
-    stored_key,
+    DYNAMODB_ITEM_LIMIT, HELD_MESSAGE_BYTES, MAX_STORED_KEY_BYTES, STATE_BODY_BUDGET, cut_encoded,
+    encoded_len, stored_key,
 };
 use super::key_state::{
-    DigestWindow, Incident, KeyState, MAX_SUB_KEYS, Pending, RealertExp, RealertWindow, SubKey,
-    Tally,
+    DigestWindow, HeldEvent, Incident, KeyState, MAX_SUB_KEYS, Pending, RealertExp, RealertWindow,
+    Silence, SubKey, Tally,
 };
 use super::types::select::Selector;
 use super::types::{self, MatchView, Trigger};
@@ -97,6 +106,8 @@ pub struct Decided {
     pub publications: u64,
     /// Matches the type represented in triggers (alerted, aggregated or suppressed).
     pub represented: u64,
+    /// Triggers the rule type reported (a trigger may represent no event: flatline).
+    pub triggers: u64,
 }
 
 /// Where the matches came from (the latest payload's log group and owner).
@@ -116,6 +127,31 @@ pub fn decide(
     origin: Option<Origin>,
     now_ms: i64,
 ) -> Decided {
+    decide_with(config, rule, st, matches, origin, now_ms, Shared::default())
+}
+
+/// What a decision shares with other (rule, key)s: items the driver reads in the same unit as the
+/// key item and writes in the same atomic commit (so concurrent decisions serialise on them).
+#[derive(Debug, Default)]
+pub struct Shared<'a> {
+    /// A shared `realert_key` ([`Rule::realert_key`]): the silence of (realert_key, this query
+    /// key) — inner `None`: none was ever opened (or it expired). A trigger of the record's own
+    /// key (not a type-reported one) while it is open is suppressed into the record's realert
+    /// window, which ends with the silence; an alert opens it (the rule's `realert`, or its
+    /// `exponential_realert` backoff continued from the silence's).
+    pub silence: Option<&'a mut Option<Silence>>,
+}
+
+/// [`decide`] with the items shared with other keys ([`Shared`]). Pure.
+pub fn decide_with(
+    config: &EngineConfig,
+    rule: &Rule,
+    st: &mut KeyState,
+    matches: &[MatchView],
+    origin: Option<Origin>,
+    now_ms: i64,
+    shared: Shared,
+) -> Decided {
     if let Some(o) = origin {
         o.log_group.clone_into(&mut st.log_group);
         o.account.clone_into(&mut st.account);
@@ -126,6 +162,24 @@ pub fn decide(
         types::on_matches(&rule.kind, &mut st.type_state, matches, now_ms)
     };
     triggers.sort_by_key(|t| t.last_ms);
+    // A trigger's samples are among the matches given, or events held from earlier ones.
+    let held = std::mem::take(&mut st.held);
+    let log_group = st.log_group.clone();
+    let seen: std::borrow::Cow<[MatchView]> = if held.is_empty() {
+        std::borrow::Cow::Borrowed(matches)
+    } else {
+        let views = matches.iter().copied();
+        std::borrow::Cow::Owned(
+            views
+                .chain(held.iter().map(|h| h.view(&log_group)))
+                .collect(),
+        )
+    };
+    let held_cut: Vec<String> = held
+        .iter()
+        .filter(|h| h.cut)
+        .map(|h| h.id.clone())
+        .collect();
     let outbox_bytes = st.outbox.iter().map(encoded_len).sum();
     let mut p = Policy {
         config,
@@ -135,13 +189,17 @@ pub fn decide(
         decided: Decided::default(),
         loose: Loose::default(),
         outbox_bytes,
+        silence: shared.silence,
+        held_cut: &held_cut,
     };
     p.close_due(now_ms);
     for t in triggers {
         p.decided.represented = p.decided.represented.saturating_add(t.count);
+        p.decided.triggers += 1;
         p.close_due(now_ms.max(t.last_ms));
-        p.apply(t, matches);
+        p.apply(t, &seen);
     }
+    p.st.held = still_held(rule, &p.st.type_state, matches, &held);
     let cap = exponential_cap_ms(rule);
     p.st.sub.retain(|s| {
         s.incident.is_some()
@@ -183,9 +241,14 @@ pub fn fit(st: &mut KeyState) -> usize {
     size
 }
 
-/// Drop the newest sample held for a later publication (sub-keys' windows, the last sub-key
-/// first; then the record's window; then the digest), marking it cut; its encoded bytes.
+/// Drop the newest sample held for a later publication (events held for the rule type's
+/// windows; then the sub-keys' windows, the last sub-key first; then the record's window; then
+/// the digest), marking it cut (a held event's publication then has one sample fewer); its
+/// encoded bytes.
 fn shed_sample(st: &mut KeyState) -> Option<usize> {
+    if let Some(h) = st.held.pop() {
+        return Some(encoded_len(&h) + 1);
+    }
     let windows = st
         .sub
         .iter_mut()
@@ -340,6 +403,10 @@ struct Policy<'a> {
     loose: Loose,
     /// The outbox's encoded bytes.
     outbox_bytes: usize,
+    /// [`Shared::silence`].
+    silence: Option<&'a mut Option<Silence>>,
+    /// Ids of held events whose message was cut ([`HeldEvent::cut`]).
+    held_cut: &'a [String],
 }
 
 /// One publication's content (before ids and SNS's limits).
@@ -502,18 +569,29 @@ impl Policy<'_> {
             i.total = i.total.saturating_add(t.count);
             i.last_match_ms = i.last_match_ms.max(t.last_ms);
         }
+        if s == Slot::Main && self.window(s).is_none() {
+            self.hold_in_silence(&t);
+        }
         if self.window(s).is_none() && self.outbox_full() {
             // Hold the trigger in a window that closes as soon as the outbox drains.
             *self.window(s) = Some(empty_window(t.last_ms));
         }
         let rule = self.rule;
         let max_samples = rule.max_samples;
+        let held_cut = self.held_cut;
         if let Some(w) = self.window(s) {
             w.suppressed = w.suppressed.saturating_add(t.count);
             w.first_ms = Some(w.first_ms.map_or(t.first_ms, |f| f.min(t.first_ms)));
             w.last_ms = Some(w.last_ms.map_or(t.last_ms, |l| l.max(t.last_ms)));
             let room = max_samples.saturating_sub(w.samples.len());
-            let (samples, cut) = samples_of(rule, &t, matches, room, WINDOW_SAMPLE_MESSAGE_BYTES);
+            let (samples, cut) = samples_of(
+                rule,
+                &t,
+                matches,
+                held_cut,
+                room,
+                WINDOW_SAMPLE_MESSAGE_BYTES,
+            );
             w.samples.extend(samples);
             w.truncated |= cut;
             return;
@@ -535,6 +613,7 @@ impl Policy<'_> {
             self.rule,
             &t,
             matches,
+            self.held_cut,
             self.rule.max_samples,
             crate::alert::MAX_SAMPLE_MESSAGE_BYTES,
         );
@@ -559,17 +638,63 @@ impl Policy<'_> {
         self.decided.alerts += 1;
         let realert = realert_ms(self.rule);
         if realert > 0 {
-            let until = match exponential_cap_ms(self.rule) {
-                Some(cap) => {
-                    let prev = *self.realert_exp(s);
-                    let next = next_realert(realert, cap, prev, t.last_ms);
-                    *self.realert_exp(s) = Some(next);
-                    next.until_ms
-                }
-                None => t.last_ms.saturating_add(realert),
+            let shared = s == Slot::Main && self.silence.is_some();
+            let prev = if shared {
+                self.silence
+                    .as_deref()
+                    .and_then(Option::as_ref)
+                    .and_then(|x| x.exp)
+            } else {
+                *self.realert_exp(s)
             };
+            let (until, exp) = match exponential_cap_ms(self.rule) {
+                Some(cap) => {
+                    let next = next_realert(realert, cap, prev, t.last_ms);
+                    (next.until_ms, Some(next))
+                }
+                None => (t.last_ms.saturating_add(realert), None),
+            };
+            match self.silence.as_deref_mut() {
+                Some(silence) if shared => {
+                    *silence = Some(Silence {
+                        until_ms: until,
+                        rule: self.rule.name.clone(),
+                        exp,
+                    });
+                }
+                _ => {
+                    if exp.is_some() {
+                        *self.realert_exp(s) = exp;
+                    }
+                }
+            }
             *self.window(s) = Some(empty_window(until));
         }
+    }
+
+    /// A trigger of the record's own key, with no window open, inside an open shared silence
+    /// (another rule's alert): the record's window opens and ends with the silence, so its
+    /// summary reports what it holds, in an incident of this key's own.
+    fn hold_in_silence(&mut self, t: &Trigger) {
+        let Some(open) = self.open_silence(t.last_ms) else {
+            return;
+        };
+        let mut w = empty_window(open.until_ms);
+        w.silenced_by = Some(open.rule.clone());
+        self.st.window = Some(w);
+        if self.st.incident.is_none() {
+            self.st.incident = Some(Incident {
+                id: ids::incident_id(self.st, self.st.seq + 1),
+                opened_at: self.now_ms,
+                last_match_ms: t.last_ms,
+                total: t.count,
+            });
+        }
+    }
+
+    /// The shared silence, when one is open at event time `t`.
+    fn open_silence(&self, t: i64) -> Option<&Silence> {
+        self.silence.as_deref()?.as_ref().filter(|x| t < x.until_ms)
     }
 
     /// `aggregation`: add a trigger to the open digest (opening one).
@@ -582,7 +707,14 @@ impl Policy<'_> {
             .rule
             .max_samples
             .saturating_sub(self.st.digest.as_ref().map_or(0, |d| d.samples.len()));
-        let (samples, cut) = samples_of(self.rule, t, matches, room, WINDOW_SAMPLE_MESSAGE_BYTES);
+        let (samples, cut) = samples_of(
+            self.rule,
+            t,
+            matches,
+            self.held_cut,
+            room,
+            WINDOW_SAMPLE_MESSAGE_BYTES,
+        );
         let d = self.st.digest.get_or_insert_with(|| DigestWindow {
             until_ms: t.last_ms.saturating_add(window),
             count: 0,
@@ -772,13 +904,17 @@ impl Policy<'_> {
     fn publish_summary(&mut self, s: Slot, w: RealertWindow) {
         let first = w.first_ms.unwrap_or(w.until_ms);
         let last = w.last_ms.unwrap_or(first);
-        let paused = match exponential_cap_ms(self.rule) {
-            Some(cap) => format!(
+        let paused = match (&w.silenced_by, exponential_cap_ms(self.rule)) {
+            (Some(by), _) => format!(
+                "silenced by an alert of rule {by}, realert_key {}",
+                self.rule.realert_key.as_deref().unwrap_or_default()
+            ),
+            (None, Some(cap)) => format!(
                 "realert {}, doubling up to {}",
                 super::types::human_span(realert_ms(self.rule)),
                 super::types::human_span(cap)
             ),
-            None => format!(
+            (None, None) => format!(
                 "realert {}",
                 super::types::human_span(realert_ms(self.rule))
             ),
@@ -913,15 +1049,17 @@ fn empty_window(until_ms: i64) -> RealertWindow {
         last_ms: None,
         samples: Vec::new(),
         truncated: false,
+        silenced_by: None,
     }
 }
 
-/// The trigger's samples (at most `n`), built from the matches given, messages cut to `bytes`;
-/// and whether a message was cut.
+/// The trigger's samples (at most `n`), built from the matches given (and held events), messages
+/// cut to `bytes`; and whether a message was cut (`held_cut`: held events already cut).
 fn samples_of(
     rule: &Rule,
     t: &Trigger,
     matches: &[MatchView],
+    held_cut: &[String],
     n: usize,
     bytes: usize,
 ) -> (Vec<Sample>, bool) {
@@ -933,11 +1071,28 @@ fn samples_of(
         .take(n)
         .map(|m| {
             let (s, c) = build::sample(rule, m, bytes);
-            cut |= c;
+            cut |= c || held_cut.iter().any(|id| id == m.id);
             s
         })
         .collect();
     (samples, cut)
+}
+
+/// The events to hold after a decision: those the rule type still names ([`types::held_ids`]),
+/// held before or among the matches given, in the type's order.
+fn still_held(
+    rule: &Rule,
+    type_state: &serde_json::Value,
+    matches: &[MatchView],
+    held: &[HeldEvent],
+) -> Vec<HeldEvent> {
+    types::held_ids(&rule.kind, type_state)
+        .iter()
+        .filter_map(|id| match held.iter().find(|h| &h.id == id) {
+            Some(h) => Some(h.clone()),
+            None => matches.iter().find(|m| m.id == id).map(HeldEvent::of),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -971,6 +1126,407 @@ mod tests {
             .collect();
         st.outbox.clear();
         out
+    }
+
+    /// Two rules, `a` and `b` (each with `yaml` added), loaded as one set (so `realert_key`s are
+    /// resolved across them).
+    fn pair(yaml_a: &str, yaml_b: &str) -> (Rule, Rule) {
+        let file = format!(
+            "version: 1\nrules:\n  - name: a\n    filter_pattern: ERROR\n{yaml_a}  - name: b\n    filter_pattern: ERROR\n{yaml_b}"
+        );
+        let mut rules = crate::rules::load(&file, "t.yaml")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .rules;
+        let b = rules.remove(1);
+        (rules.remove(0), b)
+    }
+
+    fn kinds(out: &[crate::alert::AlertMessage]) -> Vec<(&str, u64, u64)> {
+        out.iter()
+            .map(|a| (a.kind.as_str(), a.count, a.suppressed))
+            .collect()
+    }
+
+    /// [`run`] over a shared silence.
+    fn run_shared(
+        rule: &Rule,
+        st: &mut KeyState,
+        silence: &mut Option<Silence>,
+        events: &[(&str, i64, &str)],
+        now: i64,
+    ) -> Vec<crate::alert::AlertMessage> {
+        let evs: Vec<_> = events.iter().map(|(id, ts, m)| ev(id, *ts, m)).collect();
+        let views = views(&evs);
+        let before = st.outbox.len();
+        let shared = Shared {
+            silence: Some(silence),
+        };
+        decide_with(
+            &EngineConfig::new("eu-west-1"),
+            rule,
+            st,
+            &views,
+            None,
+            now,
+            shared,
+        );
+        let out = st.outbox[before..]
+            .iter()
+            .map(|p| p.alert.clone())
+            .collect();
+        st.outbox.clear();
+        out
+    }
+
+    #[test]
+    fn an_alert_of_one_rule_silences_the_other_until_its_realert_ends() {
+        let (a, b) = pair(
+            "    realert: 10m\n    realert_key: db\n",
+            "    realert: 1m\n    realert_key: db\n",
+        );
+        assert_eq!(a.realert_key.as_deref(), Some("db"));
+        let mut silence = None;
+        let (mut sa, mut sb) = (KeyState::new("a", None, T0), KeyState::new("b", None, T0));
+        let out = run_shared(&a, &mut sa, &mut silence, &[("1", T0, "ERROR")], T0);
+        assert_eq!(kinds(&out), [("log-match", 1, 0)]);
+        let opened = silence.clone().expect("the alert opens the silence");
+        assert_eq!(
+            (opened.until_ms, opened.rule.as_str()),
+            (T0 + 10 * MIN, "a")
+        );
+        // b's matches within a's realert (not b's own 1m) are suppressed into b's own window.
+        let out = run_shared(
+            &b,
+            &mut sb,
+            &mut silence,
+            &[("2", T0 + MIN, "ERROR"), ("3", T0 + 10 * MIN - 1, "ERROR")],
+            T0 + MIN,
+        );
+        assert!(out.is_empty(), "{out:?}");
+        let w = sb.window.clone().expect("b holds what it suppressed");
+        assert_eq!((w.until_ms, w.suppressed), (T0 + 10 * MIN, 2));
+        assert_eq!(w.silenced_by.as_deref(), Some("a"));
+        assert_eq!(next_due(&b, &sb), Some(T0 + 10 * MIN));
+        assert_eq!(
+            silence.as_ref(),
+            Some(&opened),
+            "a suppression changes no silence"
+        );
+        // b's own tick at the silence's end summarises them, naming the silence.
+        assert!(run_shared(&b, &mut sb, &mut silence, &[], T0 + 10 * MIN - 1).is_empty());
+        let out = run_shared(&b, &mut sb, &mut silence, &[], T0 + 10 * MIN);
+        assert_eq!(kinds(&out), [("summary", 0, 2)]);
+        assert_eq!(
+            out[0].observation.as_ref().unwrap().text,
+            "2 more matches while alerts were paused (silenced by an alert of rule a, realert_key db)"
+        );
+        assert_eq!(out[0].samples.len(), 2);
+        assert!(!out[0].incident_id.is_empty(), "b's own episode");
+        assert_eq!(out[0].incident_total, Some(2));
+        assert!(sb.window.is_none() && sb.incident.is_none());
+    }
+
+    #[test]
+    fn the_shared_silence_ends_exactly_at_its_end() {
+        let (a, b) = pair("    realert_key: db\n", "    realert_key: db\n");
+        let mut silence = None;
+        let (mut sa, mut sb) = (KeyState::new("a", None, T0), KeyState::new("b", None, T0));
+        run_shared(&a, &mut sa, &mut silence, &[("1", T0, "ERROR")], T0);
+        // The last millisecond inside: suppressed; the end itself: b alerts and takes the silence.
+        let out = run_shared(
+            &b,
+            &mut sb,
+            &mut silence,
+            &[("2", T0 + MIN - 1, "ERROR")],
+            T0,
+        );
+        assert!(out.is_empty());
+        let out = run_shared(
+            &b,
+            &mut sb,
+            &mut silence,
+            &[("3", T0 + MIN, "ERROR")],
+            T0 + MIN,
+        );
+        assert_eq!(kinds(&out), [("summary", 0, 1), ("log-match", 1, 0)]);
+        let s = silence.clone().unwrap();
+        assert_eq!((s.until_ms, s.rule.as_str()), (T0 + 2 * MIN, "b"));
+        // Now a is silenced by b.
+        let out = run_shared(
+            &a,
+            &mut sa,
+            &mut silence,
+            &[("4", T0 + MIN + 1, "ERROR")],
+            T0 + MIN,
+        );
+        assert!(out.is_empty());
+        assert_eq!(
+            sa.window.as_ref().unwrap().silenced_by.as_deref(),
+            Some("b")
+        );
+        // Every match is accounted: 2 alerts + 2 suppressed (b's summary, a's window).
+        assert_eq!(sa.window.as_ref().unwrap().suppressed, 1);
+    }
+
+    #[test]
+    fn the_exponential_backoff_is_shared_by_the_rules() {
+        let opts = "    realert: 1m\n    exponential_realert: 8m\n    realert_key: db\n";
+        let (a, b) = pair(opts, opts);
+        let mut silence = None;
+        let (mut sa, mut sb) = (KeyState::new("a", None, T0), KeyState::new("b", None, T0));
+        let exp = |s: &Option<Silence>| s.as_ref().and_then(|s| s.exp).unwrap();
+        run_shared(&a, &mut sa, &mut silence, &[("1", T0, "ERROR")], T0);
+        assert_eq!(
+            (exp(&silence).until_ms, exp(&silence).exponent),
+            (T0 + MIN, 0)
+        );
+        // b alerts as the silence ends: the backoff continues from a's (doubled), not from b's.
+        let out = run_shared(
+            &b,
+            &mut sb,
+            &mut silence,
+            &[("2", T0 + MIN, "ERROR")],
+            T0 + MIN,
+        );
+        assert_eq!(kinds(&out), [("log-match", 1, 0)]);
+        assert_eq!(
+            (exp(&silence).until_ms, exp(&silence).exponent),
+            (T0 + 3 * MIN, 1)
+        );
+        assert_eq!(sb.window.as_ref().unwrap().until_ms, T0 + 3 * MIN);
+        assert!(sb.realert_exp.is_none(), "the memory is the silence's");
+        let out = run_shared(
+            &a,
+            &mut sa,
+            &mut silence,
+            &[("3", T0 + 3 * MIN, "ERROR")],
+            T0 + 3 * MIN,
+        );
+        assert_eq!(kinds(&out), [("log-match", 1, 0)]);
+        assert_eq!(
+            (exp(&silence).until_ms, exp(&silence).exponent),
+            (T0 + 7 * MIN, 2)
+        );
+        // b inside a's doubled window: suppressed until its end.
+        run_shared(
+            &b,
+            &mut sb,
+            &mut silence,
+            &[("4", T0 + 6 * MIN, "ERROR")],
+            T0 + 6 * MIN,
+        );
+        assert_eq!(sb.window.as_ref().unwrap().until_ms, T0 + 7 * MIN);
+    }
+
+    #[test]
+    fn a_rule_without_realert_is_silenced_but_opens_no_silence() {
+        let (a, b) = pair(
+            "    realert: 0\n    realert_key: db\n",
+            "    realert_key: db\n",
+        );
+        let mut silence = None;
+        let (mut sa, mut sb) = (KeyState::new("a", None, T0), KeyState::new("b", None, T0));
+        let out = run_shared(&a, &mut sa, &mut silence, &[("1", T0, "ERROR")], T0);
+        assert_eq!(kinds(&out), [("log-match", 1, 0)]);
+        assert!(silence.is_none());
+        run_shared(&b, &mut sb, &mut silence, &[("2", T0, "ERROR")], T0);
+        let out = run_shared(&a, &mut sa, &mut silence, &[("3", T0 + 1, "ERROR")], T0);
+        assert!(out.is_empty(), "b's silence holds a too");
+        assert_eq!(sa.window.as_ref().unwrap().suppressed, 1);
+    }
+
+    #[test]
+    fn a_rule_named_by_another_rules_realert_key_shares_it() {
+        let (a, b) = pair("", "    realert_key: a\n");
+        assert_eq!(
+            (a.realert_key.as_deref(), b.realert_key.as_deref()),
+            (Some("a"), Some("a"))
+        );
+        let (c, d) = pair("    realert_key: x\n", "    realert_key: y\n");
+        assert_eq!(
+            (c.realert_key, d.realert_key),
+            (None, None),
+            "nothing shared"
+        );
+    }
+
+    /// The samples of `alert`, as (id, message).
+    fn sample_lines(alert: &crate::alert::AlertMessage) -> Vec<(String, String)> {
+        alert
+            .samples
+            .iter()
+            .map(|s| (s.id.clone(), s.message.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_window_decided_by_the_tick_carries_the_events_that_made_it() {
+        let r = rule(
+            "    type: metric_aggregation\n    metric_agg_key: $.ms\n    metric_agg_type: avg\n    max_threshold: 500\n    buffer_time: 5m\n    include: [$.path]\n",
+        );
+        let mut st = KeyState::new("r", None, T0);
+        let lines: Vec<String> = (0..7)
+            .map(|i| format!(r#"{{"ms":{},"path":"/p{i}"}}"#, 900 + i))
+            .collect();
+        let ids: Vec<String> = (0..7).map(|i| format!("e{i}")).collect();
+        let first: Vec<(&str, i64, &str)> = (0..4)
+            .map(|i| (ids[i].as_str(), T0 + i as i64, lines[i].as_str()))
+            .collect();
+        let second: Vec<(&str, i64, &str)> = (4..7)
+            .map(|i| (ids[i].as_str(), T0 + MIN + i as i64, lines[i].as_str()))
+            .collect();
+        assert!(run(&r, &mut st, &first, T0 + 10).is_empty());
+        assert!(run(&r, &mut st, &second, T0 + MIN + 10).is_empty());
+        assert_eq!(st.held.len(), 5, "the window's first 5 events are held");
+        // No event arrives: the tick after the window and its grace decides it.
+        let out = run(&r, &mut st, &[], T0 + 7 * MIN);
+        assert_eq!(out.len(), 1);
+        let want: Vec<(String, String)> =
+            (0..5).map(|i| (ids[i].clone(), lines[i].clone())).collect();
+        assert_eq!(sample_lines(&out[0]), want);
+        assert_eq!(out[0].samples[4].fields["$.path"], "/p4");
+        assert_eq!(out[0].samples[0].log_stream, "s1");
+        assert!(!out[0].truncated);
+        assert!(
+            st.held.is_empty(),
+            "nothing is held once the window is decided"
+        );
+    }
+
+    #[test]
+    fn held_events_go_once_their_window_is_decided_without_an_alert() {
+        let r = rule(
+            "    type: metric_aggregation\n    metric_agg_key: $.ms\n    metric_agg_type: max\n    max_threshold: 500\n    buffer_time: 5m\n",
+        );
+        let mut st = KeyState::new("r", None, T0);
+        run(
+            &r,
+            &mut st,
+            &[("a", T0, r#"{"ms":1}"#), ("b", T0 + 5 * MIN, r#"{"ms":2}"#)],
+            T0 + 5 * MIN,
+        );
+        assert_eq!(
+            st.held.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        assert!(run(&r, &mut st, &[], T0 + 7 * MIN).is_empty());
+        assert_eq!(
+            st.held.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+            ["b"]
+        );
+        assert!(run(&r, &mut st, &[], T0 + 12 * MIN).is_empty());
+        assert!(st.held.is_empty());
+    }
+
+    #[test]
+    fn a_percentage_alert_shows_numerator_events_from_every_invocation_of_its_window() {
+        let r = rule(
+            "    type: percentage_match\n    match_bucket_filter: '{ $.status >= 500 }'\n    max_percentage: 10\n    buffer_time: 5m\n",
+        );
+        let mut st = KeyState::new("r", None, T0);
+        let ok = r#"{"status":200}"#;
+        run(
+            &r,
+            &mut st,
+            &[("1", T0, ok), ("2", T0 + 1, r#"{"status":503}"#)],
+            T0,
+        );
+        run(
+            &r,
+            &mut st,
+            &[("3", T0 + 2, ok), ("4", T0 + 3, r#"{"status":500}"#)],
+            T0 + 3,
+        );
+        // The window is decided by a later invocation's event (past the window and its grace).
+        let out = run(&r, &mut st, &[("5", T0 + 7 * MIN, ok)], T0 + 7 * MIN);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            sample_lines(&out[0]),
+            [
+                ("2".into(), r#"{"status":503}"#.into()),
+                ("4".into(), r#"{"status":500}"#.into())
+            ]
+        );
+        assert!(st.held.is_empty(), "event 5 is no numerator event");
+    }
+
+    #[test]
+    fn a_spike_aggregation_alert_shows_the_spiking_windows_events_only() {
+        let r = rule(
+            "    type: spike_aggregation\n    metric_agg_key: $.ms\n    metric_agg_type: avg\n    timeframe: 5m\n    spike_height: 3\n    spike_type: up\n",
+        );
+        let mut st = KeyState::new("r", None, T0);
+        run(&r, &mut st, &[("a", T0, r#"{"ms":100}"#)], T0);
+        run(
+            &r,
+            &mut st,
+            &[("b", T0 + 5 * MIN, r#"{"ms":1000}"#)],
+            T0 + 5 * MIN,
+        );
+        assert!(
+            run(&r, &mut st, &[], T0 + 7 * MIN).is_empty(),
+            "the first window has no reference"
+        );
+        let out = run(&r, &mut st, &[], T0 + 12 * MIN);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            sample_lines(&out[0]),
+            [("b".into(), r#"{"ms":1000}"#.into())]
+        );
+        assert!(st.held.is_empty());
+    }
+
+    #[test]
+    fn a_held_message_is_cut_and_its_alert_says_so() {
+        let r = rule(
+            "    type: metric_aggregation\n    metric_agg_key: $.ms\n    metric_agg_type: max\n    max_threshold: 5\n    buffer_time: 5m\n",
+        );
+        let mut st = KeyState::new("r", None, T0);
+        let long = format!(r#"{{"ms":9,"pad":"{}"}}"#, "é".repeat(3000));
+        run(&r, &mut st, &[("a", T0, &long)], T0);
+        assert!(st.held[0].message.len() <= HELD_MESSAGE_BYTES && st.held[0].cut);
+        let out = run(&r, &mut st, &[], T0 + 7 * MIN);
+        assert_eq!(out.len(), 1);
+        assert!(long.starts_with(out[0].samples[0].message.trim_end_matches('…')));
+        assert!(out[0].truncated);
+    }
+
+    #[test]
+    fn held_events_are_shed_first_when_the_record_is_over_its_budget() {
+        let r = rule(
+            "    type: percentage_match\n    match_bucket_filter: ERROR\n    max_percentage: 100\n    buffer_time: 5s\n",
+        );
+        let mut st = KeyState::new("r", None, T0);
+        // Messages of control characters: 6 bytes each once encoded, so 8 open windows (5 s
+        // each, all within the minute's grace) × 5 held events of 2 KB take ~480 KB: shed.
+        let bad = format!("ERROR {}", "\u{1}".repeat(4000));
+        let evs: Vec<(String, i64)> = (0..8)
+            .flat_map(|w| (0..5).map(move |i| (format!("{w}-{i}"), T0 + w * 5_000 + i)))
+            .collect();
+        let batch: Vec<(&str, i64, &str)> = evs
+            .iter()
+            .map(|(id, t)| (id.as_str(), *t, bad.as_str()))
+            .collect();
+        run(&r, &mut st, &batch, T0 + 40_000);
+        assert_eq!(
+            st.held.first().map(|h| h.message.len()),
+            Some(HELD_MESSAGE_BYTES)
+        );
+        assert!(encoded_len(&st) <= STATE_BODY_BUDGET);
+        assert!(
+            st.held.len() > 20 && st.held.len() < 40,
+            "{} held",
+            st.held.len()
+        );
+        // What stays is the oldest windows' first events, in order.
+        let kept: Vec<&str> = st.held.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(
+            kept,
+            evs[..kept.len()]
+                .iter()
+                .map(|(id, _)| id.as_str())
+                .collect::<Vec<_>>()
+        );
     }
 
     #[test]

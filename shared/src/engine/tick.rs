@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use super::{
     AlertSink, Decided1, Engine, KeyState, Outcome, Pending, commit_unit, key_write,
-    parse_key_state, policy, publish_and_mark, rule_due,
+    parse_key_state, parse_silence, policy, publish_and_mark, rule_due, silence_write,
 };
 use crate::state::{DueKey, MAX_COMMIT_ITEMS, StateError, StateStore, Write};
 
@@ -72,6 +72,8 @@ impl Engine {
             }
         };
         let mut planned: Vec<(Option<Write>, Decided1)> = Vec::new();
+        // Keys whose rule type raised a trigger and whose rule shares a silence (`realert_key`).
+        let mut with_silence: Vec<(&DueKey, Option<u64>, KeyState, usize, String)> = Vec::new();
         for (d, r) in due.iter().zip(&records) {
             let read = parse_key_state(&d.key, r);
             let Some(before) = read.state else {
@@ -92,6 +94,14 @@ impl Engine {
                     None,
                     now_ms,
                 );
+                // Without a trigger the silence cannot matter (it only turns a trigger's alert
+                // into a suppression), so it is read only then — decided again over it, below.
+                if decided.triggers > 0
+                    && let Some(sk) = self.silence_of(ri, before.query_key.as_deref())
+                {
+                    with_silence.push((d, read.version, before, ri, sk));
+                    continue;
+                }
                 for _ in 0..decided.alerts {
                     outcome.metrics.add_alert(&st.rule);
                 }
@@ -141,9 +151,93 @@ impl Engine {
                 }
             }
         }
+        for (d, version, before, ri, sk) in with_silence {
+            let (silence_version, silence) = match store.get(&sk).await {
+                Ok(r) => parse_silence(&sk, &r),
+                Err(e) => {
+                    // Fail open as for a commit: decided over no silence, published directly.
+                    let decided =
+                        self.tick_with_silence(d, version, &before, ri, None, now_ms, outcome);
+                    publish_directly(&decided.0, &e, outcome);
+                    continue;
+                }
+            };
+            let (decided, after) =
+                self.tick_with_silence(d, version, &before, ri, silence.clone(), now_ms, outcome);
+            let mut writes: Vec<Write> =
+                decided_write(&decided, &before, d, version, self, ri, now_ms)
+                    .into_iter()
+                    .collect();
+            if after != silence
+                && let Some(s) = &after
+            {
+                writes.push(silence_write(&sk, s, silence_version, now_ms));
+            }
+            match commit_unit(store, &writes).await {
+                Ok(()) => committed.push(decided),
+                // Left for the next tick (it stays due).
+                Err(StateError::Conflict) => outcome.conflicts += 1,
+                Err(e) => publish_directly(&decided, &e, outcome),
+            }
+        }
         committed.retain(|d| !d.state.rule.is_empty());
         (committed, fail_open)
     }
+
+    /// The tick's decision of a key whose rule shares a silence, over the silence read; the key
+    /// as decided and the silence after it.
+    #[allow(clippy::too_many_arguments)]
+    fn tick_with_silence(
+        &self,
+        d: &DueKey,
+        version: Option<u64>,
+        before: &KeyState,
+        ri: usize,
+        mut silence: Option<super::Silence>,
+        now_ms: i64,
+        outcome: &mut Outcome,
+    ) -> (Decided1, Option<super::Silence>) {
+        let rule = &self.rules.rules[ri];
+        let mut st = before.clone();
+        let decided = policy::decide_with(
+            &self.config,
+            rule,
+            &mut st,
+            &[],
+            None,
+            now_ms,
+            policy::Shared {
+                silence: Some(&mut silence),
+            },
+        );
+        for _ in 0..decided.alerts {
+            outcome.metrics.add_alert(&st.rule);
+        }
+        outcome.decided += decided.publications as usize;
+        let changed = st != *before || rule_due(Some(rule), &st) != Some(d.due_at);
+        let decided = Decided1 {
+            rule: Some(ri),
+            key: d.key.clone(),
+            version: version.unwrap_or(0) + u64::from(changed),
+            state: st,
+        };
+        (decided, silence)
+    }
+}
+
+/// The key write of a tick decision (none when nothing changed, not even the due time).
+fn decided_write(
+    decided: &Decided1,
+    before: &KeyState,
+    d: &DueKey,
+    version: Option<u64>,
+    engine: &Engine,
+    ri: usize,
+    now_ms: i64,
+) -> Option<Write> {
+    let next = rule_due(Some(&engine.rules.rules[ri]), &decided.state);
+    (decided.state != *before || next != Some(d.due_at))
+        .then(|| key_write(&d.key, next, &decided.state, version, now_ms))
 }
 
 /// A stand-in for a deleted key (nothing to publish).

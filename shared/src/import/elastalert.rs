@@ -979,7 +979,8 @@ fn without_metadata_fields(key: &str, v: &Value, notes: &mut Vec<String>) -> Val
 }
 
 /// The common options as logalert accepts them together: `aggregation_key` is the grouping key
-/// (dropped when `query_key` is set), digest options need `aggregation`, `realert_key` is per rule,
+/// (dropped when `query_key` is set), digest options need `aggregation`, `realert_key` is kept
+/// unless it is the rule's own name or the rule cannot share a silence (digests, new_term),
 /// `exponential_realert` is at least `realert`.
 fn reconcile_common(out: &mut Draft, r: &Map<String, Value>, name: &str, lost: &mut Vec<String>) {
     let has = |out: &Draft, k: &str| out.keys.iter().any(|(key, _)| key == k);
@@ -1011,11 +1012,20 @@ fn reconcile_common(out: &mut Draft, r: &Map<String, Value>, name: &str, lost: &
         }
     }
     if let Some(Value::String(key)) = r.get("realert_key") {
-        out.keys.retain(|(k, _)| k != "realert_key");
-        if key.trim() != name {
+        // Shared silences carry over (ElastAlert's semantics); the rule's own name is the default.
+        let new_term = value(out, "type").as_deref() == Some("new_term");
+        if key.trim() == name || key.trim().is_empty() {
+            out.keys.retain(|(k, _)| k != "realert_key");
+        } else if aggregating || new_term {
+            out.keys.retain(|(k, _)| k != "realert_key");
             lost.push(format!(
-                "realert_key {}: suppression shared across rules; logalert keeps realert state per rule and query key",
-                scalar(key)
+                "realert_key {}: shared silences do not apply to {} in logalert",
+                scalar(key),
+                if aggregating {
+                    "digest rules (`aggregation`: no realert)"
+                } else {
+                    "new_term rules (each term realerts on its own)"
+                }
             ));
         }
     }
@@ -1233,13 +1243,14 @@ realert_key: b
         );
         let warnings: Vec<String> = out.warnings.iter().map(|w| w.message.clone()).collect();
         let has = |s: &str| warnings.iter().any(|w| w.contains(s));
-        // a: the same key twice is one key; its realert_key and a cap below realert are not kept.
+        // a: the same key twice is one key; a digest shares no silence (its realert_key goes);
+        // a cap below realert is not kept.
         assert!(
             out.yaml
                 .contains("    aggregation: 10m\n    summary_table_fields: [$.code]\n")
         );
         assert!(
-            has("realert_key shared: suppression shared across rules"),
+            has("realert_key shared: shared silences do not apply to digest rules"),
             "{warnings:?}"
         );
         assert!(
@@ -1262,6 +1273,54 @@ realert_key: b
                 && !out.yaml.contains("\n    realert_key:")
         );
         assert_eq!(warnings.len(), 4, "{warnings:?}");
+    }
+
+    #[test]
+    fn a_shared_realert_key_carries_over() {
+        let rule = SourceFile::new(
+            "r.yaml",
+            r#"
+name: db-errors
+filter: [{query: {query_string: {query: "level:ERROR"}}}]
+query_key: host
+realert_key: db
+---
+name: db-slow
+filter: [{query: {query_string: {query: "slow"}}}]
+query_key: host
+realert_key: db
+---
+name: terms
+type: new_term
+fields: [code]
+realert_key: db
+"#,
+        );
+        let out = convert(&[rule], None, &Options::default());
+        let rules = crate::rules::load(&out.yaml, "out.yaml")
+            .unwrap_or_else(|e| panic!("{e}\n{}", out.yaml));
+        let key = |n: &str| {
+            rules
+                .rules
+                .iter()
+                .find(|r| r.name == n)
+                .map(|r| r.realert_key.clone())
+        };
+        assert_eq!(
+            key("db-errors"),
+            Some(Some("db".to_string())),
+            "{}",
+            out.yaml
+        );
+        assert_eq!(key("db-slow"), Some(Some("db".to_string())));
+        assert_eq!(key("terms"), Some(None));
+        let warnings: Vec<String> = out.warnings.iter().map(|w| w.message.clone()).collect();
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("realert_key db: shared silences do not apply to new_term")),
+            "{warnings:?}"
+        );
     }
 
     #[test]

@@ -214,6 +214,11 @@ pub struct Rule {
     pub summary_table_max_rows: usize,
     /// `exponential_realert` (default off): realert doubles while alerts keep coming, up to this.
     pub exponential_realert: Option<Duration>,
+    /// `realert_key` (default: the rule's name): rules with the same key share one silence per
+    /// query-key value — an alert of one suppresses the others for its realert window. After
+    /// loading: the shared silence's name when another rule shares it, `None` when no other rule
+    /// does (the rule's own realert, no shared item).
+    pub realert_key: Option<String>,
     /// `top_count_keys`: the most frequent values of each, with counts, in every alert.
     pub top_count_keys: Vec<(String, QueryKeyPart)>,
     /// `top_count_number` (default 5): values listed per top-count key.

@@ -319,7 +319,7 @@ pub static KEYS: &[KeySpec] = &[
         name: "realert_key",
         kind: Kind::Text,
         in_defaults: false,
-        doc: "Accepted only as the rule's own name: logalert keeps realert state per rule and query key, so suppression shared across rules is refused with an error rather than silently ignored.",
+        doc: "Rules with the same `realert_key` share one silence per query-key value (ElastAlert's semantics): an alert of one suppresses the others' matches for the alerting rule's `realert` (with `exponential_realert`, its backoff, shared). Suppressed matches are counted in each rule's own summary when the silence ends. Default: the rule's name (its own realert). Not with `aggregation` or `type: new_term`.",
         ..KEY
     },
     KeySpec {
@@ -747,6 +747,8 @@ pub(super) fn rule_from(v: &Values, kind: RuleKind) -> Option<Rule> {
             .to_vec(),
         summary_table_max_rows: usize::try_from(v.int("summary_table_max_rows")?).ok()?,
         exponential_realert: v.duration("exponential_realert").filter(|d| !d.is_zero()),
+        // Resolved across the rule set once every file is loaded (`load::share_realert_keys`).
+        realert_key: v.text("realert_key").map(str::to_string),
         top_count_keys: v.selectors("top_count_keys").unwrap_or_default().to_vec(),
         top_count_number: usize::try_from(v.int("top_count_number")?).ok()?,
         include: v.selectors("include").unwrap_or_default().to_vec(),
@@ -796,13 +798,30 @@ pub(super) fn check_common(v: &Values, r: &mut Report) {
         }
     }
     if let Some(key) = v.text("realert_key").filter(|k| Some(*k) != v.text("name")) {
-        r.error(
-            v,
-            "realert_key",
-            format!(
-                "`realert_key: {key}` would share one realert window among every rule with this key; logalert keeps each rule's realert window in that rule's own state (one conditional write per rule and query key) and has no shared silence item, so the rules would not suppress each other: remove `realert_key` (each rule realerts on its own) or set it to the rule's name"
-            ),
-        );
+        let why = if aggregating {
+            Some(
+                "a digest rule (`aggregation`) publishes one digest per window and does not realert, so it neither opens nor honours a silence",
+            )
+        } else if v.choice("type") == Some("new_term") {
+            Some(
+                "`new_term` realerts per new term (each term has its own realert window), so a silence per query-key value shared with other rules would not apply to its terms",
+            )
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            r.error(
+                v,
+                "realert_key",
+                format!("`realert_key: {key}` cannot be used here: {why}; remove `realert_key`"),
+            );
+        } else if key.trim().is_empty() {
+            r.error(
+                v,
+                "realert_key",
+                "`realert_key` is empty: name the silence the rules share (e.g. `realert_key: db-down`), or remove it",
+            );
+        }
     }
     if written("exponential_realert")
         && v.duration("exponential_realert")

@@ -20,7 +20,8 @@
 //! is absent or not a number are ignored (for `cardinality` any value counts).
 //! Observation: "avg latency_ms 903 over 5 min (max 500)" (`metric_unit: ms` gives "903 ms").
 //!
-//! **State**: at most [`MAX_OPEN_WINDOWS`] open windows (5 sample ids each), each count/sum/min/max and, when needed,
+//! **State**: at most [`MAX_OPEN_WINDOWS`] open windows (5 sample ids each, whose events the
+//! policy holds for the alert: [`WindowSamples`]), each count/sum/min/max and, when needed,
 //! a DDSketch (`sketches-ddsketch`, relative error 1 % on any percentile, ≤ 2,048 bins; about
 //! 2–5 KB for latencies) or distinct values ([`super::sketch::Distinct`]: exact up to 1,000, then
 //! HyperLogLog, ≈ 3.3 %).
@@ -260,33 +261,60 @@ pub struct State {
     #[serde(default)]
     pub windows: Windows,
     /// Ids of the first events per open window start (samples), at most 5 each.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub samples: Vec<(i64, Vec<String>)>,
+    #[serde(default, skip_serializing_if = "WindowSamples::is_empty")]
+    pub samples: WindowSamples,
     #[serde(default)]
     pub key: Option<String>,
 }
 
 /// Sample ids kept per open window.
-const WINDOW_SAMPLES: usize = 5;
+pub const WINDOW_SAMPLES: usize = 5;
 
-impl State {
-    fn remember_sample(&mut self, start: i64, id: &str) {
-        match self.samples.iter_mut().find(|(s, _)| *s == start) {
+/// The ids of the first [`WINDOW_SAMPLES`] counted events of each open window, by window start:
+/// the samples of the alert its window may become. The window types decide when a window closes,
+/// usually on a tick, so the events are not among the matches given then: the engine's policy
+/// holds the messages of these ids (`held_ids`, [`super::RuleType::held_ids`]) until then.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct WindowSamples(Vec<(i64, Vec<String>)>);
+
+impl WindowSamples {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Windows with sample ids.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Remember `id` as a sample of the window starting at `start` (while it has room).
+    pub fn remember(&mut self, start: i64, id: &str) {
+        match self.0.iter_mut().find(|(s, _)| *s == start) {
             Some((_, ids)) if ids.len() < WINDOW_SAMPLES => ids.push(id.to_string()),
             Some(_) => {}
-            None => self.samples.push((start, vec![id.to_string()])),
+            None => self.0.push((start, vec![id.to_string()])),
         }
     }
 
-    fn take_samples(&mut self, start: i64) -> Vec<String> {
+    /// The sample ids of the window starting at `start`, forgetting them and those of every
+    /// window before it (windows close in order of start).
+    pub fn take(&mut self, start: i64) -> Vec<String> {
         let ids = self
-            .samples
+            .0
             .iter()
             .find(|(s, _)| *s == start)
             .map(|(_, ids)| ids.clone())
             .unwrap_or_default();
-        self.samples.retain(|(s, _)| *s > start);
+        self.0.retain(|(s, _)| *s > start);
         ids
+    }
+
+    /// Every id remembered, oldest window first.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.0
+            .iter()
+            .flat_map(|(_, ids)| ids.iter().map(String::as_str))
     }
 }
 
@@ -308,7 +336,7 @@ pub(super) fn metric_label(cfg_key: &Selector, agg: AggType) -> String {
 
 fn decide(cfg: &Config, st: &mut State, w: Window) -> Option<Trigger> {
     let v = w.agg.value(cfg.agg)?;
-    let samples = st.take_samples(w.start);
+    let samples = st.samples.take(w.start);
     let (bound, limit) = match (cfg.max_threshold, cfg.min_threshold) {
         (Some(max), _) if v > max => ("max", max),
         (_, Some(min)) if v < min => ("min", min),
@@ -370,7 +398,7 @@ impl RuleType for MetricAggregation {
                 .add(cfg.buffer_ms, cfg.agg, ev.timestamp, raw.as_deref())
             {
                 let start = ev.timestamp.div_euclid(cfg.buffer_ms) * cfg.buffer_ms;
-                st.remember_sample(start, ev.id);
+                st.samples.remember(start, ev.id);
             }
             newest = newest.max(ev.timestamp);
         }
@@ -388,6 +416,10 @@ impl RuleType for MetricAggregation {
 
     fn next_due(cfg: &Config, st: &State) -> Option<i64> {
         st.windows.next_close(cfg.buffer_ms)
+    }
+
+    fn held_ids(st: &State) -> Vec<&str> {
+        st.samples.ids().collect()
     }
 }
 

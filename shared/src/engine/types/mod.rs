@@ -68,6 +68,12 @@ pub trait RuleType {
     fn on_tick(cfg: &Self::Config, st: &mut Self::State, now_ms: i64) -> Vec<Trigger>;
     /// When this key next needs a tick (None: only when a match arrives).
     fn next_due(cfg: &Self::Config, st: &Self::State) -> Option<i64>;
+    /// Ids of events already seen that a later trigger may name in `sample_ids` (the window
+    /// types: a window is decided when it closes, on a tick or a later invocation). The policy
+    /// holds those events' messages in the key's state until the ids are no longer named here.
+    fn held_ids(_st: &Self::State) -> Vec<&str> {
+        Vec::new()
+    }
 }
 
 /// One new match, as a rule type sees it.
@@ -174,6 +180,11 @@ fn tick_of<T: RuleType>(
     out
 }
 
+fn held_of<T: RuleType>(state: &serde_json::Value) -> Vec<String> {
+    let st = load::<T::State>(state);
+    T::held_ids(&st).into_iter().map(str::to_string).collect()
+}
+
 fn due_of<T: RuleType>(cfg: &T::Config, state: &serde_json::Value) -> Option<i64> {
     T::next_due(cfg, &load::<T::State>(state))
 }
@@ -262,6 +273,25 @@ pub fn next_due(kind: &RuleKind, state: &serde_json::Value) -> Option<i64> {
         RuleKind::PercentageMatch(c) => due_of::<percentage_match::PercentageMatch>(c, state),
         RuleKind::MetricAggregation(c) => due_of::<metric_aggregation::MetricAggregation>(c, state),
         RuleKind::SpikeAggregation(c) => due_of::<spike_aggregation::SpikeAggregation>(c, state),
+    }
+}
+
+/// Dispatch [`RuleType::held_ids`] (only the window types hold events; the others answer
+/// without reading their state).
+pub fn held_ids(kind: &RuleKind, state: &serde_json::Value) -> Vec<String> {
+    match kind {
+        RuleKind::PercentageMatch(_) => held_of::<percentage_match::PercentageMatch>(state),
+        RuleKind::MetricAggregation(_) => held_of::<metric_aggregation::MetricAggregation>(state),
+        RuleKind::SpikeAggregation(_) => held_of::<spike_aggregation::SpikeAggregation>(state),
+        RuleKind::Any
+        | RuleKind::Frequency { .. }
+        | RuleKind::Blacklist(_)
+        | RuleKind::Whitelist(_)
+        | RuleKind::Change(_)
+        | RuleKind::Spike(_)
+        | RuleKind::Flatline(_)
+        | RuleKind::NewTerm(_)
+        | RuleKind::Cardinality(_) => Vec::new(),
     }
 }
 

@@ -15,12 +15,15 @@
 //! (as [`metric_aggregation`](super::metric_aggregation); late events for a decided window are not
 //! counted). The comparison is strict: 10 % is not above `max_percentage: 10`.
 //! Observation: "30 % of 1,200 events match `{ $.status >= 500 }` over 5 min (max 10 %)".
-//! **State**: per open window two counts and up to 5 sample ids of the numerator (≤ 8 windows).
+//! **State**: per open window two counts and up to 5 sample ids of the numerator (≤ 8 windows;
+//! the policy holds those events for the alert's samples, see [`WindowSamples`]).
 
 use serde::{Deserialize, Serialize};
 
 use super::common::{fmt_count, fmt_duration, fmt_num};
-use super::metric_aggregation::{AggType, Windows};
+#[cfg(test)]
+use super::metric_aggregation::WINDOW_SAMPLES;
+use super::metric_aggregation::{AggType, WindowSamples, Windows};
 use super::select::Selectors;
 use super::{MatchView, RuleType, Trigger};
 use crate::alert::Observation;
@@ -28,8 +31,6 @@ use crate::pattern::FilterPattern;
 
 /// Longest filter text quoted in an observation.
 const QUOTED_FILTER_CHARS: usize = 60;
-/// Numerator sample ids kept per window.
-const WINDOW_SAMPLES: usize = 5;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -63,8 +64,9 @@ pub struct State {
     /// Per window: events (`n`) and the share matching the bucket (`avg` of 0/1).
     #[serde(default)]
     pub windows: Windows,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub samples: Vec<(i64, Vec<String>)>,
+    /// Numerator sample ids per open window.
+    #[serde(default, skip_serializing_if = "WindowSamples::is_empty")]
+    pub samples: WindowSamples,
     #[serde(default)]
     pub key: Option<String>,
 }
@@ -100,11 +102,7 @@ impl RuleType for PercentageMatch {
             );
             if counted && hit {
                 let start = ev.timestamp.div_euclid(cfg.buffer_ms) * cfg.buffer_ms;
-                match st.samples.iter_mut().find(|(s, _)| *s == start) {
-                    Some((_, ids)) if ids.len() < WINDOW_SAMPLES => ids.push(ev.id.to_string()),
-                    Some(_) => {}
-                    None => st.samples.push((start, vec![ev.id.to_string()])),
-                }
+                st.samples.remember(start, ev.id);
             }
             newest = newest.max(ev.timestamp);
         }
@@ -114,13 +112,7 @@ impl RuleType for PercentageMatch {
     fn on_tick(cfg: &Config, st: &mut State, now: i64) -> Vec<Trigger> {
         let mut out = Vec::new();
         for w in st.windows.close(cfg.buffer_ms, now) {
-            let samples = st
-                .samples
-                .iter()
-                .find(|(s, _)| *s == w.start)
-                .map(|(_, ids)| ids.clone())
-                .unwrap_or_default();
-            st.samples.retain(|(s, _)| *s > w.start);
+            let samples = st.samples.take(w.start);
             let den = w.agg.n;
             let num = w.agg.sum.round() as u64;
             if den == 0 || den < cfg.min_denominator {
@@ -170,6 +162,10 @@ impl RuleType for PercentageMatch {
 
     fn next_due(cfg: &Config, st: &State) -> Option<i64> {
         st.windows.next_close(cfg.buffer_ms)
+    }
+
+    fn held_ids(st: &State) -> Vec<&str> {
+        st.samples.ids().collect()
     }
 }
 

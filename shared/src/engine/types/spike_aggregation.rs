@@ -17,13 +17,13 @@
 //! with the one just before it, with spike's comparison ([`super::spike::spike_direction`]).
 //! As in ElastAlert, a window or reference without a value, or a value of 0, is no spike (so a
 //! gap in traffic compares nothing). Observation: "avg latency_ms 2,400 ms over 5 min, 4× the
-//! previous 5 min (600 ms)". **State**: the open windows (as metric_aggregation) and the last
-//! decided window's value.
+//! previous 5 min (600 ms)". **State**: the open windows (as metric_aggregation, with 5 sample
+//! ids each, whose events the policy holds for the alert) and the last decided window's value.
 
 use serde::{Deserialize, Serialize};
 
 use super::common::{fmt_duration, fmt_num};
-use super::metric_aggregation::{AggType, Windows, metric_label, with_unit};
+use super::metric_aggregation::{AggType, WindowSamples, Windows, metric_label, with_unit};
 use super::select::{Selector, Selectors};
 use super::spike::{Direction, SpikeType, spike_direction};
 use super::{MatchView, RuleType, Trigger};
@@ -54,6 +54,9 @@ pub struct State {
     /// The last decided window: (start, value).
     #[serde(default)]
     pub previous: Option<(i64, f64)>,
+    /// Sample ids per open window (the first events counted in it).
+    #[serde(default, skip_serializing_if = "WindowSamples::is_empty")]
+    pub samples: WindowSamples,
     #[serde(default)]
     pub key: Option<String>,
 }
@@ -71,8 +74,13 @@ impl RuleType for SpikeAggregation {
                 st.key = cfg.query_key.describe(ev);
             }
             let raw = cfg.key.get(ev);
-            st.windows
-                .add(cfg.timeframe_ms, cfg.agg, ev.timestamp, raw.as_deref());
+            if st
+                .windows
+                .add(cfg.timeframe_ms, cfg.agg, ev.timestamp, raw.as_deref())
+            {
+                let start = ev.timestamp.div_euclid(cfg.timeframe_ms) * cfg.timeframe_ms;
+                st.samples.remember(start, ev.id);
+            }
             newest = newest.max(ev.timestamp);
         }
         Self::on_tick(cfg, st, newest)
@@ -82,6 +90,7 @@ impl RuleType for SpikeAggregation {
         let tf = cfg.timeframe_ms;
         let mut out = Vec::new();
         for w in st.windows.close(tf, now) {
+            let samples = st.samples.take(w.start);
             let Some(cur) = w.agg.value(cfg.agg) else {
                 continue;
             };
@@ -135,7 +144,7 @@ impl RuleType for SpikeAggregation {
                 count: w.agg.n,
                 first_ms: w.start,
                 last_ms: w.start + tf - 1,
-                sample_ids: Vec::new(),
+                sample_ids: samples,
                 observation: Observation {
                     text,
                     sparkline: None,
@@ -150,6 +159,10 @@ impl RuleType for SpikeAggregation {
 
     fn next_due(cfg: &Config, st: &State) -> Option<i64> {
         st.windows.next_close(cfg.timeframe_ms)
+    }
+
+    fn held_ids(st: &State) -> Vec<&str> {
+        st.samples.ids().collect()
     }
 }
 
