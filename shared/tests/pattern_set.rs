@@ -1,7 +1,7 @@
 //! `PatternSet` gives, for every pattern of a set, exactly what matching that pattern on its own
 //! gives (`FilterPattern::matches`): random rule sets over random messages.
 
-use logalert::pattern::{FilterPattern, Match, PatternSet};
+use logalert::pattern::{FilterPattern, Match, PatternSet, ValueRef};
 use proptest::prelude::*;
 
 /// Patterns of every kind, sharing literals, selectors and keys on purpose.
@@ -162,6 +162,106 @@ proptest! {
     ) {
         answers_like_one_by_one(&sources, &messages)?;
     }
+}
+
+/// Query-key selectors, on the pool's paths and off them.
+const VALUES: &[&str] = &[
+    "level", "ms", "code", "a", "a.b", "b", "ab", "a[0]", "a[*]", "x",
+];
+
+/// Where a set serves a JSON value from its own walk (`PatternSet::value_slot`), the value is
+/// what resolving it on the message gives (`CompiledValueRef::resolve_into`), for every match.
+fn values_served_like_resolved(
+    sources: &[String],
+    messages: &[String],
+) -> Result<(), TestCaseError> {
+    // `""` matches every message, so the callback sees every message's walk.
+    let patterns: Vec<FilterPattern> = std::iter::once("")
+        .chain(sources.iter().map(String::as_str))
+        .map(|s| FilterPattern::parse(s).unwrap_or_else(|e| panic!("{s:?}: {e}")))
+        .collect();
+    let set = PatternSet::new(patterns.iter());
+    let values: Vec<_> = VALUES
+        .iter()
+        .map(|v| ValueRef::parse(&format!("$.{v}")).unwrap().compile())
+        .filter_map(|v| set.value_slot(&v).map(|slot| (v, slot)))
+        .collect();
+    let mut scratch = set.scratch();
+    for msg in messages {
+        let mut result = Ok(());
+        set.for_each_match_walked(msg, &mut scratch, |_, m, walked| {
+            for (v, slot) in &values {
+                let (mut served, mut resolved) = (String::new(), String::new());
+                if let Some(found) = walked.value_into(*slot, &mut served) {
+                    let own = v.resolve_into(msg, &m, &mut resolved);
+                    if result.is_ok() && (found, &served) != (own, &resolved) {
+                        result = Err(TestCaseError::fail(format!(
+                            "{sources:?} {v:?} on {msg:?}: served {served:?}, resolved {resolved:?}"
+                        )));
+                    }
+                }
+            }
+        });
+        result?;
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn values_a_set_serves_are_the_values_resolved(
+        sources in prop::collection::vec(pattern(), 0..12),
+        messages in prop::collection::vec(message(), 1..6),
+    ) {
+        values_served_like_resolved(&sources, &messages)?;
+    }
+}
+
+#[test]
+fn a_set_serves_the_values_its_walk_finds() {
+    let patterns: Vec<FilterPattern> = [
+        r#"{ $.level = "ERROR" && $.code = "DA*" }"#,
+        "{ $.ms > 100 }",
+        "timeout",
+    ]
+    .iter()
+    .map(|s| FilterPattern::parse(s).unwrap())
+    .collect();
+    let set = PatternSet::new(&patterns);
+    let value = |v: &str| ValueRef::parse(v).unwrap().compile();
+    let code = set
+        .value_slot(&value("$.code"))
+        .expect("a selector of the set");
+    assert!(set.value_slot(&value("$.user")).is_none(), "not walked");
+    assert!(
+        set.value_slot(&value("$status")).is_none(),
+        "a field, not JSON"
+    );
+    let mut scratch = set.scratch();
+    let mut keys = Vec::new();
+    for msg in [
+        r#"{"level":"ERROR","code":"DA1","ms":5}"#,
+        r#"{"level":"INFO","code":7,"ms":500}"#,
+        r#"{"ms":500}"#,
+        "timeout, not JSON",
+    ] {
+        set.for_each_match_walked(msg, &mut scratch, |i, _, walked| {
+            let mut key = String::new();
+            let served = walked.value_into(code, &mut key);
+            keys.push((i, served, key));
+        });
+    }
+    assert_eq!(
+        keys,
+        [
+            (0, Some(true), "DA1".to_string()),
+            (1, Some(true), "7".to_string()),
+            (1, Some(false), String::new()),
+            (2, None, String::new()), // not walked: the caller resolves it
+        ]
+    );
 }
 
 #[test]

@@ -82,7 +82,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::alert::AlertMessage;
 use crate::metrics::InvocationMetrics;
-use crate::pattern::{CompiledValueRef, Extracted, PatternSet, SetScratch};
+use crate::pattern::{CompiledValueRef, Extracted, PatternSet, SetScratch, ValueSlot, Walked};
 use crate::payload::LogsPayload;
 use crate::rules::{LogGroupGlob, QueryKeyPart, Rule, RuleSet};
 use crate::state::{MAX_COMMIT_ITEMS, StateError, StateRecord, StateStore, Write};
@@ -471,6 +471,9 @@ pub struct Engine {
 struct GroupRules {
     rules: Vec<usize>,
     set: PatternSet,
+    /// Per pattern `k`, per part of rule `rules[k]`'s query key: where the set's JSON walk
+    /// finds that part's value (then the part is not looked up by walking the message again).
+    key_slots: Vec<Vec<Option<ValueSlot>>>,
 }
 
 /// One part of a rule's query key, ready to resolve per match.
@@ -555,10 +558,27 @@ impl Engine {
         // Most log groups get the same rules: compile their set once.
         let group = match cache.values().find(|g| g.rules == list) {
             Some(same) => same.clone(),
-            None => Arc::new(GroupRules {
-                set: PatternSet::new(list.iter().map(|&ri| &self.rules.rules[ri].filter_pattern)),
-                rules: list,
-            }),
+            None => {
+                let set =
+                    PatternSet::new(list.iter().map(|&ri| &self.rules.rules[ri].filter_pattern));
+                let key_slots = list
+                    .iter()
+                    .map(|&ri| {
+                        self.query_keys[ri]
+                            .iter()
+                            .map(|part| match part {
+                                KeyPart::Value(v) => set.value_slot(v),
+                                _ => None,
+                            })
+                            .collect()
+                    })
+                    .collect();
+                Arc::new(GroupRules {
+                    set,
+                    rules: list,
+                    key_slots,
+                })
+            }
         };
         if cache.len() > 10_000 {
             cache.clear();
@@ -624,7 +644,7 @@ impl Engine {
             for (ei, event) in payload.log_events.iter().enumerate() {
                 group_rules
                     .set
-                    .for_each_match(&event.message, scratch, |k, m| {
+                    .for_each_match_walked(&event.message, scratch, |k, m, walked| {
                         let ri = rules[k];
                         any = true;
                         let parts = &self.query_keys[ri];
@@ -640,7 +660,14 @@ impl Engine {
                             }
                         } else {
                             key_buf.clear();
-                            query_key_into(parts, payload, &event.message, &m, &mut key_buf);
+                            let slots = &group_rules.key_slots[k];
+                            let key = KeyContext {
+                                payload,
+                                message: &event.message,
+                                m: &m,
+                                walked,
+                            };
+                            query_key_into(parts, slots, &key, &mut key_buf);
                             match keyed[ri].get(key_buf.as_str()) {
                                 Some(&gi) => gi,
                                 None => {
@@ -1480,13 +1507,21 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         })
 }
 
+/// What a match's query key is resolved from.
+struct KeyContext<'a, 'w, 'm> {
+    payload: &'a LogsPayload,
+    message: &'a str,
+    m: &'a crate::pattern::Match,
+    /// The rule set's JSON walk of the message, which may hold a part's value already.
+    walked: &'a Walked<'w, 'm>,
+}
+
 /// Append a match's query key to `out`: its parts' values joined by `, ` (a value that cannot
-/// be resolved is [`MISSING_VALUE`]).
+/// be resolved is [`MISSING_VALUE`]). `slots[i]`: where the set's walk finds part `i`.
 fn query_key_into(
     parts: &[KeyPart],
-    payload: &LogsPayload,
-    message: &str,
-    m: &crate::pattern::Match,
+    slots: &[Option<ValueSlot>],
+    c: &KeyContext,
     out: &mut String,
 ) {
     for (i, part) in parts.iter().enumerate() {
@@ -1494,11 +1529,12 @@ fn query_key_into(
             out.push_str(", ");
         }
         match part {
-            KeyPart::LogGroup => out.push_str(&payload.log_group),
-            KeyPart::LogStream => out.push_str(&payload.log_stream),
-            KeyPart::Fingerprint => out.push_str(&crate::fingerprint::fingerprint(message)),
+            KeyPart::LogGroup => out.push_str(&c.payload.log_group),
+            KeyPart::LogStream => out.push_str(&c.payload.log_stream),
+            KeyPart::Fingerprint => out.push_str(&crate::fingerprint::fingerprint(c.message)),
             KeyPart::Value(v) => {
-                if !v.resolve_into(message, m, out) {
+                let served = slots[i].and_then(|slot| c.walked.value_into(slot, out));
+                if !served.unwrap_or_else(|| v.resolve_into(c.message, c.m, out)) {
                     out.push_str(MISSING_VALUE);
                 }
             }

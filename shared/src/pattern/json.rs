@@ -21,6 +21,7 @@ use memchr::memmem::Finder;
 #[cfg(test)]
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
+use smallvec::SmallVec;
 
 mod walk;
 
@@ -39,6 +40,8 @@ pub(crate) struct JsonMatcher {
     /// Per slot: does its selector end with a wildcard (`$.a[*]`, `$.a.*`)? Then an array it
     /// reaches is one of the selected values, not a list of them.
     ends_wild: Vec<bool>,
+    /// Per slot: its selector's path.
+    slot_keys: Vec<Vec<Key>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -50,7 +53,13 @@ enum Key {
 
 #[derive(Debug, Clone, Default)]
 struct Node {
+    /// Every child, in the order added (for building the trie; the walk uses the three below).
     children: Vec<(Key, usize)>,
+    /// The children by object key (each key once), by array index, and the wildcard child: a
+    /// step looks a key up among the named children only (`Ctx::step`).
+    named: Vec<(Box<str>, usize)>,
+    indexed: Vec<(usize, usize)>,
+    wild: Option<usize>,
     /// Slots whose selector ends here.
     terminals: Vec<usize>,
     /// Slots whose wildcard step leaves from here: reaching this node means their container
@@ -83,9 +92,13 @@ enum JTest {
     NotExists,
 }
 
+/// What one walk records: `(slot, value)` in the order met. Inline room for what a rule set of
+/// a few dozen selectors records, so that walking a message allocates nothing.
+pub(crate) type Founds<'a> = SmallVec<[(usize, Sel<'a>); 16]>;
+
 /// What the walk records for a slot.
 #[derive(Debug, Clone, PartialEq)]
-enum Sel<'a> {
+pub(crate) enum Sel<'a> {
     /// The value the selector points at (one per wildcard match).
     Value(Found<'a>),
     /// An element of an array the selector points at (for `IS NULL`/`IS TRUE`/`IS FALSE`).
@@ -131,10 +144,10 @@ impl JsonMatcher {
             nodes: vec![Node::default()],
             prefilters: exprs.iter().map(|e| Prefilter::new(e)).collect(),
             ends_wild: Vec::new(),
+            slot_keys: Vec::new(),
         };
-        let mut slots: Vec<Vec<Key>> = Vec::new();
         for expr in exprs {
-            let compiled = m.compile(expr, &mut slots);
+            let compiled = m.compile(expr);
             m.exprs.push(compiled);
         }
         m
@@ -153,20 +166,27 @@ impl JsonMatcher {
         self.prefilters[i].as_ref().is_some_and(|p| p.rejects(msg))
     }
 
-    /// Walk `msg` once and push onto `out` every index in `candidates` (ascending) whose pattern
-    /// matches. The caller has done the prefiltering.
-    pub(crate) fn eval_set(&self, msg: &str, candidates: &[usize], out: &mut Vec<usize>) {
-        // Room for what a rule set of a few dozen selectors records, without growing.
-        let mut found = Vec::with_capacity(32);
-        if !self.walk(msg, &mut found) {
-            return;
+    /// Walk `msg` once into `found` and push onto `out` every index in `candidates` (ascending)
+    /// whose pattern matches. The caller has done the prefiltering. False when the walk does
+    /// not accept `msg` (then nothing matches and `found` means nothing).
+    pub(crate) fn eval_set<'a>(
+        &self,
+        msg: &'a str,
+        candidates: &[usize],
+        found: &mut Founds<'a>,
+        out: &mut Vec<usize>,
+    ) -> bool {
+        found.clear();
+        if !self.walk(msg, found) {
+            return false;
         }
         out.extend(
             candidates
                 .iter()
                 .copied()
-                .filter(|&i| self.exprs[i].eval(&found)),
+                .filter(|&i| self.exprs[i].eval(found)),
         );
+        true
     }
 
     /// A matcher that only collects the values `selector` points at (see [`Self::first_value`]).
@@ -176,17 +196,40 @@ impl JsonMatcher {
             nodes: vec![Node::default()],
             prefilters: vec![None],
             ends_wild: Vec::new(),
+            slot_keys: Vec::new(),
         };
-        m.slot(selector, &mut Vec::new());
+        m.slot(selector);
         m
     }
 
-    fn compile(&mut self, expr: &JsonExpr, slots: &mut Vec<Vec<Key>>) -> CExpr {
+    /// The slot of this matcher (a pattern set's) whose values a walk records exactly as a
+    /// walk of the lone selector `lone` ([`Self::for_selector`]) records its own, whenever
+    /// this matcher's walk accepts the message: then [`first_value_in`] of the set's walk is
+    /// `lone.first_value_into`, without walking the message again (the engine's query keys).
+    ///
+    /// Why that holds: `lone`'s path is one of this trie's paths, so every container `lone`'s
+    /// walk goes into, this walk goes into too, and every string, key and number `lone`'s walk
+    /// checks, this walk checks the same way; it checks more, never less, so it accepts fewer
+    /// messages, never more. Two things would break that, and rule the slot out: a wildcard (a
+    /// place where several trie nodes apply at once, one of them selected) and a node both
+    /// selected and walked into, whose container is walked again from depth 0 as serde_json
+    /// did (this walk could then accept a message nested deeper than `lone`'s walk accepts).
+    pub(crate) fn slot_for(&self, lone: &JsonMatcher) -> Option<usize> {
+        let keys = lone.slot_keys.first()?;
+        let shared =
+            |n: &Node| n.wild.is_none() && (n.terminals.is_empty() || n.children.is_empty());
+        if !self.nodes.iter().all(shared) {
+            return None;
+        }
+        self.slot_keys.iter().position(|k| k == keys)
+    }
+
+    fn compile(&mut self, expr: &JsonExpr) -> CExpr {
         match expr {
-            JsonExpr::Or(v) => CExpr::Or(v.iter().map(|e| self.compile(e, slots)).collect()),
-            JsonExpr::And(v) => CExpr::And(v.iter().map(|e| self.compile(e, slots)).collect()),
+            JsonExpr::Or(v) => CExpr::Or(v.iter().map(|e| self.compile(e)).collect()),
+            JsonExpr::And(v) => CExpr::And(v.iter().map(|e| self.compile(e)).collect()),
             JsonExpr::Cond(c) => {
-                let slot = self.slot(&c.selector, slots);
+                let slot = self.slot(&c.selector);
                 let wild = c.selector.wildcards() > 0;
                 let test = match &c.test {
                     JsonTest::Compare {
@@ -205,12 +248,12 @@ impl JsonMatcher {
     }
 
     /// The slot for `selector`, adding its path to the trie the first time it is seen.
-    fn slot(&mut self, selector: &Selector, slots: &mut Vec<Vec<Key>>) -> usize {
+    fn slot(&mut self, selector: &Selector) -> usize {
         let keys = keys_of(selector);
-        if let Some(existing) = slots.iter().position(|k| *k == keys) {
+        if let Some(existing) = self.slot_keys.iter().position(|k| *k == keys) {
             return existing;
         }
-        let slot = slots.len();
+        let slot = self.slot_keys.len();
         let mut node = 0;
         for key in &keys {
             if *key == Key::Wild {
@@ -226,14 +269,20 @@ impl JsonMatcher {
                 None => {
                     self.nodes.push(Node::default());
                     let n = self.nodes.len() - 1;
-                    self.nodes[node].children.push((key.clone(), n));
+                    let parent = &mut self.nodes[node];
+                    parent.children.push((key.clone(), n));
+                    match key {
+                        Key::Name(name) => parent.named.push((name.as_str().into(), n)),
+                        Key::Index(i) => parent.indexed.push((*i, n)),
+                        Key::Wild => parent.wild = Some(n),
+                    }
                     n
                 }
             };
         }
         self.nodes[node].terminals.push(slot);
         self.ends_wild.push(keys.last() == Some(&Key::Wild));
-        slots.push(keys);
+        self.slot_keys.push(keys);
         slot
     }
 
@@ -242,7 +291,7 @@ impl JsonMatcher {
         if self.prefilters[0].as_ref().is_some_and(|p| p.rejects(msg)) {
             return false;
         }
-        let mut found = Vec::with_capacity(4);
+        let mut found = Founds::new();
         if !self.walk(msg, &mut found) {
             return false;
         }
@@ -259,31 +308,13 @@ impl JsonMatcher {
     /// [`Self::first_value`], appended to `out` (nothing appended and `false` when there is
     /// none): resolving a query key per match allocates nothing.
     pub(crate) fn first_value_into(&self, msg: &str, out: &mut String) -> bool {
-        use std::fmt::Write;
-        let mut found = Vec::with_capacity(2);
-        if !self.walk(msg, &mut found) {
-            return false;
-        }
-        found.into_iter().any(|(_, f)| match f {
-            Sel::Value(Found::Str(s)) => {
-                out.push_str(&s);
-                true
-            }
-            Sel::Value(Found::Num(n)) => {
-                out.push_str(n);
-                true
-            }
-            Sel::Value(Found::Bool(b)) => {
-                let _ = write!(out, "{b}");
-                true
-            }
-            _ => false,
-        })
+        let mut found = Founds::new();
+        self.walk(msg, &mut found) && first_value_in(&found, 0, out)
     }
 
     /// Walk `msg`, collecting `(slot, value)` for every selected value. False when `msg` is
     /// not exactly one JSON object (`json/walk.rs`).
-    fn walk<'a>(&self, msg: &'a str, found: &mut Vec<(usize, Sel<'a>)>) -> bool {
+    fn walk<'a>(&self, msg: &'a str, found: &mut Founds<'a>) -> bool {
         let mut ctx = Ctx { m: self, found };
         ctx.reach(&NodeSet::one(0));
         walk::Walker::walk(&mut ctx, msg).is_ok()
@@ -292,7 +323,7 @@ impl JsonMatcher {
     /// The walk as serde_json's deserializer did it before `json/walk.rs`: the oracle of the
     /// differential tests.
     #[cfg(test)]
-    fn walk_serde<'a>(&self, msg: &'a str, found: &mut Vec<(usize, Sel<'a>)>) -> bool {
+    fn walk_serde<'a>(&self, msg: &'a str, found: &mut Founds<'a>) -> bool {
         let mut de = serde_json::Deserializer::from_str(msg);
         let mut ctx = Ctx { m: self, found };
         ctx.reach(&NodeSet::one(0));
@@ -305,6 +336,30 @@ impl JsonMatcher {
         }
         de.end().is_ok()
     }
+}
+
+/// The first scalar a walk recorded for `slot`, appended to `out` as text (see
+/// [`JsonMatcher::first_value`]); `false` (nothing appended) when there is none.
+pub(crate) fn first_value_in(found: &[(usize, Sel<'_>)], slot: usize, out: &mut String) -> bool {
+    use std::fmt::Write;
+    found
+        .iter()
+        .filter(|(s, _)| *s == slot)
+        .any(|(_, f)| match f {
+            Sel::Value(Found::Str(s)) => {
+                out.push_str(s);
+                true
+            }
+            Sel::Value(Found::Num(n)) => {
+                out.push_str(n);
+                true
+            }
+            Sel::Value(Found::Bool(b)) => {
+                let _ = write!(out, "{b}");
+                true
+            }
+            _ => false,
+        })
 }
 
 // ---------------------------------------------------------------- the literal prefilter
@@ -486,10 +541,11 @@ impl JTest {
 
 struct Ctx<'m, 'f, 'a> {
     m: &'m JsonMatcher,
-    found: &'f mut Vec<(usize, Sel<'a>)>,
+    found: &'f mut Founds<'a>,
 }
 
 impl<'a> Ctx<'_, '_, 'a> {
+    #[inline]
     fn record(&mut self, set: &NodeSet, value: &Found<'a>) {
         for &node in set.iter() {
             for &slot in &self.m.nodes[node].terminals {
@@ -499,6 +555,7 @@ impl<'a> Ctx<'_, '_, 'a> {
     }
 
     /// A value exists at every node of `set`: the wildcards leaving from there have a container.
+    #[inline]
     fn reach(&mut self, set: &NodeSet) {
         for &node in set.iter() {
             for &slot in &self.m.nodes[node].containers {
@@ -530,27 +587,49 @@ impl<'a> Ctx<'_, '_, 'a> {
         }
     }
 
+    #[inline]
     fn has_terminals(&self, set: &NodeSet) -> bool {
         set.iter().any(|&n| !self.m.nodes[n].terminals.is_empty())
     }
 
+    #[inline]
     fn has_children(&self, set: &NodeSet) -> bool {
         set.iter().any(|&n| !self.m.nodes[n].children.is_empty())
     }
 
-    /// Trie nodes reached from `set` through an object key or an array index.
+    /// Trie nodes reached from `set` through an object key or an array index. The same nodes,
+    /// in the same order per node, as matching every child's key in turn: a node has at most one
+    /// child per key name or index and one wildcard child.
+    #[inline]
     fn step(&self, set: &NodeSet, key: Step<'_>) -> NodeSet {
         let mut next = NodeSet::default();
         for &node in set.iter() {
-            for (k, child) in &self.m.nodes[node].children {
-                let hit = match (k, key) {
-                    (Key::Wild, _) => true,
-                    (Key::Name(n), Step::Key(s)) => n == s,
-                    (Key::Index(i), Step::Index(j)) => *i == j,
-                    _ => false,
-                };
-                if hit {
-                    next.push(*child);
+            let node = &self.m.nodes[node];
+            let exact = match key {
+                Step::Key(s) => node
+                    .named
+                    .iter()
+                    .find(|(n, _)| n.len() == s.len() && n.as_bytes() == s.as_bytes())
+                    .map(|&(_, child)| child),
+                Step::Index(j) => node
+                    .indexed
+                    .iter()
+                    .find(|&&(i, _)| i == j)
+                    .map(|&(_, child)| child),
+            };
+            // In the order the children were added, as the walk has always recorded them.
+            match (exact, node.wild) {
+                (Some(e), Some(w)) if w < e => {
+                    next.push(w);
+                    next.push(e);
+                }
+                (e, w) => {
+                    if let Some(e) = e {
+                        next.push(e);
+                    }
+                    if let Some(w) = w {
+                        next.push(w);
+                    }
                 }
             }
         }
@@ -573,12 +652,14 @@ struct NodeSet {
 }
 
 impl NodeSet {
+    #[inline]
     fn one(node: usize) -> NodeSet {
         let mut s = NodeSet::default();
         s.push(node);
         s
     }
 
+    #[inline]
     fn push(&mut self, node: usize) {
         if self.len < self.nodes.len() && !self.iter().any(|&n| n == node) {
             self.nodes[self.len] = node;
@@ -586,10 +667,12 @@ impl NodeSet {
         }
     }
 
+    #[inline]
     fn iter(&self) -> std::slice::Iter<'_, usize> {
         self.nodes[..self.len].iter()
     }
 
+    #[inline]
     fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -597,7 +680,12 @@ impl NodeSet {
 
 /// Classify a raw JSON value (already validated by serde_json).
 fn classify(raw: &str) -> Found<'_> {
-    let raw = raw.trim();
+    classify_exact(raw.trim())
+}
+
+/// [`classify`] of a value without surrounding whitespace.
+#[inline]
+fn classify_exact(raw: &str) -> Found<'_> {
     match raw.as_bytes().first() {
         Some(b'"') => {
             if raw.contains('\\') {

@@ -181,7 +181,7 @@ pub use error::PatternError;
 pub use parse::{
     MAX_PATTERN_CHARS, MAX_REGEXES, MAX_WILDCARD_SELECTORS, MAX_WILDCARDS_PER_SELECTOR,
 };
-pub use set::{PatternSet, SetScratch};
+pub use set::{PatternSet, SetScratch, ValueSlot, Walked};
 
 use delimited::DelimitedMatcher;
 use json::JsonMatcher;
@@ -489,6 +489,14 @@ impl ValueRef {
 }
 
 impl CompiledValueRef {
+    /// The lone-selector matcher of a JSON value (for [`PatternSet::value_slot`]).
+    pub(crate) fn json_matcher(&self) -> Option<&JsonMatcher> {
+        match &self.resolver {
+            Resolver::Json(m) => m.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Append what [`ValueRef::resolve`] gives to `out`; `false` (and `out` unchanged) when
     /// it gives `None`.
     pub fn resolve_into(&self, message: &str, m: &Match, out: &mut String) -> bool {

@@ -52,8 +52,8 @@ use aho_corasick::{AhoCorasick, Input, MatchKind};
 
 use super::ast::JsonExpr;
 use super::delimited::{self, DelimitedMatcher, Token};
-use super::json::JsonMatcher;
-use super::{FilterPattern, Match, Matcher, PatternKind};
+use super::json::{self, Founds, JsonMatcher};
+use super::{CompiledValueRef, FilterPattern, Match, Matcher, PatternKind};
 
 /// The compiled patterns of a rule set; pattern `i` is the `i`-th one given to [`PatternSet::new`].
 #[derive(Debug, Clone)]
@@ -254,6 +254,27 @@ impl PatternSet {
         scratch: &mut SetScratch,
         mut f: impl FnMut(usize, Match),
     ) {
+        self.for_each_match_walked(message, scratch, |i, m, _| f(i, m));
+    }
+
+    /// Where this set's walk of a message also finds the JSON value `value` resolves to, so
+    /// that [`Walked::value_into`] serves it without walking the message again; `None` when
+    /// `value` is not a JSON selector, or no JSON pattern of the set selects exactly it, or
+    /// the set's walk could answer differently from `value`'s own (see `json.rs`
+    /// `JsonMatcher::slot_for`).
+    pub fn value_slot(&self, value: &CompiledValueRef) -> Option<ValueSlot> {
+        let lone = value.json_matcher()?;
+        self.json.as_ref()?.slot_for(lone).map(ValueSlot)
+    }
+
+    /// [`Self::for_each_match`], with what the set's JSON walk of the message found, for
+    /// [`Walked::value_into`].
+    pub fn for_each_match_walked(
+        &self,
+        message: &str,
+        scratch: &mut SetScratch,
+        mut f: impl FnMut(usize, Match, &Walked<'_, '_>),
+    ) {
         let bytes = message.as_bytes();
         if scratch.present.len() != self.literal_count {
             scratch.present = vec![false; self.literal_count];
@@ -275,13 +296,18 @@ impl PatternSet {
             }
         }
         let mut candidates = std::mem::take(&mut scratch.json_candidates);
-        let json_ok = self.json_matches(
+        let mut found = Founds::new();
+        let (json_ok, walked) = self.json_matches(
             message,
             &scratch.present,
             &mut candidates,
+            &mut found,
             std::mem::take(&mut scratch.json_hits),
         );
         scratch.json_candidates = candidates;
+        let walked = Walked {
+            found: walked.then_some(&found),
+        };
         // Where the split of the message stopped (`None`: it is complete).
         let mut split_at = None;
         if self.any_delimited {
@@ -327,7 +353,7 @@ impl PatternSet {
                 Member::Alone(p) => p.matches(message),
             };
             if let Some(m) = hit {
-                f(i, m);
+                f(i, m, &walked);
             }
         }
         for &id in &scratch.touched {
@@ -336,21 +362,23 @@ impl PatternSet {
         scratch.json_hits = json_ok;
     }
 
-    /// The JSON patterns (by JSON index, ascending) that match `message`, after one walk.
-    fn json_matches(
+    /// The JSON patterns (by JSON index, ascending) that match `message`, after one walk into
+    /// `found`; and whether the message was walked and the walk accepted it.
+    fn json_matches<'a>(
         &self,
-        message: &str,
+        message: &'a str,
         present: &[bool],
         candidates: &mut Vec<usize>,
+        found: &mut Founds<'a>,
         mut hits: Vec<usize>,
-    ) -> Vec<usize> {
+    ) -> (Vec<usize>, bool) {
         hits.clear();
         let Some(json) = &self.json else {
-            return hits;
+            return (hits, false);
         };
         // Only a JSON object can match, and its first character is `{`.
         if message.trim_start().as_bytes().first() != Some(&b'{') {
-            return hits;
+            return (hits, false);
         }
         let escaped = std::cell::OnceCell::new();
         let has_escape =
@@ -379,10 +407,30 @@ impl PatternSet {
                 candidates.push(k);
             }
         }
-        if !candidates.is_empty() {
-            json.eval_set(message, candidates, &mut hits);
-        }
-        hits
+        let walked = !candidates.is_empty() && json.eval_set(message, candidates, found, &mut hits);
+        (hits, walked)
+    }
+}
+
+/// A JSON value a set's walk finds ([`PatternSet::value_slot`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValueSlot(usize);
+
+/// What the set's JSON walk of the message found (given to the callback of
+/// [`PatternSet::for_each_match_walked`]).
+#[derive(Debug)]
+pub struct Walked<'w, 'm> {
+    /// `None` when the message was not walked, or the walk did not accept it.
+    found: Option<&'w Founds<'m>>,
+}
+
+impl Walked<'_, '_> {
+    /// Append the value at `slot` to `out` as [`CompiledValueRef::resolve_into`] would, and
+    /// say whether there was one (`Some(false)`: none, nothing appended); `None` when the walk
+    /// cannot tell (the message was not walked): resolve it the usual way then.
+    pub fn value_into(&self, slot: ValueSlot, out: &mut String) -> Option<bool> {
+        self.found
+            .map(|found| json::first_value_in(found, slot.0, out))
     }
 }
 

@@ -313,6 +313,7 @@ impl<'a> Parser<'a> {
 
 /// Offset of the first `"`, `\` or control character (below 0x20) in `bytes` (also the JSON
 /// pattern walk's string scan, `pattern/json/walk.rs`).
+#[inline]
 pub(crate) fn special_offset(bytes: &[u8]) -> Option<usize> {
     let mut chunks = bytes.chunks_exact(LANES);
     let mut offset = 0;

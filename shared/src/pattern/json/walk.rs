@@ -19,7 +19,9 @@
 
 use std::borrow::Cow;
 
-use super::{Ctx, Found, NodeSet, Step, classify};
+use smallvec::SmallVec;
+
+use super::{Ctx, Found, NodeSet, Step, classify_exact};
 use crate::payload::special_offset;
 
 /// The message is not what serde_json would accept (the walk then reports no match).
@@ -37,6 +39,10 @@ pub(super) struct Walker<'a> {
     depth: u32,
     /// Open containers of the value being skipped (`true`: an object).
     skipping: Vec<bool>,
+    /// Per walked object open (innermost last, each from its own start index): the selected
+    /// keys seen so far, with the range of `found` their values produced. One stack for the
+    /// whole walk, with room for a few dozen keys inline, so an object allocates nothing.
+    seen: SmallVec<[(Cow<'a, str>, usize, usize); 16]>,
 }
 
 /// serde_json's recursion limit: it refuses a 128th walked container inside walked containers
@@ -52,6 +58,7 @@ impl<'a> Walker<'a> {
             i: 0,
             depth: 0,
             skipping: Vec::new(),
+            seen: SmallVec::new(),
         };
         w.ws();
         w.eat(b'{')?;
@@ -73,9 +80,18 @@ impl<'a> Walker<'a> {
     }
 
     fn members(&mut self, ctx: &mut Ctx<'_, '_, 'a>, set: NodeSet) -> Walked {
-        // Selected keys seen in this object, with the range of `found` their values produced:
-        // when a key repeats, the last occurrence wins (as in serde_json and JavaScript).
-        let mut seen: Vec<(Cow<'a, str>, usize, usize)> = Vec::new();
+        // This object's part of `seen` (a walk that fails is abandoned, so only a walk that
+        // goes on needs it cut back).
+        let base = self.seen.len();
+        let members = self.members_from(ctx, set, base);
+        self.seen.truncate(base);
+        members
+    }
+
+    fn members_from(&mut self, ctx: &mut Ctx<'_, '_, 'a>, set: NodeSet, base: usize) -> Walked {
+        // Selected keys seen in this object (`seen[base..]`), with the range of `found` their
+        // values produced: when a key repeats, the last occurrence wins (as in serde_json and
+        // JavaScript).
         self.ws();
         if self.peek() == Some(b'}') {
             self.i += 1;
@@ -91,17 +107,17 @@ impl<'a> Walker<'a> {
             if next.is_empty() {
                 self.skip_value()?;
             } else {
-                if let Some(i) = seen.iter().position(|(k, _, _)| *k == key) {
-                    let (_, start, end) = seen.remove(i);
+                if let Some(i) = self.seen[base..].iter().position(|(k, _, _)| *k == key) {
+                    let (_, start, end) = self.seen.remove(base + i);
                     ctx.found.drain(start..end);
-                    for entry in &mut seen[i..] {
+                    for entry in &mut self.seen[base + i..] {
                         entry.1 -= end - start;
                         entry.2 -= end - start;
                     }
                 }
                 let start = ctx.found.len();
                 self.value(ctx, next)?;
-                seen.push((key, start, ctx.found.len()));
+                self.seen.push((key, start, ctx.found.len()));
             }
             self.ws();
             match self.next()? {
@@ -160,7 +176,8 @@ impl<'a> Walker<'a> {
         let start = self.i;
         self.skip_value()?;
         let text: &'a str = &self.s[start..self.i];
-        let found = classify(text);
+        // `skip_value` started at the value's first character and stopped after its last.
+        let found = classify_exact(text);
         ctx.record(&set, &found);
         if text.starts_with('[') {
             ctx.record_elements(&set, text);
@@ -242,6 +259,17 @@ impl<'a> Walker<'a> {
     fn skip_value(&mut self) -> Walked {
         debug_assert!(self.skipping.is_empty());
         self.skipping.clear();
+        // A string or a number (most values) is all there is to skip: what the loop below
+        // does for one, without its container bookkeeping.
+        self.ws();
+        match self.peek() {
+            Some(b'"') => {
+                self.i += 1;
+                return self.skip_string_rest();
+            }
+            Some(b'-' | b'0'..=b'9') => return self.number().map(drop),
+            _ => {}
+        }
         loop {
             self.ws();
             let opened = match self.next()? {
@@ -423,7 +451,7 @@ mod tests {
     //! values recorded in the same order, for random messages, random rule sets, and random
     //! damage to the messages.
     use super::super::super::{ast::Ast, parse::parse};
-    use super::super::{JsonMatcher, Sel};
+    use super::super::{Founds, JsonMatcher, first_value_in};
     use crate::pattern::ast::JsonExpr;
     use proptest::prelude::*;
 
@@ -458,7 +486,7 @@ mod tests {
     }
 
     fn walks_agree(m: &JsonMatcher, msg: &str) -> Result<(), TestCaseError> {
-        let (mut new, mut old): (Vec<(usize, Sel<'_>)>, Vec<_>) = (Vec::new(), Vec::new());
+        let (mut new, mut old) = (Founds::new(), Founds::new());
         let (ok_new, ok_old) = (m.walk(msg, &mut new), m.walk_serde(msg, &mut old));
         prop_assert_eq!(ok_new, ok_old, "accepted? {:?}", msg);
         if ok_new {
@@ -581,6 +609,111 @@ mod tests {
             let damaged = format!("{}{damage}{}", &msg[..at], &msg[end..]);
             walks_agree(&matcher(&picks), &damaged)?;
         }
+
+        #[test]
+        fn a_set_walk_serves_what_a_lone_selector_finds(
+            msg in message(), picks in prop::collection::vec(0..PATTERNS.len(), 1..6),
+            at in any::<prop::sample::Index>(), damage in prop::sample::select(DAMAGE),
+        ) {
+            let m = matcher(&picks);
+            slots_serve_lone_selectors(&m, &msg)?;
+            let mut at = at.index(msg.len() + 1);
+            while !msg.is_char_boundary(at) {
+                at -= 1;
+            }
+            slots_serve_lone_selectors(&m, &format!("{}{damage}{}", &msg[..at], &msg[at..]))?;
+        }
+    }
+
+    /// A slot is offered only where the set's walk cannot accept what the lone walk refuses:
+    /// not with a wildcard in the trie, not where a selected container is walked into.
+    #[test]
+    fn slots_are_offered_only_where_the_walks_agree() {
+        let set = |patterns: &[&str]| {
+            let exprs: Vec<JsonExpr> = patterns
+                .iter()
+                .map(|p| match parse(p).unwrap() {
+                    Ast::Json(e) => e,
+                    _ => unreachable!("{p}"),
+                })
+                .collect();
+            JsonMatcher::new_set(&exprs.iter().collect::<Vec<_>>())
+        };
+        let plain = set(&[
+            r#"{ $.level = "ERROR" && $.user.tier = 1 }"#,
+            "{ $.tags[0] > 1 }",
+        ]);
+        assert_eq!(plain.slot_for(&lone("$.level")), Some(0));
+        assert_eq!(plain.slot_for(&lone("$.user.tier")), Some(1));
+        assert_eq!(plain.slot_for(&lone("$.tags[0]")), Some(2));
+        assert_eq!(plain.slot_for(&lone("$.user")), None, "not a slot");
+        assert_eq!(plain.slot_for(&lone("$.x")), None);
+        let wild = set(&[r#"{ $.level = "ERROR" }"#, "{ $.tags[*] > 1 }"]);
+        assert_eq!(wild.slot_for(&lone("$.level")), None);
+        let walked_into = set(&["{ $.user = * }", "{ $.user.tier = 1 }", "{ $.level = 1 }"]);
+        assert_eq!(walked_into.slot_for(&lone("$.level")), None);
+        assert_eq!(walked_into.slot_for(&lone("$.user.tier")), None);
+        // Why: the selected `a` is walked again from depth 0, so the set's walk accepts a
+        // message nested one level deeper than the lone selector's walk does.
+        let deep = format!("$.a{}", ".a".repeat(127));
+        let m = set(&["{ $.a = * }", &format!("{{ {deep} = 1 }}")]);
+        let lone_deep = lone(&deep);
+        assert_eq!(m.slot_for(&lone_deep), None);
+        let msg = format!("{}1{}", "{\"a\":".repeat(128), "}".repeat(128));
+        let mut found = Founds::new();
+        assert!(m.walk(&msg, &mut found));
+        assert!(first_value_in(&found, 1, &mut String::new()));
+        assert!(!lone_deep.first_value_into(&msg, &mut String::new()));
+    }
+
+    /// Selectors a query key may use, on the paths of `PATTERNS` and off them.
+    const LONE: &[&str] = &[
+        "$.level",
+        "$.status",
+        "$.user",
+        "$.user.tier",
+        "$.tags",
+        "$.tags[0]",
+        "$.tags[*]",
+        "$.a",
+        "$.a.b",
+        "$.a[1].b",
+        "$.b",
+        "$.['k.d']",
+        "$.x",
+        "$.a.b.tier",
+        "$.*",
+    ];
+
+    fn lone(selector: &str) -> JsonMatcher {
+        JsonMatcher::for_selector(&crate::pattern::parse::parse_selector(selector).unwrap())
+    }
+
+    /// Where the set's matcher offers a slot for a lone selector (`slot_for`), the set's walk,
+    /// whenever it accepts the message, records for that slot exactly the first value the
+    /// lone selector's own walk finds.
+    fn slots_serve_lone_selectors(m: &JsonMatcher, msg: &str) -> Result<(), TestCaseError> {
+        let mut found = Founds::new();
+        if !m.walk(msg, &mut found) {
+            return Ok(());
+        }
+        for selector in LONE {
+            let lone = lone(selector);
+            let Some(slot) = m.slot_for(&lone) else {
+                continue;
+            };
+            let (mut served, mut own) = (String::new(), String::new());
+            let served_some = first_value_in(&found, slot, &mut served);
+            let own_some = lone.first_value_into(msg, &mut own);
+            prop_assert_eq!(
+                (served_some, &served),
+                (own_some, &own),
+                "{} in {:?}",
+                selector,
+                msg
+            );
+        }
+        Ok(())
     }
 
     /// serde_json's recursion limit counts walked containers only, and starts again for a
