@@ -7,7 +7,8 @@
 //!   equals the number of distinct matching events (for `frequency`: never more) — with
 //!   `realert`, `exponential_realert`, `resolve_after` and `aggregation` digests (whose summary
 //!   tables add up to their counts) and two rules sharing a silence (`realert_key`), whose
-//!   matches suppressed by the other's alert are counted in their own summaries;
+//!   matches suppressed by the other's alert are counted in their own summaries, and digests per
+//!   `aggregation_key` value across query keys (`digest-across`: per `$.k`, digests per level);
 //! * every `alert_id` that was decided is published at least once, and a republished id carries
 //!   the same publication (so counting each distinct id once is exact).
 
@@ -76,6 +77,12 @@ rules:
     realert: 1m
     exponential_realert: 4m
     realert_key: shared
+  - name: digest-across
+    filter_pattern: ''
+    query_key: $.k
+    aggregation: 4m
+    aggregation_key: $.level
+    summary_table_fields: $.k
 "#;
 
 /// Crashes (panics) at chosen operation numbers; the sink may also refuse.
@@ -424,6 +431,8 @@ proptest! {
             if e.key == "a" {
                 *want.entry(("any-every".to_string(), None)).or_default() += 1;
             }
+            let level = if e.error { "ERROR" } else { "INFO" };
+            *want.entry(("digest-across".to_string(), Some(level.to_string()))).or_default() += 1;
             if e.key != "c" {
                 *want.entry(("shared-b".to_string(), Some(e.key.to_string()))).or_default() += 1;
             }

@@ -3,12 +3,14 @@
 //! twice, racing invocations serialise on the silence item, and the tick reads the silence when a
 //! rule type's trigger (flatline) meets it.
 
+mod race_support;
 use std::sync::Mutex;
 
 use logalert::alert::AlertMessage;
 use logalert::engine::{CollectingSink, Engine, EngineConfig, Silence, silence_key};
 use logalert::payload::{LogEvent, LogsPayload, MessageType};
-use logalert::state::{DueKey, MemoryStore, StateError, StateRecord, StateStore, Write, block_on};
+use logalert::state::{DueKey, MemoryStore, StateError, StateRecord, StateStore, block_on};
+use race_support::RaceOnce;
 
 const T0: i64 = 1_795_600_800_000;
 const MIN: i64 = 60_000;
@@ -172,35 +174,6 @@ fn rules_sharing_a_realert_key_alert_once_per_query_key_and_the_other_summarises
     );
     let out = h.tick(T0 + 12 * MIN);
     assert_eq!(kinds(&out), [("a", "summary", Some("h1"), 0, 1)]);
-}
-
-/// A store whose first commit first lets another invocation run to completion (a race two
-/// Lambda containers can have): the commit then meets the other's writes.
-struct RaceOnce<'a> {
-    inner: &'a MemoryStore,
-    other: Mutex<Option<Box<dyn FnOnce() + Send + 'a>>>,
-}
-
-impl StateStore for RaceOnce<'_> {
-    async fn get(&self, k: &str) -> Result<Option<StateRecord>, StateError> {
-        self.inner.get(k).await
-    }
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<StateRecord>>, StateError> {
-        self.inner.get_many(keys).await
-    }
-    async fn put(&self, k: &str, r: &StateRecord, v: Option<u64>) -> Result<(), StateError> {
-        self.inner.put(k, r, v).await
-    }
-    async fn commit(&self, w: &[Write]) -> Result<(), StateError> {
-        let other = self.other.lock().unwrap().take();
-        if let Some(run) = other {
-            run();
-        }
-        self.inner.commit(w).await
-    }
-    async fn due(&self, now_ms: i64, limit: usize) -> Result<Vec<DueKey>, StateError> {
-        self.inner.due(now_ms, limit).await
-    }
 }
 
 #[test]

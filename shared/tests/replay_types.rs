@@ -218,3 +218,51 @@ fn rules_sharing_a_realert_key_replay_one_alert_and_the_others_summary() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `aggregation_key` with `query_key` over event time: decided per host, one digest per service
+/// across hosts, published by the tick when its window ends (the drain runs it).
+#[test]
+fn digests_across_query_keys_replay_one_per_aggregation_value() {
+    let dir = std::env::temp_dir().join(format!("logalert-replay-ak-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules = dir.join("rules.yaml");
+    std::fs::write(
+        &rules,
+        "version: 1\nrules:\n  - name: per-service\n    filter_pattern: '{ $.level = \"error\" }'\n    query_key: $.host\n    aggregation: 10m\n    aggregation_key: $.svc\n    summary_table_fields: $.host\n",
+    )
+    .unwrap();
+    let events = dir.join("events.log");
+    let line = |t: &str, host: &str, svc: &str| {
+        format!(
+            r#"{{"timestamp": "2026-11-25T{t}Z", "level": "error", "host": "{host}", "svc": "{svc}"}}"#
+        )
+    };
+    let log = [
+        line("10:00:00", "a", "pay"),
+        line("10:01:00", "b", "pay"),
+        line("10:02:00", "a", "auth"),
+        line("10:03:00", "c", "pay"),
+    ]
+    .join("\n");
+    std::fs::write(&events, log).unwrap();
+    let msgs = replay_files(&rules, &events, &[]);
+    let got: Vec<(String, u64, i64, usize)> = msgs
+        .iter()
+        .map(|m| {
+            (
+                m["query_key"].as_str().unwrap().to_string(),
+                m["count"].as_u64().unwrap(),
+                m["decided_at"].as_i64().unwrap(),
+                m["digest"]["table"]["rows"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("pay".to_string(), 3, T10 + 10 * MIN, 3),
+            ("auth".to_string(), 1, T10 + 12 * MIN, 1),
+        ]
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

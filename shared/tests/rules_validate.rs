@@ -423,14 +423,26 @@ fn digest_and_realert_options_are_checked_together() {
     .unwrap();
     let keys: Vec<Option<&str>> = set.rules.iter().map(|r| r.realert_key.as_deref()).collect();
     assert_eq!(keys, [Some("a"), Some("a"), None]);
-    // aggregation_key is the grouping key: never with query_key.
+    // aggregation_key with query_key: digests per aggregation value across query keys.
+    let set = rules::load(
+        "version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    aggregation: 5m\n    aggregation_key: $.host\n    query_key: $.user\n  - name: b\n    filter_pattern: x\n    aggregation: 5m\n    aggregation_key: [$.user]\n    query_key: $.user\n",
+        "r.yaml",
+    )
+    .unwrap();
+    let (a, b) = (&set.rules[0], &set.rules[1]);
+    assert_eq!(
+        (a.query_key[0].0.as_str(), a.aggregation_key[0].0.as_str()),
+        ("$.user", "$.host")
+    );
+    assert!(
+        b.aggregation_key.is_empty(),
+        "the same key as query_key: one digest per query key"
+    );
     assert_eq!(
         errors(
-            "version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    aggregation: 5m\n    aggregation_key: $.host\n    query_key: $.user\n"
+            "version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    aggregation_key: $.host\n    query_key: $.user\n"
         ),
-        [
-            "r.yaml:6:22: set `aggregation_key` or `query_key`, not both: a digest lives in the state of one (rule, query key), so it groups by the query key; `aggregation_key` alone is that key (one digest per value), and digests per `aggregation_key` across query keys would need state shared between keys, which logalert does not keep"
-        ]
+        ["r.yaml:5:22: `aggregation_key` needs `aggregation` (it shapes the digest of a window)"]
     );
     let set = rules::load(
         "version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    aggregation: 5m\n    aggregation_key: $.host\n    summary_table_fields: [$.code, '@fingerprint']\n",

@@ -320,4 +320,29 @@ fn state_cost_per_rule_type() {
         (1, 0),
         "an idle tick reads no silence"
     );
+    // `aggregation_key` with `query_key`: decided per user (13 keys), one digest item per service.
+    let across = rules::load(
+        "version: 1\nrules:\n  - name: digest-per-service\n    filter_pattern: '{ $.level = \"error\" }'\n    query_key: $.user\n    aggregation: 10m\n    aggregation_key: $.service\n    summary_table_fields: $.user\n",
+        "across.yaml",
+    )
+    .unwrap();
+    let c = cost(across);
+    print_row(
+        "`digest-per-service` (any, `query_key: $.user`, `aggregation_key: $.service`)",
+        &c,
+    );
+    // One batch read: the keys of the invocation's users, the marker and the one digest item.
+    assert_eq!(c.keys, 13);
+    assert!(
+        c.per_invocation.items_read <= 100 * (13 + 2),
+        "{}",
+        h(c.per_invocation.items_read)
+    );
+    // The keys do not change once they know their service: the marker and the digest item.
+    assert!(
+        c.per_invocation.items_written <= 300,
+        "{}",
+        h(c.per_invocation.items_written)
+    );
+    assert_eq!((c.idle_tick.due_queries, c.idle_tick.items_read), (1, 0));
 }

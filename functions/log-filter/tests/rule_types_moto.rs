@@ -512,6 +512,95 @@ rules:
 }
 
 #[tokio::test]
+async fn aggregation_key_digests_across_query_keys_from_the_tick() {
+    let w = World::new(
+        r#"
+version: 1
+rules:
+  - name: checkout-digest
+    filter_pattern: '{ $.level = "error" }'
+    query_key: $.host
+    aggregation: 10m
+    aggregation_key: $.svc
+    summary_table_fields: [$.host]
+"#,
+    )
+    .await;
+    let err = |host: &str, svc: &str| json!({"level": "error", "host": host, "svc": svc});
+    w.send(
+        "a",
+        &[(0, err("web-1", "pay")), (1_000, err("web-2", "pay"))],
+    )
+    .await;
+    w.send(
+        "b",
+        &[
+            (2 * MIN, err("web-3", "pay")),
+            (2 * MIN + 1, err("web-1", "auth")),
+        ],
+    )
+    .await;
+    w.published(0).await;
+    w.redeliver_changes_nothing("a").await;
+    w.redeliver_changes_nothing("b").await;
+    let items = w.items().await;
+    assert!(
+        items.contains_key("digest#checkout-digest#pay")
+            && items.contains_key("digest#checkout-digest#auth"),
+        "{:?}",
+        items.keys()
+    );
+    // One digest per service, across the hosts, when its window ends (from its first alert).
+    assert_eq!(w.tick(10 * MIN - 1).await, 0);
+    assert_eq!(w.tick(10 * MIN).await, 1);
+    let pay = w.published(1).await;
+    assert_eq!(
+        briefs(&pay),
+        [row(
+            "log-match",
+            3,
+            0,
+            Some("pay"),
+            "3 events in 10 min (3 alerts)"
+        )],
+        "one alert per host, one digest per service"
+    );
+    let table = pay[0].digest.as_ref().unwrap().table.as_ref().unwrap();
+    let rows: Vec<(Vec<String>, u64)> = table
+        .rows
+        .iter()
+        .map(|r| (r.values.clone(), r.count))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (vec!["web-1".to_string()], 1),
+            (vec!["web-2".to_string()], 1),
+            (vec!["web-3".to_string()], 1)
+        ]
+    );
+    assert_eq!(w.tick(12 * MIN + 1).await, 1);
+    let auth = w.published(1).await;
+    assert_eq!(
+        briefs(&auth),
+        [row(
+            "log-match",
+            1,
+            0,
+            Some("auth"),
+            "1 event in 10 min (1 alert)"
+        )]
+    );
+    let all = [pay, auth].concat();
+    assert_ids(&all);
+    assert_eq!(
+        accounted(&all, Some("pay")) + accounted(&all, Some("auth")),
+        4
+    );
+    assert_eq!(w.tick(40 * MIN).await, 0, "published once");
+}
+
+#[tokio::test]
 async fn frequency_alerts_at_the_threshold_within_the_timeframe() {
     let w = World::new(
         r#"

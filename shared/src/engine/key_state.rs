@@ -70,6 +70,15 @@ pub struct KeyState {
     /// [`RuleType::held_ids`]: crate::engine::types::RuleType::held_ids
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub held: Vec<HeldEvent>,
+    /// A digest item (`aggregation_key` with `query_key`): the record of one (rule, aggregation
+    /// value), holding the digest window every query key of the rule adds to, its incident and
+    /// outbox; `query_key` is the aggregation value. Stored at [`digest_key`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub digest_item: bool,
+    /// `aggregation_key` with `query_key`: the aggregation value of this key's latest match (a
+    /// trigger decided by the tick, with no event of its own, goes to that value's digest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregation_value: Option<String>,
 }
 
 /// Longest message a [`HeldEvent`] keeps, in bytes.
@@ -410,13 +419,33 @@ impl KeyState {
             digest: None,
             sub: Vec::new(),
             held: Vec::new(),
+            digest_item: false,
+            aggregation_value: None,
+        }
+    }
+
+    /// A fresh digest item of `rule` for aggregation value `value` ([`KeyState::digest_item`]).
+    pub fn new_digest(rule: &str, value: &str, created_ms: i64) -> KeyState {
+        KeyState {
+            digest_item: true,
+            ..KeyState::new(rule, Some(value), created_ms)
         }
     }
 
     /// The store key of this record.
     pub fn key(&self) -> String {
+        if self.digest_item {
+            return digest_key(&self.rule, self.query_key.as_deref().unwrap_or(""));
+        }
         key_state_key(&self.rule, self.query_key.as_deref())
     }
+}
+
+/// `digest#<rule>#<aggregation value>`: the store key of a digest item (the value as records
+/// store it, [`stored_key`]; an over-long one hashed, as in [`key_state_key`]).
+pub fn digest_key(rule: &str, value: &str) -> String {
+    let inner = key_state_key(rule, Some(&stored_key(value)));
+    format!("digest#{}", &inner["key#".len()..])
 }
 
 /// `key#<rule>#<query key>` (no query key: `key#<rule>#`), hashing an over-long key (DynamoDB

@@ -353,12 +353,35 @@ impl<'a> SeenIds<'a> {
 }
 
 /// A slice of the invocation committed at once: parts of groups, the payloads behind them, and
-/// the items its parts share with other keys (`silence#…`: [`Silence`]).
+/// the items its parts share with other keys.
 #[derive(Debug, Default)]
 struct Unit {
     parts: Vec<Part>,
     payloads: Vec<usize>,
-    shared: Vec<String>,
+    shared: Vec<SharedItem>,
+}
+
+/// An item the keys of several groups read and write, in the same commit as they are.
+#[derive(Debug, Clone, PartialEq)]
+enum SharedItem {
+    /// `silence#…` ([`Silence`], `realert_key`), by store key.
+    Silence(String),
+    /// `digest#…` (a digest item, `aggregation_key` with `query_key`) of rule `rule` for an
+    /// aggregation value (as stored).
+    Digest {
+        rule: usize,
+        value: String,
+        key: String,
+    },
+}
+
+impl SharedItem {
+    fn key(&self) -> &str {
+        match self {
+            SharedItem::Silence(k) => k,
+            SharedItem::Digest { key, .. } => key,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -397,6 +420,8 @@ struct UnitRead {
     markers: HashMap<usize, (Option<u64>, MarkerBody)>,
     /// The unit's shared silences by key; absent: not stored.
     silences: HashMap<String, SilenceRead>,
+    /// The unit's digest items by key: (rule, aggregation value, as read).
+    digests: HashMap<String, (usize, String, Read)>,
 }
 
 /// A shared silence as read: its version (None: absent) and body (None: none, or unreadable).
@@ -423,6 +448,8 @@ struct UnitDecision {
     alerts: Vec<(usize, u64)>,
     /// Payloads found fully handled before.
     duplicates: Vec<usize>,
+    /// Digest items the decision reached that were not read: (rule, value, key).
+    unread: Vec<(usize, String, String)>,
 }
 
 /// The compiled rules plus deployment facts: the log-filter logic.
@@ -704,10 +731,10 @@ impl Engine {
         let mut fail_open: Vec<(String, Pending)> = Vec::new();
         let mut failed = vec![false; payloads.len()];
         let mut duplicates: HashSet<usize> = HashSet::new();
-        let shared: Vec<Option<String>> = matched
+        let shared: Vec<Vec<SharedItem>> = matched
             .groups
             .iter()
-            .map(|g| self.silence_of(g.rule, g.query_key.as_deref()))
+            .map(|g| self.shared_items(payloads, g))
             .collect();
         for unit in plan_units(&matched, &shared) {
             match self
@@ -810,13 +837,35 @@ impl Engine {
                         ],
                         markers: HashMap::new(),
                         silences: HashMap::new(),
+                        digests: HashMap::new(),
                     };
                     return UnitResult::FailOpen(
                         self.decide_unit(payloads, matched, unit, &empty, now_ms),
                     );
                 }
             };
-            let decision = self.decide_unit(payloads, matched, unit, &read, now_ms);
+            let mut read = read;
+            let mut decision = self.decide_unit(payloads, matched, unit, &read, now_ms);
+            if !decision.unread.is_empty() {
+                // A tick-like decision (a redelivery) reached a digest item the plan could not
+                // know (the key's latest aggregation value): read it and decide again.
+                let keys: Vec<String> = decision.unread.iter().map(|(_, _, k)| k.clone()).collect();
+                match store.get_many(&keys).await {
+                    Ok(records) => {
+                        for ((ri, value, key), r) in decision.unread.iter().zip(&records) {
+                            let parsed = parse_key_state(key, r);
+                            read.digests
+                                .insert(key.clone(), (*ri, value.clone(), parsed));
+                        }
+                        decision = self.decide_unit(payloads, matched, unit, &read, now_ms);
+                    }
+                    Err(e) => {
+                        outcome.metrics.state_failures += 1;
+                        tracing::warn!(error = %e, "state read failed; deciding without it (fail open)");
+                        return UnitResult::FailOpen(decision);
+                    }
+                }
+            }
             match commit_unit(store, &decision.writes).await {
                 Ok(()) => return UnitResult::Committed(decision),
                 Err(StateError::Conflict) => {
@@ -833,6 +882,32 @@ impl Engine {
         UnitResult::GaveUp(format!(
             "state kept changing concurrently ({COMMIT_ATTEMPTS} attempts); the payloads will be retried"
         ))
+    }
+
+    /// The items a group's decision shares with other keys: its silence (`realert_key`), and
+    /// (`aggregation_key` with `query_key`) the digest item of each aggregation value among its
+    /// matches.
+    fn shared_items(&self, payloads: &[LogsPayload], g: &Group) -> Vec<SharedItem> {
+        let mut items: Vec<SharedItem> = self
+            .silence_of(g.rule, g.query_key.as_deref())
+            .into_iter()
+            .map(SharedItem::Silence)
+            .collect();
+        let rule = &self.rules.rules[g.rule];
+        if shares_digests(rule) {
+            for m in &g.matches {
+                let value = policy::aggregation_value(rule, &match_view(payloads, m));
+                let key = key_state::digest_key(&rule.name, &value);
+                if !items.iter().any(|i| i.key() == key) {
+                    items.push(SharedItem::Digest {
+                        rule: g.rule,
+                        value,
+                        key,
+                    });
+                }
+            }
+        }
+        items
     }
 
     /// The store key of the silence rule `ri` shares for `query_key` (`realert_key`), if any.
@@ -865,6 +940,15 @@ impl Engine {
             }
         }
         let mut silences = read.silences.clone();
+        // Digest items by rule, then aggregation value (as read, or fresh).
+        let mut digests: HashMap<usize, policy::SharedDigests> = HashMap::new();
+        for (ri, value, r) in read.digests.values() {
+            let st = r.state.clone().unwrap_or_else(|| {
+                KeyState::new_digest(&self.rules.rules[*ri].name, value, now_ms)
+            });
+            digests.entry(*ri).or_default().insert(value.clone(), st);
+        }
+        let digests_before = digests.clone();
         for (part, r) in unit.parts.iter().zip(&read.keys) {
             let g = &matched.groups[part.group];
             let rule = &self.rules.rules[g.rule];
@@ -874,21 +958,8 @@ impl Engine {
                 .filter(|m| part.payloads.contains(&m.payload) && !handled(m.payload, &g.key))
                 .cloned()
                 .collect();
-            let views: Vec<types::MatchView> = new
-                .iter()
-                .map(|m| {
-                    let p = &payloads[m.payload];
-                    let ev = &p.log_events[m.event];
-                    types::MatchView {
-                        id: &ev.id,
-                        timestamp: ev.timestamp,
-                        log_group: &p.log_group,
-                        log_stream: &p.log_stream,
-                        message: &ev.message,
-                        extracted: &m.extracted,
-                    }
-                })
-                .collect();
+            let views: Vec<types::MatchView> =
+                new.iter().map(|m| match_view(payloads, m)).collect();
             let origin = new.last().map(|m| policy::Origin {
                 log_group: &payloads[m.payload].log_group,
                 account: &payloads[m.payload].owner,
@@ -908,7 +979,10 @@ impl Engine {
                 &views,
                 origin,
                 now_ms,
-                policy::Shared { silence },
+                policy::Shared {
+                    silence,
+                    digests: shares_digests(rule).then(|| digests.entry(g.rule).or_default()),
+                },
             );
             d.new.extend(
                 st.outbox[old_outbox..]
@@ -939,6 +1013,47 @@ impl Engine {
                 version,
                 state: st,
             });
+        }
+        // The digest items: written when changed (conditioned on the versions read), published
+        // from like key items.
+        let mut items: Vec<(usize, &KeyState)> = digests
+            .iter()
+            .flat_map(|(ri, m)| m.values().map(move |st| (*ri, st)))
+            .collect();
+        items.sort_by_key(|(_, st)| st.key());
+        for (ri, st) in items {
+            let key = st.key();
+            let value = st.query_key.clone().unwrap_or_default();
+            let Some((_, _, r)) = read.digests.get(&key) else {
+                d.unread.push((ri, value, key));
+                continue;
+            };
+            let before = &digests_before[&ri][&value];
+            let old_outbox = before.outbox.len().min(st.outbox.len());
+            d.new.extend(
+                st.outbox[old_outbox..]
+                    .iter()
+                    .map(|p| (key.clone(), p.clone())),
+            );
+            let changed = before != st;
+            if changed {
+                let rule = &self.rules.rules[ri];
+                d.writes.push(key_write(
+                    &key,
+                    rule_due(Some(rule), st),
+                    st,
+                    r.version,
+                    now_ms,
+                ));
+            }
+            if r.version.is_some() || changed {
+                d.keys.push(Decided1 {
+                    rule: Some(ri),
+                    key,
+                    version: r.version.unwrap_or(0) + u64::from(changed),
+                    state: st.clone(),
+                });
+            }
         }
         // The shared silences the parts changed, conditioned on the versions read.
         let mut changed: Vec<(&String, &SilenceRead)> = silences
@@ -1005,8 +1120,8 @@ enum UnitResult {
 }
 
 /// Cut the groups into units of at most [`MAX_COMMIT_ITEMS`] items (key items + markers + the
-/// shared items of their keys: `shared[group]`, a silence).
-fn plan_units(matched: &Matched, shared: &[Option<String>]) -> Vec<Unit> {
+/// items their keys share, `shared[group]`: a silence, digest items).
+fn plan_units(matched: &Matched, shared: &[Vec<SharedItem>]) -> Vec<Unit> {
     let mut units = Vec::new();
     let mut cur = Unit::default();
     let items = |u: &Unit, gi: usize, g: &Group| {
@@ -1015,13 +1130,8 @@ fn plan_units(matched: &Matched, shared: &[Option<String>]) -> Vec<Unit> {
             .iter()
             .filter(|p| !u.payloads.contains(p))
             .count();
-        let new_shared = shared[gi].as_ref().is_some_and(|k| !u.shared.contains(k));
-        u.parts.len()
-            + u.payloads.len()
-            + u.shared.len()
-            + 1
-            + new_payloads
-            + usize::from(new_shared)
+        let new_shared = shared[gi].iter().filter(|k| !u.shared.contains(k)).count();
+        u.parts.len() + u.payloads.len() + u.shared.len() + 1 + new_payloads + new_shared
     };
     for (gi, g) in matched.groups.iter().enumerate() {
         if items(&cur, gi, g) > MAX_COMMIT_ITEMS && !cur.parts.is_empty() {
@@ -1033,10 +1143,10 @@ fn plan_units(matched: &Matched, shared: &[Option<String>]) -> Vec<Unit> {
                     cur.payloads.push(p);
                 }
             }
-            if let Some(k) = &shared[gi]
-                && !cur.shared.contains(k)
-            {
-                cur.shared.push(k.clone());
+            for k in &shared[gi] {
+                if !cur.shared.contains(k) {
+                    cur.shared.push(k.clone());
+                }
             }
             cur.parts.push(Part {
                 group: gi,
@@ -1044,9 +1154,11 @@ fn plan_units(matched: &Matched, shared: &[Option<String>]) -> Vec<Unit> {
             });
             continue;
         }
-        // One key behind more payloads than a commit holds: one unit per slice of payloads.
-        let own: Vec<String> = shared[gi].iter().cloned().collect();
-        for slice in g.payloads.chunks(MAX_COMMIT_ITEMS - 1 - own.len()) {
+        // One key behind more payloads than a commit holds: one unit per slice of payloads (a
+        // key whose shared items alone fill a commit is still one unit: see docs/log-filter.md).
+        let own = &shared[gi];
+        let room = MAX_COMMIT_ITEMS.saturating_sub(1 + own.len()).max(1);
+        for slice in g.payloads.chunks(room) {
             units.push(Unit {
                 parts: vec![Part {
                     group: gi,
@@ -1079,7 +1191,7 @@ async fn read_unit<S: StateStore>(
             .clone()
             .expect("payloads in units have matches")
     }));
-    keys.extend(unit.shared.iter().cloned());
+    keys.extend(unit.shared.iter().map(|i| i.key().to_string()));
     let records = store.get_many(&keys).await?;
     let (key_records, rest) = records.split_at(unit.parts.len());
     let (marker_records, shared_records) = rest.split_at(unit.payloads.len());
@@ -1106,9 +1218,42 @@ async fn read_unit<S: StateStore>(
             .shared
             .iter()
             .zip(shared_records)
-            .map(|(k, r)| (k.clone(), parse_silence(k, r)))
+            .filter_map(|(item, r)| match item {
+                SharedItem::Silence(k) => Some((k.clone(), parse_silence(k, r))),
+                SharedItem::Digest { .. } => None,
+            })
+            .collect(),
+        digests: unit
+            .shared
+            .iter()
+            .zip(shared_records)
+            .filter_map(|(item, r)| match item {
+                SharedItem::Digest { rule, value, key } => {
+                    Some((key.clone(), (*rule, value.clone(), parse_key_state(key, r))))
+                }
+                SharedItem::Silence(_) => None,
+            })
             .collect(),
     })
+}
+
+/// Does `rule` keep its digests in digest items (`aggregation_key` with `query_key`)?
+pub(crate) fn shares_digests(rule: &Rule) -> bool {
+    rule.aggregation.is_some() && !rule.aggregation_key.is_empty()
+}
+
+/// A match as the rule types see it.
+fn match_view<'a>(payloads: &'a [LogsPayload], m: &'a MatchRef) -> types::MatchView<'a> {
+    let p = &payloads[m.payload];
+    let ev = &p.log_events[m.event];
+    types::MatchView {
+        id: &ev.id,
+        timestamp: ev.timestamp,
+        log_group: &p.log_group,
+        log_stream: &p.log_stream,
+        message: &ev.message,
+        extracted: &m.extracted,
+    }
 }
 
 /// A shared silence as read: (version, body); unreadable: none open (the version kept for the

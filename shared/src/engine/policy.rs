@@ -140,6 +140,56 @@ pub struct Shared<'a> {
     /// window, which ends with the silence; an alert opens it (the rule's `realert`, or its
     /// `exponential_realert` backoff continued from the silence's).
     pub silence: Option<&'a mut Option<Silence>>,
+    /// `aggregation_key` with `query_key` ([`Rule::aggregation_key`]): the rule's digest items
+    /// by aggregation value (as stored, [`stored_key`]). Triggers are split by the aggregation
+    /// value of the events they list (the rest of a count, and a trigger listing none, goes to
+    /// the value of the latest listed event, else of the key's latest match,
+    /// [`KeyState::aggregation_value`]); each part goes into that value's digest window, which is
+    /// published first if it has ended. The driver supplies the items of every value the
+    /// decision can need (its matches' values and the key's latest); a value not supplied is
+    /// created fresh.
+    pub digests: Option<&'a mut SharedDigests>,
+}
+
+/// Digest items by aggregation value ([`Shared::digests`]).
+pub type SharedDigests = std::collections::BTreeMap<String, KeyState>;
+
+/// The aggregation value of a match (`aggregation_key`'s values joined by `, `, a missing one
+/// [`super::MISSING_VALUE`]), as records store it.
+pub fn aggregation_value(rule: &Rule, m: &MatchView) -> String {
+    let value = rule
+        .aggregation_key
+        .iter()
+        .map(|(_, part)| {
+            Selector::from(part)
+                .get(m)
+                .unwrap_or_else(|| super::MISSING_VALUE.to_string())
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    stored_key(&value).into_owned()
+}
+
+/// A digest item's own decision (a tick): publish its digest when its window has ended, resolve
+/// its incident when quiet (`resolve_after`). Pure.
+pub fn close_digest(config: &EngineConfig, rule: &Rule, st: &mut KeyState, now_ms: i64) -> Decided {
+    let outbox_bytes = st.outbox.iter().map(encoded_len).sum();
+    let mut p = Policy {
+        config,
+        rule,
+        st,
+        now_ms,
+        decided: Decided::default(),
+        loose: Loose::default(),
+        outbox_bytes,
+        silence: None,
+        digests: None,
+        held_cut: &[],
+    };
+    p.close_due(now_ms);
+    let decided = p.decided;
+    fit(st);
+    decided
 }
 
 /// [`decide`] with the items shared with other keys ([`Shared`]). Pure.
@@ -155,6 +205,11 @@ pub fn decide_with(
     if let Some(o) = origin {
         o.log_group.clone_into(&mut st.log_group);
         o.account.clone_into(&mut st.account);
+    }
+    if shared.digests.is_some()
+        && let Some(last) = matches.last()
+    {
+        st.aggregation_value = Some(aggregation_value(rule, last));
     }
     let mut triggers = if matches.is_empty() {
         types::on_tick(&rule.kind, &mut st.type_state, now_ms)
@@ -190,6 +245,7 @@ pub fn decide_with(
         loose: Loose::default(),
         outbox_bytes,
         silence: shared.silence,
+        digests: shared.digests,
         held_cut: &held_cut,
     };
     p.close_due(now_ms);
@@ -312,7 +368,10 @@ pub fn next_due(rule: &Rule, st: &KeyState) -> Option<i64> {
         .filter_map(|s| slot_due(&s.incident, &s.window))
         .min();
     let digest = st.digest.as_ref().map(|d| d.until_ms);
-    let typed = types::next_due(&rule.kind, &st.type_state);
+    // A digest item holds no rule type state.
+    let typed = (!st.digest_item)
+        .then(|| types::next_due(&rule.kind, &st.type_state))
+        .flatten();
     [outbox, main, subs, digest, typed]
         .into_iter()
         .flatten()
@@ -405,6 +464,8 @@ struct Policy<'a> {
     outbox_bytes: usize,
     /// [`Shared::silence`].
     silence: Option<&'a mut Option<Silence>>,
+    /// [`Shared::digests`].
+    digests: Option<&'a mut SharedDigests>,
     /// Ids of held events whose message was cut ([`HeldEvent::cut`]).
     held_cut: &'a [String],
 }
@@ -551,6 +612,10 @@ impl Policy<'_> {
     }
 
     fn apply(&mut self, t: Trigger, matches: &[MatchView]) {
+        if aggregation_ms(self.rule).is_some() && self.digests.is_some() {
+            self.aggregate_shared(t, matches);
+            return;
+        }
         if aggregation_ms(self.rule).is_some() {
             if let Some(i) = &mut self.st.incident {
                 i.total = i.total.saturating_add(t.count);
@@ -695,6 +760,43 @@ impl Policy<'_> {
     /// The shared silence, when one is open at event time `t`.
     fn open_silence(&self, t: i64) -> Option<&Silence> {
         self.silence.as_deref()?.as_ref().filter(|x| t < x.until_ms)
+    }
+
+    /// `aggregation_key` with `query_key`: each part of the trigger (by aggregation value) into
+    /// its value's digest item, decided there as a digest rule's own trigger (its window ends
+    /// first if it has passed).
+    fn aggregate_shared(&mut self, t: Trigger, matches: &[MatchView]) {
+        let parts = split_by_value(self.rule, &t, matches, self.st.aggregation_value.as_deref());
+        let Some(digests) = self.digests.as_deref_mut() else {
+            return;
+        };
+        for (value, part) in parts {
+            let item = digests
+                .entry(value)
+                .or_insert_with_key(|v| KeyState::new_digest(&self.rule.name, v, self.now_ms));
+            self.st.log_group.clone_into(&mut item.log_group);
+            self.st.account.clone_into(&mut item.account);
+            let outbox_bytes = item.outbox.iter().map(encoded_len).sum();
+            let at = self.now_ms.max(part.last_ms);
+            let mut p = Policy {
+                config: self.config,
+                rule: self.rule,
+                st: item,
+                now_ms: self.now_ms,
+                decided: Decided::default(),
+                loose: Loose::default(),
+                outbox_bytes,
+                silence: None,
+                digests: None,
+                held_cut: self.held_cut,
+            };
+            p.close_due(at);
+            p.apply(part, matches);
+            let d = p.decided;
+            fit(item);
+            self.decided.alerts += d.alerts;
+            self.decided.publications += d.publications;
+        }
     }
 
     /// `aggregation`: add a trigger to the open digest (opening one).
@@ -1053,6 +1155,88 @@ fn empty_window(until_ms: i64) -> RealertWindow {
     }
 }
 
+/// A trigger cut by aggregation value ([`Shared::digests`]): the events it lists, grouped by
+/// their value (first-seen order); the rest of its count, and a trigger listing none, on the value
+/// of the latest listed event, else `latest` (the key's latest match), else
+/// [`super::MISSING_VALUE`]. Counts add up to the trigger's; samples follow their events (those
+/// of no listed event go with the rest).
+fn split_by_value(
+    rule: &Rule,
+    t: &Trigger,
+    matches: &[MatchView],
+    latest: Option<&str>,
+) -> Vec<(String, Trigger)> {
+    let listed: Vec<usize> = t
+        .events
+        .iter()
+        .copied()
+        .filter(|&i| i < matches.len())
+        .take(usize::try_from(t.count).unwrap_or(usize::MAX))
+        .collect();
+    let mut parts: Vec<(String, Trigger)> = Vec::new();
+    for &i in &listed {
+        let m = &matches[i];
+        let value = aggregation_value(rule, m);
+        let at = match parts.iter().position(|(v, _)| *v == value) {
+            Some(at) => at,
+            None => {
+                parts.push((
+                    value,
+                    Trigger {
+                        first_ms: m.timestamp,
+                        last_ms: m.timestamp,
+                        observation: t.observation.clone(),
+                        ..Trigger::default()
+                    },
+                ));
+                parts.len() - 1
+            }
+        };
+        let p = &mut parts[at].1;
+        p.count += 1;
+        p.first_ms = p.first_ms.min(m.timestamp);
+        p.last_ms = p.last_ms.max(m.timestamp);
+        p.events.push(i);
+    }
+    let rest = t.count - listed.len() as u64;
+    if rest > 0 || parts.is_empty() {
+        let value = listed
+            .last()
+            .map(|&i| aggregation_value(rule, &matches[i]))
+            .or_else(|| latest.map(str::to_string))
+            .unwrap_or_else(|| super::MISSING_VALUE.to_string());
+        let at = match parts.iter().position(|(v, _)| *v == value) {
+            Some(at) => at,
+            None => {
+                parts.push((
+                    value,
+                    Trigger {
+                        first_ms: t.first_ms,
+                        last_ms: t.last_ms,
+                        observation: t.observation.clone(),
+                        ..Trigger::default()
+                    },
+                ));
+                parts.len() - 1
+            }
+        };
+        let p = &mut parts[at].1;
+        p.count += rest;
+        p.first_ms = p.first_ms.min(t.first_ms);
+        p.last_ms = p.last_ms.max(t.last_ms);
+    }
+    // Samples with their event's part; the others (held events, unlisted) with the rest's part.
+    let rest_at = parts.len() - 1;
+    for id in &t.sample_ids {
+        let at = parts
+            .iter()
+            .position(|(_, p)| p.events.iter().any(|&i| matches[i].id == id))
+            .unwrap_or(if rest > 0 { rest_at } else { 0 });
+        parts[at].1.sample_ids.push(id.clone());
+    }
+    parts
+}
+
 /// The trigger's samples (at most `n`), built from the matches given (and held events), messages
 /// cut to `bytes`; and whether a message was cut (`held_cut`: held events already cut).
 fn samples_of(
@@ -1160,6 +1344,7 @@ mod tests {
         let before = st.outbox.len();
         let shared = Shared {
             silence: Some(silence),
+            digests: None,
         };
         decide_with(
             &EngineConfig::new("eu-west-1"),
@@ -1527,6 +1712,182 @@ mod tests {
                 .map(|(id, _)| id.as_str())
                 .collect::<Vec<_>>()
         );
+    }
+
+    const ACROSS: &str = "    filter_pattern: ''\n    query_key: $.host\n    aggregation: 10m\n    aggregation_key: $.svc\n    summary_table_fields: [$.host]\n";
+
+    /// Decide for one key over shared digest items; the publications of the key and the items.
+    fn run_digests(
+        rule: &Rule,
+        st: &mut KeyState,
+        digests: &mut SharedDigests,
+        events: &[(&str, i64, &str)],
+        now: i64,
+    ) -> Vec<crate::alert::AlertMessage> {
+        let evs: Vec<_> = events.iter().map(|(id, ts, m)| ev(id, *ts, m)).collect();
+        let views = views(&evs);
+        let shared = Shared {
+            silence: None,
+            digests: Some(digests),
+        };
+        decide_with(
+            &EngineConfig::new("eu-west-1"),
+            rule,
+            st,
+            &views,
+            None,
+            now,
+            shared,
+        );
+        let mut out: Vec<_> = st.outbox.drain(..).map(|p| p.alert).collect();
+        for item in digests.values_mut() {
+            out.extend(item.outbox.drain(..).map(|p| p.alert));
+        }
+        out
+    }
+
+    #[test]
+    fn a_digest_per_aggregation_value_gathers_the_alerts_of_every_query_key() {
+        let r = rule(ACROSS);
+        assert_eq!(r.aggregation_key[0].0, "$.svc");
+        assert_eq!(r.query_key[0].0, "$.host");
+        let mut digests = SharedDigests::new();
+        let (mut a, mut b) = (
+            KeyState::new("r", Some("a"), T0),
+            KeyState::new("r", Some("b"), T0),
+        );
+        let e = |host: &str, svc: &str| format!(r#"{{"host":"{host}","svc":"{svc}"}}"#);
+        let (a1, a2, b1, b2) = (e("a", "pay"), e("a", "pay"), e("b", "pay"), e("b", "auth"));
+        let out = run_digests(
+            &r,
+            &mut a,
+            &mut digests,
+            &[("1", T0, &a1), ("2", T0 + 1, &a2)],
+            T0,
+        );
+        assert!(out.is_empty(), "digests wait for their window");
+        let out = run_digests(
+            &r,
+            &mut b,
+            &mut digests,
+            &[("3", T0 + MIN, &b1), ("4", T0 + MIN, &b2)],
+            T0 + MIN,
+        );
+        assert!(out.is_empty());
+        assert!(
+            a.digest.is_none() && b.digest.is_none(),
+            "the keys hold no digest"
+        );
+        assert_eq!(a.aggregation_value.as_deref(), Some("pay"));
+        let pay = digests["pay"].digest.clone().unwrap();
+        assert_eq!(
+            (pay.count, pay.triggers, pay.until_ms),
+            (3, 2, T0 + 1 + 10 * MIN)
+        );
+        assert_eq!(digests["auth"].digest.as_ref().unwrap().count, 1);
+        assert_eq!(digests["pay"].key(), "digest#r#pay");
+        // The window ends by the tick: one publication per value, the table across hosts.
+        let cfg = EngineConfig::new("eu-west-1");
+        let item = digests.get_mut("pay").unwrap();
+        assert_eq!(next_due(&r, item), Some(T0 + 1 + 10 * MIN));
+        assert_eq!(close_digest(&cfg, &r, item, T0 + 10 * MIN).publications, 0);
+        let d = close_digest(&cfg, &r, item, T0 + 1 + 10 * MIN);
+        assert_eq!((d.alerts, d.publications), (1, 1));
+        let published = item.outbox[0].alert.clone();
+        assert_eq!((published.kind.as_str(), published.count), ("log-match", 3));
+        assert_eq!(published.query_key.as_deref(), Some("pay"));
+        let table = published.digest.as_ref().unwrap().table.as_ref().unwrap();
+        let rows: Vec<(Vec<String>, u64)> = table
+            .rows
+            .iter()
+            .map(|r| (r.values.clone(), r.count))
+            .collect();
+        assert_eq!(
+            rows,
+            [(vec!["a".to_string()], 2), (vec!["b".to_string()], 1)]
+        );
+        assert!(!published.incident_id.is_empty());
+        assert!(item.digest.is_none());
+        assert_eq!(
+            next_due(&r, item),
+            Some(published.decided_at),
+            "its outbox is due"
+        );
+    }
+
+    #[test]
+    fn a_later_alert_after_the_window_publishes_the_digest_first() {
+        let r = rule(ACROSS);
+        let mut digests = SharedDigests::new();
+        let mut a = KeyState::new("r", Some("a"), T0);
+        let m = r#"{"host":"a","svc":"pay"}"#;
+        run_digests(&r, &mut a, &mut digests, &[("1", T0, m)], T0);
+        let out = run_digests(
+            &r,
+            &mut a,
+            &mut digests,
+            &[("2", T0 + 10 * MIN, m)],
+            T0 + 10 * MIN,
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].count, 1);
+        assert_eq!(
+            digests["pay"].digest.as_ref().unwrap().count,
+            1,
+            "a new window"
+        );
+    }
+
+    #[test]
+    fn triggers_split_by_aggregation_value_and_add_up() {
+        let r = rule(ACROSS);
+        let evs = [
+            ev("1", T0, r#"{"svc":"x"}"#),
+            ev("2", T0 + 5, r#"{"svc":"y"}"#),
+            ev("3", T0 + 9, r#"{"svc":"x"}"#),
+            ev("4", T0 + 9, r#"{}"#),
+        ];
+        let views = views(&evs);
+        let t = Trigger {
+            count: 6,
+            first_ms: T0 - 100,
+            last_ms: T0 + 9,
+            sample_ids: vec!["2".into(), "9".into()],
+            events: vec![0, 1, 2, 3],
+            ..Trigger::default()
+        };
+        let parts = split_by_value(&r, &t, &views, Some("z"));
+        let got: Vec<(&str, u64, i64, i64, Vec<&str>)> = parts
+            .iter()
+            .map(|(v, p)| {
+                (
+                    v.as_str(),
+                    p.count,
+                    p.first_ms,
+                    p.last_ms,
+                    p.sample_ids.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        // The 2 events not listed go with the latest listed one (missing svc); so does sample 9.
+        assert_eq!(
+            got,
+            [
+                ("x", 2, T0, T0 + 9, vec![]),
+                ("y", 1, T0 + 5, T0 + 5, vec!["2"]),
+                ("<missing>", 3, T0 - 100, T0 + 9, vec!["9"]),
+            ]
+        );
+        assert_eq!(parts.iter().map(|(_, p)| p.count).sum::<u64>(), 6);
+        // A trigger listing no event (a tick's): the key's latest value, else <missing>.
+        let tick = Trigger {
+            count: 0,
+            first_ms: T0,
+            last_ms: T0 + MIN,
+            ..Trigger::default()
+        };
+        assert_eq!(split_by_value(&r, &tick, &[], Some("z"))[0].0, "z");
+        assert_eq!(split_by_value(&r, &tick, &[], None)[0].0, "<missing>");
     }
 
     #[test]

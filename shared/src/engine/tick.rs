@@ -5,7 +5,8 @@ use std::collections::HashSet;
 
 use super::{
     AlertSink, Decided1, Engine, KeyState, Outcome, Pending, commit_unit, key_write,
-    parse_key_state, parse_silence, policy, publish_and_mark, rule_due, silence_write,
+    parse_key_state, parse_silence, policy, publish_and_mark, rule_due, shares_digests,
+    silence_write,
 };
 use crate::state::{DueKey, MAX_COMMIT_ITEMS, StateError, StateStore, Write};
 
@@ -72,8 +73,9 @@ impl Engine {
             }
         };
         let mut planned: Vec<(Option<Write>, Decided1)> = Vec::new();
-        // Keys whose rule type raised a trigger and whose rule shares a silence (`realert_key`).
-        let mut with_silence: Vec<(&DueKey, Option<u64>, KeyState, usize, String)> = Vec::new();
+        // Keys whose rule type raised a trigger and whose rule shares items with other keys (a
+        // silence, digest items).
+        let mut with_shared: Vec<(&DueKey, Option<u64>, KeyState, usize)> = Vec::new();
         for (d, r) in due.iter().zip(&records) {
             let read = parse_key_state(&d.key, r);
             let Some(before) = read.state else {
@@ -86,20 +88,21 @@ impl Engine {
             let rule = self.rule_named(&before.rule);
             let mut st = before.clone();
             if let Some(ri) = rule {
-                let decided = policy::decide(
-                    &self.config,
-                    &self.rules.rules[ri],
-                    &mut st,
-                    &[],
-                    None,
-                    now_ms,
-                );
-                // Without a trigger the silence cannot matter (it only turns a trigger's alert
-                // into a suppression), so it is read only then — decided again over it, below.
+                let rule = &self.rules.rules[ri];
+                let decided = if before.digest_item {
+                    policy::close_digest(&self.config, rule, &mut st, now_ms)
+                } else {
+                    policy::decide(&self.config, rule, &mut st, &[], None, now_ms)
+                };
+                // Without a trigger the shared items cannot matter (a silence only turns a
+                // trigger's alert into a suppression; a digest item only takes triggers), so
+                // they are read only then — and the key decided again over them, below.
                 if decided.triggers > 0
-                    && let Some(sk) = self.silence_of(ri, before.query_key.as_deref())
+                    && !before.digest_item
+                    && (self.silence_of(ri, before.query_key.as_deref()).is_some()
+                        || shares_digests(rule))
                 {
-                    with_silence.push((d, read.version, before, ri, sk));
+                    with_shared.push((d, read.version, before, ri));
                     continue;
                 }
                 for _ in 0..decided.alerts {
@@ -151,53 +154,79 @@ impl Engine {
                 }
             }
         }
-        for (d, version, before, ri, sk) in with_silence {
-            let (silence_version, silence) = match store.get(&sk).await {
-                Ok(r) => parse_silence(&sk, &r),
-                Err(e) => {
-                    // Fail open as for a commit: decided over no silence, published directly.
-                    let decided =
-                        self.tick_with_silence(d, version, &before, ri, None, now_ms, outcome);
-                    publish_directly(&decided.0, &e, outcome);
-                    continue;
-                }
-            };
-            let (decided, after) =
-                self.tick_with_silence(d, version, &before, ri, silence.clone(), now_ms, outcome);
-            let mut writes: Vec<Write> =
-                decided_write(&decided, &before, d, version, self, ri, now_ms)
-                    .into_iter()
-                    .collect();
-            if after != silence
-                && let Some(s) = &after
-            {
-                writes.push(silence_write(&sk, s, silence_version, now_ms));
-            }
-            match commit_unit(store, &writes).await {
-                Ok(()) => committed.push(decided),
-                // Left for the next tick (it stays due).
-                Err(StateError::Conflict) => outcome.conflicts += 1,
-                Err(e) => publish_directly(&decided, &e, outcome),
+        for (d, version, before, ri) in with_shared {
+            let items = self
+                .tick_shared(store, d, version, &before, ri, now_ms, outcome)
+                .await;
+            match items {
+                Ok((decided, writes)) => match commit_unit(store, &writes).await {
+                    Ok(()) => committed.extend(decided),
+                    // Left for the next tick (it stays due).
+                    Err(StateError::Conflict) => outcome.conflicts += 1,
+                    Err(e) => decided
+                        .iter()
+                        .for_each(|k| publish_directly(k, &e, outcome)),
+                },
+                Err((decided, e)) => decided
+                    .iter()
+                    .for_each(|k| publish_directly(k, &e, outcome)),
             }
         }
         committed.retain(|d| !d.state.rule.is_empty());
         (committed, fail_open)
     }
 
-    /// The tick's decision of a key whose rule shares a silence, over the silence read; the key
-    /// as decided and the silence after it.
-    #[allow(clippy::too_many_arguments)]
-    fn tick_with_silence(
+    /// The tick's decision of a key whose rule shares items with other keys: its silence
+    /// (`realert_key`) and the digest item of its latest aggregation value, read now; the key and
+    /// digest item as decided, and the writes of everything that changed (one commit). The
+    /// store unavailable: decided over none, to publish directly (`Err`).
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    async fn tick_shared<S: StateStore>(
         &self,
+        store: &S,
         d: &DueKey,
         version: Option<u64>,
         before: &KeyState,
         ri: usize,
-        mut silence: Option<super::Silence>,
         now_ms: i64,
         outcome: &mut Outcome,
-    ) -> (Decided1, Option<super::Silence>) {
+    ) -> Result<(Vec<Decided1>, Vec<Write>), (Vec<Decided1>, StateError)> {
         let rule = &self.rules.rules[ri];
+        let silence_key = self.silence_of(ri, before.query_key.as_deref());
+        let digest = shares_digests(rule).then(|| {
+            let value = before
+                .aggregation_value
+                .clone()
+                .unwrap_or_else(|| super::MISSING_VALUE.to_string());
+            let key = super::key_state::digest_key(&rule.name, &value);
+            (value, key)
+        });
+        let keys: Vec<String> = silence_key
+            .iter()
+            .cloned()
+            .chain(digest.iter().map(|(_, k)| k.clone()))
+            .collect();
+        let (records, failed) = match store.get_many(&keys).await {
+            Ok(r) => (r, None),
+            Err(e) => (vec![None; keys.len()], Some(e)),
+        };
+        let (silence_version, silence_read) = match &silence_key {
+            Some(k) => parse_silence(k, &records[0]),
+            None => (None, None),
+        };
+        let digest_read = digest
+            .as_ref()
+            .map(|(_, k)| parse_key_state(k, records.last().expect("read")));
+        let mut silence = silence_read.clone();
+        let mut digests = policy::SharedDigests::new();
+        if let (Some((value, _)), Some(r)) = (&digest, &digest_read) {
+            let st = r
+                .state
+                .clone()
+                .unwrap_or_else(|| KeyState::new_digest(&rule.name, value, now_ms));
+            digests.insert(value.clone(), st);
+        }
+        let digests_before = digests.clone();
         let mut st = before.clone();
         let decided = policy::decide_with(
             &self.config,
@@ -207,37 +236,51 @@ impl Engine {
             None,
             now_ms,
             policy::Shared {
-                silence: Some(&mut silence),
+                silence: silence_key.is_some().then_some(&mut silence),
+                digests: digest.is_some().then_some(&mut digests),
             },
         );
         for _ in 0..decided.alerts {
             outcome.metrics.add_alert(&st.rule);
         }
         outcome.decided += decided.publications as usize;
-        let changed = st != *before || rule_due(Some(rule), &st) != Some(d.due_at);
-        let decided = Decided1 {
+        let next = rule_due(Some(rule), &st);
+        let changed = st != *before || next != Some(d.due_at);
+        let mut writes: Vec<Write> = Vec::new();
+        if changed {
+            writes.push(key_write(&d.key, next, &st, version, now_ms));
+        }
+        let mut out = vec![Decided1 {
             rule: Some(ri),
             key: d.key.clone(),
             version: version.unwrap_or(0) + u64::from(changed),
             state: st,
-        };
-        (decided, silence)
+        }];
+        if let (Some(k), Some(s)) = (&silence_key, &silence)
+            && silence != silence_read
+        {
+            writes.push(silence_write(k, s, silence_version, now_ms));
+        }
+        for (value, item) in digests {
+            let key = item.key();
+            let read_version = digest_read.as_ref().and_then(|r| r.version);
+            let item_changed = digests_before.get(&value) != Some(&item);
+            if item_changed {
+                let due = rule_due(Some(rule), &item);
+                writes.push(key_write(&key, due, &item, read_version, now_ms));
+            }
+            out.push(Decided1 {
+                rule: Some(ri),
+                key,
+                version: read_version.unwrap_or(0) + u64::from(item_changed),
+                state: item,
+            });
+        }
+        match failed {
+            None => Ok((out, writes)),
+            Some(e) => Err((out, e)),
+        }
     }
-}
-
-/// The key write of a tick decision (none when nothing changed, not even the due time).
-fn decided_write(
-    decided: &Decided1,
-    before: &KeyState,
-    d: &DueKey,
-    version: Option<u64>,
-    engine: &Engine,
-    ri: usize,
-    now_ms: i64,
-) -> Option<Write> {
-    let next = rule_due(Some(&engine.rules.rules[ri]), &decided.state);
-    (decided.state != *before || next != Some(d.due_at))
-        .then(|| key_write(&d.key, next, &decided.state, version, now_ms))
 }
 
 /// A stand-in for a deleted key (nothing to publish).

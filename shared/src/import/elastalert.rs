@@ -978,8 +978,9 @@ fn without_metadata_fields(key: &str, v: &Value, notes: &mut Vec<String>) -> Val
     Value::Array(kept)
 }
 
-/// The common options as logalert accepts them together: `aggregation_key` is the grouping key
-/// (dropped when `query_key` is set), digest options need `aggregation`, `realert_key` is kept
+/// The common options as logalert accepts them together: `aggregation_key` is kept (alone, the
+/// grouping key; with a different `query_key`, digests across query keys; the same as
+/// `query_key`, dropped as redundant), digest options need `aggregation`, `realert_key` is kept
 /// unless it is the rule's own name or the rule cannot share a silence (digests, new_term),
 /// `exponential_realert` is at least `realert`.
 fn reconcile_common(out: &mut Draft, r: &Map<String, Value>, name: &str, lost: &mut Vec<String>) {
@@ -991,12 +992,11 @@ fn reconcile_common(out: &mut Draft, r: &Map<String, Value>, name: &str, lost: &
             .map(|(_, v)| v.clone())
     };
     let aggregating = value(out, "aggregation").is_some_and(|v| v != "0");
-    if has(out, "aggregation_key") && has(out, "query_key") {
-        if value(out, "aggregation_key") != value(out, "query_key") {
-            lost.push(
-                "aggregation_key: logalert's digests are per query key (one state per key); with `query_key` set, one digest per query-key value".to_string(),
-            );
-        }
+    if has(out, "aggregation_key")
+        && has(out, "query_key")
+        && value(out, "aggregation_key") == value(out, "query_key")
+    {
+        // The same key: one digest per query key, as `query_key` alone says.
         out.keys.retain(|(k, _)| k != "aggregation_key");
     }
     for key in [
@@ -1257,12 +1257,12 @@ realert_key: b
             has("exponential_realert shorter than realert (60s < 300s)"),
             "{warnings:?}"
         );
-        // b: a cron schedule is no duration, so no digest: its table keys go; aggregation_key
-        // differs from query_key; the rule's own realert_key is simply dropped.
+        // b: a cron schedule is no duration, so no digest: its table keys and aggregation_key
+        // go; the rule's own realert_key is simply dropped.
         assert!(has("a cron schedule"), "{warnings:?}");
         assert!(
-            has("aggregation_key: logalert's digests are per query key"),
-            "{warnings:?}"
+            out.yaml
+                .contains("aggregation_key dropped: it shapes aggregation digests")
         );
         assert!(
             out.yaml
@@ -1272,7 +1272,29 @@ realert_key: b
             !out.yaml.contains("\n    aggregation_key:")
                 && !out.yaml.contains("\n    realert_key:")
         );
-        assert_eq!(warnings.len(), 4, "{warnings:?}");
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+    }
+
+    #[test]
+    fn aggregation_key_with_a_different_query_key_carries_over() {
+        let rule = SourceFile::new(
+            "r.yaml",
+            r#"
+name: per-service-digest
+filter: [{query: {query_string: {query: "level:ERROR"}}}]
+query_key: host
+aggregation_key: service
+aggregation: {minutes: 10}
+summary_table_fields: [host]
+"#,
+        );
+        let out = convert(&[rule], None, &Options::default());
+        let rules = crate::rules::load(&out.yaml, "out.yaml")
+            .unwrap_or_else(|e| panic!("{e}\n{}", out.yaml));
+        let r = &rules.rules[0];
+        assert_eq!(r.query_key[0].0, "$.host", "{}", out.yaml);
+        assert_eq!(r.aggregation_key[0].0, "$.service");
+        assert!(out.warnings.is_empty(), "{:?}", out.warnings);
     }
 
     #[test]

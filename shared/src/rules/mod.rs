@@ -208,6 +208,10 @@ pub struct Rule {
     /// `aggregation` (default off; `0` is off): the rule type's alerts of one window are
     /// published as one digest when the window ends (`realert` does not apply then).
     pub aggregation: Option<Duration>,
+    /// `aggregation_key` together with `query_key`: the rule type decides per query key, and its
+    /// alerts go into one digest per value of this key, across query keys (a digest item per
+    /// (rule, value)). Empty otherwise — `aggregation_key` alone *is* the rule's `query_key`.
+    pub aggregation_key: Vec<(String, QueryKeyPart)>,
     /// `summary_table_fields`: the digest's table counts events per combination of these values.
     pub summary_table_fields: Vec<(String, QueryKeyPart)>,
     /// `summary_table_max_rows` (default 10): rows the digest's table lists.

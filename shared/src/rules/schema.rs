@@ -325,13 +325,13 @@ pub static KEYS: &[KeySpec] = &[
     KeySpec {
         name: "aggregation",
         kind: Kind::Duration { nonzero: false },
-        doc: "Digest mode: the alerts of a window (from the first one, this long, event time) are published as **one** alert when the window ends (by the scheduler tick), with their total count, samples, the summary table and top counts. Per query key (`aggregation_key`). `realert` does not apply. Default off (`0` is off).",
+        doc: "Digest mode: the alerts of a window (from the first one, this long, event time) are published as **one** alert when the window ends (by the scheduler tick), with their total count, samples, the summary table and top counts. Per query key, or per `aggregation_key` value across query keys. `realert` does not apply. Default off (`0` is off).",
         ..KEY
     },
     KeySpec {
         name: "aggregation_key",
         kind: Kind::Selectors,
-        doc: "With `aggregation`: a separate digest per value of this selector. logalert keeps one state per key, so this *is* the rule's grouping key: set it or `query_key`, not both.",
+        doc: "With `aggregation`: one digest per value of this selector. Alone, it is the rule's grouping key; with `query_key`, the rule type still decides per query key and the digests group its alerts by this value across query keys (ElastAlert's semantics).",
         ..KEY
     },
     KeySpec {
@@ -724,12 +724,18 @@ pub(super) fn rule_from(v: &Values, kind: RuleKind) -> Option<Rule> {
             None => FilterPattern::parse("").ok()?,
         },
         kind,
-        // `aggregation_key` is the grouping key of a digest rule (never both: see `check_common`).
+        // `aggregation_key` alone is the grouping key of a digest rule; with `query_key` too, the
+        // type decides per query key and the digests group by `aggregation_key` across them.
         query_key: v
             .selectors("query_key")
             .or_else(|| v.selectors("aggregation_key"))
             .unwrap_or_default()
             .to_vec(),
+        aggregation_key: match (v.selectors("query_key"), v.selectors("aggregation_key")) {
+            // The same selectors as `query_key`: one digest per query key, as without it.
+            (Some(q), Some(a)) if !same_selectors(q, a) => a.to_vec(),
+            _ => Vec::new(),
+        },
         realert: v.duration("realert")?,
         resolve_after: v.duration("resolve_after").filter(|d| !d.is_zero()),
         severity: v.severity("severity")?,
@@ -756,6 +762,16 @@ pub(super) fn rule_from(v: &Values, kind: RuleKind) -> Option<Rule> {
     })
 }
 
+/// Two selector lists as written (`$.host` and `[$.host]` are the same).
+fn same_selectors(
+    a: &[(String, super::QueryKeyPart)],
+    b: &[(String, super::QueryKeyPart)],
+) -> bool {
+    a.iter()
+        .map(|(w, _)| w.trim())
+        .eq(b.iter().map(|(w, _)| w.trim()))
+}
+
 /// Most selectors in `summary_table_fields` / `top_count_keys`, and in `include`.
 pub const MAX_TABLE_FIELDS: usize = 5;
 pub const MAX_INCLUDE: usize = 10;
@@ -768,17 +784,6 @@ pub(super) fn check_common(v: &Values, r: &mut Report) {
             .is_some_and(|e| e.source == super::values::Source::Rule)
     };
     let aggregating = v.duration("aggregation").is_some_and(|d| !d.is_zero());
-    let set = |k: &str| {
-        v.entry(k)
-            .is_some_and(|e| e.source != super::values::Source::Schema)
-    };
-    if set("aggregation_key") && set("query_key") {
-        r.error(
-            v,
-            "aggregation_key",
-            "set `aggregation_key` or `query_key`, not both: a digest lives in the state of one (rule, query key), so it groups by the query key; `aggregation_key` alone is that key (one digest per value), and digests per `aggregation_key` across query keys would need state shared between keys, which logalert does not keep",
-        );
-    }
     for k in ["aggregation_key", "summary_table_fields"] {
         if written(k) && !aggregating {
             r.error(
