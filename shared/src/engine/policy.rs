@@ -1283,6 +1283,7 @@ fn still_held(
 mod tests {
     use super::*;
     use crate::engine::types::common::test_support::{MIN, T0, ev, views};
+    use crate::pattern::Extracted;
 
     fn rule(yaml: &str) -> Rule {
         let file = format!("version: 1\nrules:\n  - name: r\n{yaml}");
@@ -1888,6 +1889,114 @@ mod tests {
         };
         assert_eq!(split_by_value(&r, &tick, &[], Some("z"))[0].0, "z");
         assert_eq!(split_by_value(&r, &tick, &[], None)[0].0, "<missing>");
+    }
+
+    /// A record over its budget by exactly one shed sample (its encoding and the comma before
+    /// it): fit sheds that one and no more (its freed-bytes count is exact).
+    fn over_by_one_sample(place: fn(&mut KeyState, Vec<Sample>, Vec<HeldEvent>)) -> KeyState {
+        let ex = Vec::new();
+        let msg = "x".repeat(1000);
+        let view = |id: &'static str| MatchView {
+            id,
+            timestamp: T0,
+            log_group: "/g",
+            log_stream: "s",
+            message: &msg,
+            extracted: &ex,
+        };
+        let held = vec![HeldEvent::of(&view("1")), HeldEvent::of(&view("2"))];
+        let r = rule("    filter_pattern: x\n");
+        let samples = vec![
+            build::sample(&r, &view("1"), 2048).0,
+            build::sample(&r, &view("2"), 2048).0,
+        ];
+        let mut st = KeyState::new("r", None, T0);
+        place(&mut st, samples, held);
+        let one = |st: &KeyState| {
+            let mut less = st.clone();
+            shed_sample(&mut less);
+            encoded_len(st) - encoded_len(&less)
+        };
+        let step = one(&st);
+        st.type_state = serde_json::Value::String(String::new());
+        let pad = STATE_BODY_BUDGET + step - encoded_len(&st);
+        st.type_state = serde_json::Value::String("p".repeat(pad));
+        assert_eq!(encoded_len(&st), STATE_BODY_BUDGET + step);
+        st
+    }
+
+    #[test]
+    fn fit_sheds_exactly_what_the_budget_needs() {
+        let held: fn(&mut KeyState, Vec<Sample>, Vec<HeldEvent>) = |st, _, h| st.held = h;
+        let window: fn(&mut KeyState, Vec<Sample>, Vec<HeldEvent>) = |st, s, _| {
+            let mut w = empty_window(T0);
+            w.samples = s;
+            // Already marked cut: the shed sample is all that changes.
+            w.truncated = true;
+            st.window = Some(w);
+        };
+        let digest: fn(&mut KeyState, Vec<Sample>, Vec<HeldEvent>) = |st, s, _| {
+            st.digest = Some(DigestWindow {
+                until_ms: T0,
+                count: 2,
+                triggers: 1,
+                first_ms: T0,
+                last_ms: T0,
+                samples: s,
+                truncated: true,
+                observation: None,
+                table: Tally::default(),
+                top: Vec::new(),
+            });
+        };
+        for (name, place) in [("held", held), ("window", window), ("digest", digest)] {
+            let mut st = over_by_one_sample(place);
+            assert_eq!(fit(&mut st), STATE_BODY_BUDGET, "{name}");
+            let left = st.held.len()
+                + st.window.as_ref().map_or(0, |w| w.samples.len())
+                + st.digest.as_ref().map_or(0, |d| d.samples.len());
+            assert_eq!(left, 1, "{name}: one sample shed, one kept");
+        }
+    }
+
+    #[test]
+    fn a_held_event_keeps_its_extracted_values_within_the_message_budget() {
+        let view = |ex: &'static Extracted| MatchView {
+            id: "1",
+            timestamp: T0,
+            log_group: "/g",
+            log_stream: "s",
+            message: "short",
+            extracted: ex,
+        };
+        // Each value cut to 256 bytes; `$f0`…`$f9` are 3 bytes: 7 × 259 fit in 2 KiB, not 8.
+        let many: &'static Extracted = Box::leak(Box::new(
+            (0..20)
+                .map(|i| (format!("$f{i}"), "x".repeat(300)))
+                .collect(),
+        ));
+        let h = HeldEvent::of(&view(many));
+        assert!(h.cut);
+        assert_eq!(h.extracted.len(), 7);
+        assert!(
+            h.extracted
+                .iter()
+                .all(|(_, v)| v.len() == 256 && v.ends_with('…'))
+        );
+        // Two values cut, both kept: still cut.
+        let two: &'static Extracted = Box::leak(Box::new(vec![
+            ("$a".into(), "y".repeat(300)),
+            ("$b".into(), "z".repeat(300)),
+        ]));
+        let h = HeldEvent::of(&view(two));
+        assert_eq!((h.extracted.len(), h.cut), (2, true));
+        // Small values are kept whole.
+        let small: &'static Extracted = Box::leak(Box::new(vec![("$a".into(), "1".into())]));
+        let h = HeldEvent::of(&view(small));
+        assert_eq!(
+            (&h.extracted, h.cut, h.message.as_str()),
+            (small, false, "short")
+        );
     }
 
     #[test]

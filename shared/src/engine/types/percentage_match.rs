@@ -200,6 +200,18 @@ mod tests {
     }
 
     #[test]
+    fn a_filter_is_quoted_whole_up_to_its_limit() {
+        // `{ $.` + name + ` = 1 }`: 10 characters besides the name.
+        let of =
+            |n: usize| FilterPattern::parse(&format!("{{ $.{} = 1 }}", "a".repeat(n))).unwrap();
+        let exact = of(QUOTED_FILTER_CHARS - 10);
+        assert_eq!(quoted(&exact), format!("`{}`", exact.source()));
+        let q = quoted(&of(QUOTED_FILTER_CHARS - 9));
+        assert!(q.ends_with("…`"));
+        assert_eq!(q.chars().count(), QUOTED_FILTER_CHARS + 2);
+    }
+
+    #[test]
     fn share_above_max_alerts_when_the_window_closes() {
         let c = cfg(Some(10.0), None, 0);
         let mut st = State::default();
