@@ -371,6 +371,11 @@ fn prefilter_cond() -> impl Strategy<Value = RExpr> {
             pat: "*",
             negate: false
         }),
+        // A second literal, so that `a && b` has two clauses (`ERROR` and `WARN`) to check.
+        Just(RTest::Str {
+            pat: "WARN*",
+            negate: false
+        }),
         Just(RTest::Gt(450.0)),
         Just(RTest::IsNull),
         Just(RTest::NotExists),
@@ -408,10 +413,19 @@ fn prefilter_message() -> impl Strategy<Value = String> {
         Just(r#""xERRORx""#),
         Just(r#""ERRORS""#),
         Just(r#""WARN""#),
+        Just(r#""WARNING""#),
+        Just(r#""W\u0041RN""#),
         Just(r#""a\\b""#),
         Just(r#""400""#),
         Just("400"),
         Just("500"),
+        // Numbers the prefilter's number probe reads (`$.code > 450`).
+        Just(" 500"),
+        Just("450"),
+        Just("450.5"),
+        Just("-1e3"),
+        Just("1e3"),
+        Just(r#"{"code":500}"#),
         Just("null"),
         Just("true"),
         Just(r#"["ERROR"]"#),

@@ -57,9 +57,12 @@ struct Node {
     children: Vec<(Key, usize)>,
     /// The children by object key (each key once), by array index, and the wildcard child: a
     /// step looks a key up among the named children only (`Ctx::step`).
-    named: Vec<(Box<str>, usize)>,
+    named: Vec<(Box<[u8]>, usize)>,
     indexed: Vec<(usize, usize)>,
     wild: Option<usize>,
+    /// What a place where this node applies needs ([`NodeSet::TERMINALS`] …), set once the
+    /// trie is complete ([`JsonMatcher::finish`]).
+    flags: u8,
     /// Slots whose selector ends here.
     terminals: Vec<usize>,
     /// Slots whose wildcard step leaves from here: reaching this node means their container
@@ -150,15 +153,27 @@ impl JsonMatcher {
             let compiled = m.compile(expr);
             m.exprs.push(compiled);
         }
+        m.finish();
         m
     }
 
-    /// The prefilter literals of pattern `i` (see [`Prefilter`]): when none of them occurs in
-    /// a message without a backslash, pattern `i` cannot match it. `None`: no such set.
-    pub(crate) fn prefilter_literals(&self, i: usize) -> Option<impl Iterator<Item = &[u8]>> {
-        self.prefilters[i]
-            .as_ref()
-            .map(|p| p.needles.iter().map(|f| f.needle()))
+    /// The trie is complete: note what each node has, for the walk.
+    fn finish(&mut self) {
+        for node in &mut self.nodes {
+            node.flags = node.compute_flags();
+        }
+    }
+
+    /// The prefilter clauses of pattern `i` (see [`Prefilter`]): when a message without a
+    /// backslash lacks every literal of one clause, pattern `i` cannot match it. `None`: no
+    /// clause.
+    pub(crate) fn prefilter_clauses(&self, i: usize) -> Option<Vec<Vec<&[u8]>>> {
+        self.prefilters[i].as_ref().map(|p| {
+            p.clauses
+                .iter()
+                .map(|c| c.iter().map(|f| f.needle()).collect())
+                .collect()
+        })
     }
 
     /// Does pattern `i`'s own prefilter rule `msg` out (see [`Prefilter::rejects`])?
@@ -199,6 +214,7 @@ impl JsonMatcher {
             slot_keys: Vec::new(),
         };
         m.slot(selector);
+        m.finish();
         m
     }
 
@@ -272,7 +288,7 @@ impl JsonMatcher {
                     let parent = &mut self.nodes[node];
                     parent.children.push((key.clone(), n));
                     match key {
-                        Key::Name(name) => parent.named.push((name.as_str().into(), n)),
+                        Key::Name(name) => parent.named.push((name.as_bytes().into(), n)),
                         Key::Index(i) => parent.indexed.push((*i, n)),
                         Key::Wild => parent.wild = Some(n),
                     }
@@ -316,7 +332,7 @@ impl JsonMatcher {
     /// not exactly one JSON object (`json/walk.rs`).
     fn walk<'a>(&self, msg: &'a str, found: &mut Founds<'a>) -> bool {
         let mut ctx = Ctx { m: self, found };
-        ctx.reach(&NodeSet::one(0));
+        ctx.reach(&NodeSet::root(self));
         walk::Walker::walk(&mut ctx, msg).is_ok()
     }
 
@@ -326,10 +342,10 @@ impl JsonMatcher {
     fn walk_serde<'a>(&self, msg: &'a str, found: &mut Founds<'a>) -> bool {
         let mut de = serde_json::Deserializer::from_str(msg);
         let mut ctx = Ctx { m: self, found };
-        ctx.reach(&NodeSet::one(0));
+        ctx.reach(&NodeSet::root(self));
         let visitor = NodeVisitor {
             ctx: &mut ctx,
-            set: NodeSet::one(0),
+            set: NodeSet::root(self),
         };
         if Deserializer::deserialize_map(&mut de, visitor).is_err() {
             return false;
@@ -364,19 +380,20 @@ pub(crate) fn first_value_in(found: &[(usize, Sel<'_>)], slot: usize, out: &mut 
 
 // ---------------------------------------------------------------- the literal prefilter
 
-/// Byte strings at least one of which appears verbatim in every message the pattern matches,
-/// provided the message contains no backslash. Most rules match few events; a `memmem` search
-/// rejects the others without walking the JSON.
+/// Sets of byte strings (clauses) such that every message the pattern matches contains, for
+/// each clause, at least one of its strings verbatim, provided the message contains no
+/// backslash. Most rules match few events; `memmem` searches reject the others without
+/// walking the JSON.
 ///
 /// Why it is exact. Every value a condition looks at is a slice of the message (strings
 /// without escapes are borrowed between their quotes, numbers and `true`/`false` are compared
 /// as written), and every object key on a selector's path is a quoted key in the message. Both
 /// hold only when the text is not spelled with escapes (`\u0045RROR` is `ERROR`, `\/` is `/`),
 /// and every JSON escape starts with a backslash: so a message without a backslash that lacks
-/// every literal cannot match, and a message with one is always walked in full. A literal
-/// that JSON cannot carry verbatim (`"`, `\`, control characters) is never used.
+/// every literal of a clause cannot match, and a message with one is always walked in full. A
+/// literal that JSON cannot carry verbatim (`"`, `\`, control characters) is never used.
 ///
-/// What is derived (see [`required`]):
+/// What is derived (see [`required`] for one clause, [`clauses`] for several):
 /// * `$.sel = "text"` (also `"text*"`, `"*text"`, `"*text*"`): the literal part `text` — a
 ///   string value contains it as written; a number is compared as AWS prints it (`1000.0` for
 ///   `1e3`), so a literal that could be part of a printed number (`1000.0`, `Infinity`) is not
@@ -385,30 +402,143 @@ pub(crate) fn first_value_in(found: &[(usize, Sel<'_>)], slot: usize, out: &mut 
 ///   `%regex%`, `IS NULL`, `IS TRUE`, `IS FALSE`): the quoted last key name of its selector
 ///   (`"level"` for `$.a.level`, `"tags"` for `$.tags[*]`); nothing for `$.*` or `$.[0]`;
 /// * `!=` and `NOT EXISTS`: nothing (conservatively, for `!=`: decision 1 would allow the key);
-/// * `a && b`: the best set among the operands (value literals first); `a || b`: the union of every operand's set, or
-///   nothing when one operand has none.
+/// * `a || b`: one clause, the union of every operand's (best) clause, or nothing when one
+///   operand has none;
+/// * `a && b`: every operand's value-literal clauses (`level = "ERROR" && code = "DA*"` needs
+///   both `ERROR` and `DA`), or, when no operand has one, the best operand's clause (a quoted
+///   key is in nearly every message of a stream that logs it: one is enough).
+///
+/// A pattern that is one numeric comparison of a top-level key (`{ $.latency > 450 }`,
+/// `{ $.status >= 500 }`) has only the key as a literal, and the key is in nearly every
+/// message; it gets a [`NumberProbe`] instead, which also looks at the numbers after the key.
 #[derive(Debug, Clone)]
 struct Prefilter {
-    needles: Vec<Finder<'static>>,
+    clauses: Vec<Vec<Finder<'static>>>,
+    probe: Option<NumberProbe>,
 }
 
 impl Prefilter {
     fn new(expr: &JsonExpr) -> Option<Prefilter> {
-        let literals = required(expr)?;
-        Some(Prefilter {
-            needles: literals
+        let clauses = clauses(expr);
+        (!clauses.is_empty()).then(|| Prefilter {
+            clauses: clauses
                 .iter()
-                .map(|l| Finder::new(l).into_owned())
+                .map(|c| c.iter().map(|l| Finder::new(l).into_owned()).collect())
                 .collect(),
+            probe: NumberProbe::new(expr),
         })
     }
 
-    /// True when `msg` certainly does not match: no literal occurs and there is no escape.
+    /// True when `msg` certainly does not match: a clause none of whose literals occurs (or,
+    /// with a probe, the probe rules it out: it looks for the key too), and no escape.
     fn rejects(&self, msg: &str) -> bool {
         let bytes = msg.as_bytes();
-        !self.needles.iter().any(|f| f.find(bytes).is_some())
-            && memchr::memchr(b'\\', bytes).is_none()
+        let ruled_out = match &self.probe {
+            Some(probe) => probe.rejects(msg),
+            None => self
+                .clauses
+                .iter()
+                .any(|c| !c.iter().any(|f| f.find(bytes).is_some())),
+        };
+        ruled_out && memchr::memchr(b'\\', bytes).is_none()
     }
+}
+
+/// The prefilter of `{ $.key OP number }` (`OP` one of `=`, `<`, `<=`, `>`, `>=`): the quoted
+/// key and the comparison.
+///
+/// Why it is exact, for a message without a backslash (the caller checks). The pattern
+/// matches only when the message is a JSON object whose member `key` holds a value that
+/// satisfies the comparison. That member is spelled `"key"` then `:` (JSON whitespace
+/// around it allowed): without escapes, its name is written as is. So the probe visits every
+/// place where `"key"` is followed by `:` — that member among them, if the message has it
+/// (and keys of nested objects, which only make it more cautious). Where a number follows,
+/// it is read as the walk reads it and compared as the walk's value would be; where anything
+/// else follows (a string, an object, a malformed number), the probe gives up. It rules the
+/// message out only when every such place holds a number that fails the comparison, or
+/// there is no such place (then the member is absent and the comparison fails, as the
+/// key-literal prefilter already says). Where `"key"` is not followed by `:` it is not a
+/// member name (a string value `"key"`, or text after an escaped quote is impossible here).
+#[derive(Debug, Clone)]
+struct NumberProbe {
+    key: Finder<'static>,
+    test: Test,
+}
+
+impl NumberProbe {
+    fn new(expr: &JsonExpr) -> Option<NumberProbe> {
+        let JsonExpr::Cond(c) = expr else {
+            return None;
+        };
+        let [Segment::Key { name, .. }] = c.selector.segments.as_slice() else {
+            return None;
+        };
+        let JsonTest::Compare {
+            op,
+            value: value @ Value::Number { .. },
+        } = &c.test
+        else {
+            return None;
+        };
+        if *op == CmpOp::Ne || !json_verbatim(name.as_bytes()) {
+            return None;
+        }
+        let quoted = [&b"\""[..], name.as_bytes(), &b"\""[..]].concat();
+        Some(NumberProbe {
+            key: Finder::new(&quoted).into_owned(),
+            test: Test::new(*op, value),
+        })
+    }
+
+    /// True when no `"key":` in `msg` is followed by a number that satisfies the test, and
+    /// every one is followed by a number (see [`NumberProbe`]).
+    fn rejects(&self, msg: &str) -> bool {
+        let bytes = msg.as_bytes();
+        let ws = |mut i: usize| {
+            while let Some(b' ' | b'\n' | b'\t' | b'\r') = bytes.get(i) {
+                i += 1;
+            }
+            i
+        };
+        for at in self.key.find_iter(bytes) {
+            let colon = ws(at + self.key.needle().len());
+            if bytes.get(colon) != Some(&b':') {
+                continue;
+            }
+            let start = ws(colon + 1);
+            let Some(end) = walk::Walker::number_end(msg, start) else {
+                return false;
+            };
+            if cmp(&self.test, &Found::Num(&msg[start..end])) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Is this literal a value's text (not a quoted key name, which starts with `"`)?
+fn is_value_literal(l: &[u8]) -> bool {
+    l.first() != Some(&b'"')
+}
+
+/// The clauses of [`Prefilter`]: each a set of alternatives, at least one of which appears
+/// verbatim in any (backslash-free) message that satisfies `expr`. Empty when nothing can be
+/// proven.
+fn clauses(expr: &JsonExpr) -> Vec<Vec<Vec<u8>>> {
+    let JsonExpr::And(operands) = expr else {
+        return required(expr).into_iter().collect();
+    };
+    let mut values: Vec<Vec<Vec<u8>>> = Vec::new();
+    for clause in operands.iter().flat_map(clauses) {
+        if clause.iter().all(|l| is_value_literal(l)) && !values.contains(&clause) {
+            values.push(clause);
+        }
+    }
+    if values.is_empty() {
+        return required(expr).into_iter().collect();
+    }
+    values
 }
 
 /// Alternatives, at least one of which appears verbatim in any (backslash-free) message that
@@ -419,7 +549,7 @@ fn required(expr: &JsonExpr) -> Option<Vec<Vec<u8>>> {
         // Prefer value literals: a key (`"latency"`) tends to be in every message of a stream,
         // a value (`ERROR`) in few. Then the longest shortest literal, then fewer alternatives.
         JsonExpr::And(v) => v.iter().filter_map(required).max_by_key(|set| {
-            let all_values = set.iter().all(|l| l.first() != Some(&b'"'));
+            let all_values = set.iter().all(|l| is_value_literal(l));
             let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
             (all_values, shortest, std::cmp::Reverse(set.len()))
         }),
@@ -547,7 +677,7 @@ struct Ctx<'m, 'f, 'a> {
 impl<'a> Ctx<'_, '_, 'a> {
     #[inline]
     fn record(&mut self, set: &NodeSet, value: &Found<'a>) {
-        for &node in set.iter() {
+        for node in set.iter() {
             for &slot in &self.m.nodes[node].terminals {
                 self.found.push((slot, Sel::Value(value.clone())));
             }
@@ -557,7 +687,10 @@ impl<'a> Ctx<'_, '_, 'a> {
     /// A value exists at every node of `set`: the wildcards leaving from there have a container.
     #[inline]
     fn reach(&mut self, set: &NodeSet) {
-        for &node in set.iter() {
+        if !set.has(NodeSet::CONTAINERS) {
+            return;
+        }
+        for node in set.iter() {
             for &slot in &self.m.nodes[node].containers {
                 self.found.push((slot, Sel::Reached));
             }
@@ -569,14 +702,14 @@ impl<'a> Ctx<'_, '_, 'a> {
         let wants = |slot: &usize| !self.m.ends_wild[*slot];
         if !set
             .iter()
-            .any(|&n| self.m.nodes[n].terminals.iter().any(wants))
+            .any(|n| self.m.nodes[n].terminals.iter().any(wants))
         {
             return;
         }
         let Ok(elements) = serde_json::from_str::<Vec<&'a RawValue>>(array) else {
             return;
         };
-        for &node in set.iter() {
+        for node in set.iter() {
             for &slot in &self.m.nodes[node].terminals {
                 if !self.m.ends_wild[slot] {
                     for e in &elements {
@@ -589,12 +722,12 @@ impl<'a> Ctx<'_, '_, 'a> {
 
     #[inline]
     fn has_terminals(&self, set: &NodeSet) -> bool {
-        set.iter().any(|&n| !self.m.nodes[n].terminals.is_empty())
+        set.has(NodeSet::TERMINALS)
     }
 
     #[inline]
     fn has_children(&self, set: &NodeSet) -> bool {
-        set.iter().any(|&n| !self.m.nodes[n].children.is_empty())
+        set.has(NodeSet::CHILDREN)
     }
 
     /// Trie nodes reached from `set` through an object key or an array index. The same nodes,
@@ -603,13 +736,13 @@ impl<'a> Ctx<'_, '_, 'a> {
     #[inline]
     fn step(&self, set: &NodeSet, key: Step<'_>) -> NodeSet {
         let mut next = NodeSet::default();
-        for &node in set.iter() {
+        for node in set.iter() {
             let node = &self.m.nodes[node];
             let exact = match key {
                 Step::Key(s) => node
                     .named
                     .iter()
-                    .find(|(n, _)| n.len() == s.len() && n.as_bytes() == s.as_bytes())
+                    .find(|(n, _)| n.len() == s.len() && **n == *s.as_bytes())
                     .map(|&(_, child)| child),
                 Step::Index(j) => node
                     .indexed
@@ -618,22 +751,31 @@ impl<'a> Ctx<'_, '_, 'a> {
                     .map(|&(_, child)| child),
             };
             // In the order the children were added, as the walk has always recorded them.
-            match (exact, node.wild) {
-                (Some(e), Some(w)) if w < e => {
-                    next.push(w);
-                    next.push(e);
-                }
-                (e, w) => {
-                    if let Some(e) = e {
-                        next.push(e);
-                    }
-                    if let Some(w) = w {
-                        next.push(w);
-                    }
-                }
+            let (first, second) = match (exact, node.wild) {
+                (Some(e), Some(w)) if w < e => (Some(w), Some(e)),
+                (e, w) => (e, w),
+            };
+            for child in [first, second].into_iter().flatten() {
+                next.push(child, self.m.nodes[child].flags);
             }
         }
         next
+    }
+}
+
+impl Node {
+    fn compute_flags(&self) -> u8 {
+        let mut f = 0;
+        if !self.terminals.is_empty() {
+            f |= NodeSet::TERMINALS;
+        }
+        if !self.children.is_empty() {
+            f |= NodeSet::CHILDREN;
+        }
+        if !self.containers.is_empty() {
+            f |= NodeSet::CONTAINERS;
+        }
+        f
     }
 }
 
@@ -644,32 +786,50 @@ enum Step<'s> {
 }
 
 /// A small set of trie nodes that apply at one place in the document. The quotas (one
-/// wildcard per selector, three wildcard selectors) keep it at most 4 nodes wide.
+/// wildcard per selector, three wildcard selectors) keep it at most 4 nodes wide. It carries
+/// what its nodes have (selectors ending there, children, wildcard containers), so the walk
+/// asks without visiting the nodes.
 #[derive(Default, Clone)]
 struct NodeSet {
-    nodes: [usize; 8],
-    len: usize,
+    nodes: [u32; 8],
+    len: u8,
+    flags: u8,
 }
 
 impl NodeSet {
+    const TERMINALS: u8 = 1;
+    const CHILDREN: u8 = 2;
+    const CONTAINERS: u8 = 4;
+
+    /// The root of `m`'s trie.
     #[inline]
-    fn one(node: usize) -> NodeSet {
+    fn root(m: &JsonMatcher) -> NodeSet {
         let mut s = NodeSet::default();
-        s.push(node);
+        s.push(0, m.nodes[0].flags);
         s
     }
 
     #[inline]
-    fn push(&mut self, node: usize) {
-        if self.len < self.nodes.len() && !self.iter().any(|&n| n == node) {
-            self.nodes[self.len] = node;
+    fn push(&mut self, node: usize, flags: u8) {
+        let node = u32::try_from(node).expect("fewer than 2^32 trie nodes");
+        let len = usize::from(self.len);
+        if len < self.nodes.len() && !self.nodes[..len].contains(&node) {
+            self.nodes[len] = node;
             self.len += 1;
+            self.flags |= flags;
         }
     }
 
     #[inline]
-    fn iter(&self) -> std::slice::Iter<'_, usize> {
-        self.nodes[..self.len].iter()
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.nodes[..usize::from(self.len)]
+            .iter()
+            .map(|&n| n as usize)
+    }
+
+    #[inline]
+    fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
     }
 
     #[inline]
@@ -877,7 +1037,7 @@ impl<'a> Visitor<'a> for KeyVisitor {
 #[cfg(test)]
 mod tests {
     use super::super::{FilterPattern, ast::Ast, parse::parse};
-    use super::required;
+    use super::{NumberProbe, clauses, required};
 
     /// The prefilter literals derived for a JSON pattern, sorted.
     fn literals(pattern: &str) -> Option<Vec<String>> {
@@ -984,6 +1144,134 @@ mod tests {
         );
         assert_eq!(literals(r#"{ $.level = "ERROR" || $.x != 1 }"#), None);
         assert_eq!(literals(r#"{ $.level = "ERROR" || $.x NOT EXISTS }"#), None);
+    }
+
+    /// The prefilter clauses derived for a JSON pattern (each sorted), in order.
+    fn clause_sets(pattern: &str) -> Vec<Vec<String>> {
+        let Ast::Json(expr) = parse(pattern).unwrap() else {
+            panic!("{pattern} is not a JSON pattern");
+        };
+        clauses(&expr)
+            .into_iter()
+            .map(|c| {
+                let mut v: Vec<String> = c
+                    .into_iter()
+                    .map(|l| String::from_utf8(l).unwrap())
+                    .collect();
+                v.sort();
+                v
+            })
+            .collect()
+    }
+
+    #[test]
+    fn and_needs_a_literal_of_every_operand_with_value_literals() {
+        let strs = |v: &[&[&str]]| -> Vec<Vec<String>> {
+            v.iter()
+                .map(|c| c.iter().map(|l| l.to_string()).collect())
+                .collect()
+        };
+        assert_eq!(
+            clause_sets(r#"{ $.level = "ERROR" && $.errorCode = "DA0001*" }"#),
+            strs(&[&["ERROR"], &["DA0001"]])
+        );
+        assert_eq!(
+            clause_sets(r#"{ $.a = "xyz" && ($.b = "uvw" && $.c > 1) }"#),
+            strs(&[&["xyz"], &["uvw"]])
+        );
+        assert_eq!(
+            clause_sets(r#"{ ($.l = "ERROR" || $.l = "FATAL") && $.m = "*late*" }"#),
+            strs(&[&["ERROR", "FATAL"], &["late"]])
+        );
+        assert_eq!(
+            clause_sets(r#"{ $.a = "xyz" && $.b = "xyz" }"#),
+            strs(&[&["xyz"]])
+        );
+        // A key clause is not worth a second search: only the value one is kept.
+        assert_eq!(
+            clause_sets(r#"{ $.level = "ERROR" && $.latency > 100 }"#),
+            strs(&[&["ERROR"]])
+        );
+        // No value literal anywhere: the best single clause, as `required` chooses it.
+        assert_eq!(
+            clause_sets("{ $.latency > 100 && $.status >= 500 }"),
+            strs(&[&["\"latency\""]])
+        );
+        assert_eq!(
+            clause_sets(r#"{ $.level = "ERROR" || $.latency > 1 }"#),
+            strs(&[&["\"latency\"", "ERROR"]])
+        );
+        assert!(clause_sets(r#"{ $.a NOT EXISTS && $.b != "x" }"#).is_empty());
+        assert_eq!(clause_sets(r#"{ $.a = "xyz" }"#), strs(&[&["xyz"]]));
+    }
+
+    #[test]
+    fn every_clause_must_be_met() {
+        let p = FilterPattern::parse(r#"{ $.level = "ERROR" && $.code = "DA0001*" }"#).unwrap();
+        assert!(p.is_match(r#"{"level":"ERROR","code":"DA00012"}"#));
+        assert!(!p.is_match(r#"{"level":"ERROR","code":"XX1"}"#));
+        assert!(!p.is_match(r#"{"level":"INFO","code":"DA00012"}"#));
+        // Escapes: walked in full.
+        assert!(p.is_match(r#"{"level":"ERROR","code":"\u0044A00012"}"#));
+        assert!(p.is_match(r#"{"level":"\u0045RROR","code":"DA00012"}"#));
+    }
+
+    #[test]
+    fn a_number_probe_is_made_for_one_numeric_comparison_of_a_top_level_key() {
+        let probe = |pattern: &str| {
+            let Ast::Json(expr) = parse(pattern).unwrap() else {
+                panic!("{pattern} is not a JSON pattern");
+            };
+            NumberProbe::new(&expr).is_some()
+        };
+        for yes in [
+            "{ $.latency > 450 }",
+            "{ $.status >= 500 }",
+            "{ $.a = 1 }",
+            "{ $.['k.d'] < 1 }",
+        ] {
+            assert!(probe(yes), "{yes}");
+        }
+        for no in [
+            "{ $.a != 1 }",
+            r#"{ $.a = "1" }"#,
+            "{ $.a.b > 1 }",
+            "{ $.a[0] > 1 }",
+            "{ $.* > 1 }",
+            "{ $.a > 1 && $.b > 2 }",
+            "{ $.a > 1 || $.a < 0 }",
+            "{ $.a = * }",
+        ] {
+            assert!(!probe(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn a_number_probe_reads_the_numbers_after_the_key() {
+        let p = FilterPattern::parse("{ $.latency > 450 }").unwrap();
+        for (msg, want) in [
+            (r#"{"latency":500}"#, true),
+            (r#"{"latency":450}"#, false),
+            ("{\"latency\" :\t451.5 ,\"x\":1}", true),
+            (r#"{"latency":1,"latency":999}"#, true), // the last one wins
+            (r#"{"latency":999,"latency":1}"#, false),
+            (r#"{"a":{"latency":999},"latency":1}"#, false),
+            (r#"{"a":{"latency":1},"latency":999}"#, true),
+            (r#"{"latency":"999"}"#, false), // strings never satisfy `>`
+            (r#"{"msg":"latency","latency":1}"#, false),
+            (r#"{"msg":"latency","latency":451}"#, true),
+            (r#"{"latency":1e3}"#, true),
+            (r#"{"latency":-1e3}"#, false),
+            (r#"{"latency":01}"#, false),      // not JSON
+            (r#"{"latency":1e400}"#, false),   // does not fit an f64: not a match
+            (r#"{"lat\u0065ncy":999}"#, true), // an escaped key: walked
+            (r#"{"latency":999,"x":"\u0041"}"#, true),
+            (r#"{"x":1}"#, false),
+            (r#"{"latency":[999]}"#, false),
+            (r#"{"latency":{"latency":999}}"#, false),
+        ] {
+            assert_eq!(p.is_match(msg), want, "{msg}");
+        }
     }
 
     #[test]

@@ -81,9 +81,9 @@ pub struct PatternSet {
 enum JsonGate {
     /// No prefilter: always.
     Always,
-    /// When one of these literals (ids in the Aho-Corasick search) occurs, or the message has a
-    /// JSON escape.
-    Literals(Vec<usize>),
+    /// When each of these clauses has one of its literals (ids in the Aho-Corasick search) in
+    /// the message, or the message has a JSON escape.
+    Literals(Vec<Vec<usize>>),
     /// When the message is walked for another pattern anyway, or else when its own prefilter
     /// (`memmem`, see `json.rs` `Prefilter`) does not reject it.
     Own,
@@ -137,14 +137,20 @@ impl PatternSet {
             Vec::new()
         };
         let json = share_json.then(|| JsonMatcher::new_set(&json_exprs));
-        // Which JSON patterns bring value literals to the search (key-only ones do not).
-        let json_value_literals: Vec<Option<Vec<&[u8]>>> = match &json {
+        // Which JSON patterns bring value literals to the search (key-only ones do not): their
+        // clauses of value literals only.
+        let json_value_literals: Vec<Option<Vec<Vec<&[u8]>>>> = match &json {
             None => Vec::new(),
             Some(j) => (0..json_exprs.len())
                 .map(|k| {
-                    j.prefilter_literals(k)
-                        .map(|needles| needles.collect::<Vec<_>>())
-                        .filter(|needles| needles.iter().all(|n| n.first() != Some(&b'"')))
+                    j.prefilter_clauses(k)
+                        .map(|clauses| {
+                            clauses
+                                .into_iter()
+                                .filter(|c| c.iter().all(|n| n.first() != Some(&b'"')))
+                                .collect::<Vec<_>>()
+                        })
+                        .filter(|clauses| !clauses.is_empty())
                 })
                 .collect(),
         };
@@ -181,10 +187,13 @@ impl PatternSet {
             None => Vec::new(),
             Some(j) => (0..json_exprs.len())
                 .map(
-                    |k| match (&json_value_literals[k], j.prefilter_literals(k)) {
-                        (Some(needles), _) if search => {
-                            JsonGate::Literals(needles.iter().map(|n| lits.id(n)).collect())
-                        }
+                    |k| match (&json_value_literals[k], j.prefilter_clauses(k)) {
+                        (Some(clauses), _) if search => JsonGate::Literals(
+                            clauses
+                                .iter()
+                                .map(|c| c.iter().map(|n| lits.id(n)).collect())
+                                .collect(),
+                        ),
                         (_, Some(_)) => JsonGate::Own,
                         (_, None) => JsonGate::Always,
                     },
@@ -389,7 +398,9 @@ impl PatternSet {
         for gate in &self.json_gates {
             walked |= match gate {
                 JsonGate::Always => true,
-                JsonGate::Literals(ids) => ids.iter().any(|&l| present[l]) || has_escape(),
+                JsonGate::Literals(clauses) => {
+                    clauses.iter().all(|c| c.iter().any(|&l| present[l])) || has_escape()
+                }
                 JsonGate::Own => false,
             };
             if walked {
@@ -399,7 +410,9 @@ impl PatternSet {
         for (k, gate) in self.json_gates.iter().enumerate() {
             let candidate = match gate {
                 JsonGate::Always => true,
-                JsonGate::Literals(ids) => ids.iter().any(|&l| present[l]) || has_escape(),
+                JsonGate::Literals(clauses) => {
+                    clauses.iter().all(|c| c.iter().any(|&l| present[l])) || has_escape()
+                }
                 JsonGate::Own => walked || !json.prefilter_rejects(k, message),
             };
             if candidate {

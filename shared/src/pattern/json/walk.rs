@@ -62,13 +62,27 @@ impl<'a> Walker<'a> {
         };
         w.ws();
         w.eat(b'{')?;
-        w.object(ctx, NodeSet::one(0))?;
+        w.object(ctx, NodeSet::root(ctx.m))?;
         w.ws();
         if w.i == w.b.len() {
             Ok(())
         } else {
             Err(Invalid)
         }
+    }
+
+    /// Where the number starting at byte `at` of `s` ends, read exactly as the walk reads a
+    /// number; `None` when none starts there (the prefilter's `NumberProbe`).
+    pub(super) fn number_end(s: &'a str, at: usize) -> Option<usize> {
+        let mut w = Walker {
+            s,
+            b: s.as_bytes(),
+            i: at,
+            depth: 0,
+            skipping: Vec::new(),
+            seen: SmallVec::new(),
+        };
+        w.number().ok().map(|_| w.i)
     }
 
     /// The members of an object whose `{` is consumed, at a place where `set` applies.
