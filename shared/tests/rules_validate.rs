@@ -423,6 +423,13 @@ fn digest_and_realert_options_are_checked_together() {
     .unwrap();
     let keys: Vec<Option<&str>> = set.rules.iter().map(|r| r.realert_key.as_deref()).collect();
     assert_eq!(keys, [Some("a"), Some("a"), None]);
+    // A disabled rule shares nothing.
+    let set = rules::load(
+        "version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    realert_key: k\n  - name: b\n    filter_pattern: y\n    realert_key: k\n    enabled: false\n",
+        "r.yaml",
+    )
+    .unwrap();
+    assert_eq!(set.rules[0].realert_key, None);
     // aggregation_key with query_key: digests per aggregation value across query keys.
     let set = rules::load(
         "version: 1\nrules:\n  - name: a\n    filter_pattern: x\n    aggregation: 5m\n    aggregation_key: $.host\n    query_key: $.user\n  - name: b\n    filter_pattern: x\n    aggregation: 5m\n    aggregation_key: [$.user]\n    query_key: $.user\n",

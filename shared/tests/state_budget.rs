@@ -408,3 +408,61 @@ fn every_rule_types_own_state_stays_within_its_stated_bound() {
         assert!(largest <= bound, "{name}: {largest} > {bound}");
     }
 }
+
+/// `aggregation_key` with `query_key`: the digest item every query key adds to (a long
+/// aggregation value, the largest table and top counts, 100 samples of 10 long `include` values,
+/// an outbox that never drains) stays within the budget, and its counts are exact.
+#[test]
+fn a_digest_item_fed_by_many_query_keys_behind_a_full_outbox() {
+    let fields = "[$f0, $f1, $f2, $f3, $f4]";
+    let r = rule(&format!(
+        "    filter_pattern: ''\n    query_key: $q\n    aggregation: 10m\n    aggregation_key: $svc\n    summary_table_fields: {fields}\n    summary_table_max_rows: 50\n    top_count_keys: {fields}\n    top_count_number: 50\n{INCLUDE}"
+    ));
+    let svc = raw(3_000);
+    let config = EngineConfig::new("us-east-1");
+    let mut digests = policy::SharedDigests::new();
+    let mut represented = 0;
+    for w in 0..6i64 {
+        // 30 query keys, 5 events each, per window.
+        for q in 0..30i64 {
+            let mut st = KeyState::new("worst", Some(&format!("q{q}")), T0);
+            let mut ev = Events::default();
+            for i in 0..5i64 {
+                let n = (w * 30 + q) * 5 + i;
+                let mut extra: Vec<(&str, String)> = vec![("svc", svc.clone())];
+                let f: Vec<(String, String)> = (0..5)
+                    .map(|k| (format!("f{k}"), format!("{}{}", raw(200), n * 5 + k)))
+                    .collect();
+                extra.extend(f.iter().map(|(k, v)| (k.as_str(), v.clone())));
+                ev.push(
+                    T0 + w * 11 * MIN + q * 5 + i,
+                    big_message(),
+                    big_fields(&extra),
+                );
+            }
+            let views = ev.views();
+            let shared = policy::Shared {
+                silence: None,
+                digests: Some(&mut digests),
+            };
+            let now = T0 + w * 11 * MIN + q * 5 + 5;
+            represented +=
+                policy::decide_with(&config, &r, &mut st, &views, None, now, shared).represented;
+            assert!(
+                st.digest.is_none() && st.outbox.is_empty(),
+                "the key holds none"
+            );
+        }
+    }
+    assert_eq!(digests.len(), 1, "one aggregation value");
+    let item = digests.values().next().unwrap();
+    assert!(item.digest_item && item.digest.is_some());
+    let size = check(
+        "digest item: 180 query keys, 5×50 table and top rows, outbox full",
+        item,
+    );
+    assert_eq!(owed(item), represented, "shedding kept every count");
+    let d = item.digest.as_ref().unwrap();
+    assert_eq!(d.table.total(), d.count, "the table still adds up");
+    assert!(size > STATE_BODY_BUDGET / 2, "a real worst case: {size}");
+}

@@ -895,10 +895,11 @@ impl Engine {
             .collect();
         let rule = &self.rules.rules[g.rule];
         if shares_digests(rule) {
+            let mut seen: HashSet<String> = HashSet::new();
             for m in &g.matches {
                 let value = policy::aggregation_value(rule, &match_view(payloads, m));
-                let key = key_state::digest_key(&rule.name, &value);
-                if !items.iter().any(|i| i.key() == key) {
+                if seen.insert(value.clone()) {
+                    let key = key_state::digest_key(&rule.name, &value);
                     items.push(SharedItem::Digest {
                         rule: g.rule,
                         value,

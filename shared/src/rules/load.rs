@@ -81,12 +81,13 @@ pub fn load_files(files: &[(&str, &str)]) -> Result<RuleSet, RuleErrors> {
 /// `realert_key`: a rule's silence is named by its `realert_key`, else by its name (ElastAlert's
 /// default), so a rule without one shares the silence of rules whose `realert_key` is its name.
 /// A name two or more rules share becomes each one's [`Rule::realert_key`] (their shared silence);
-/// a name only one rule has is that rule's own realert (`None`: no shared silence item). Digest and
-/// `new_term` rules neither open nor honour a shared silence (`check_common` refuses `realert_key`
+/// a name only one rule has is that rule's own realert (`None`: no shared silence item). Disabled,
+/// digest and `new_term` rules neither open nor honour a shared silence (`check_common` refuses `realert_key`
 /// on them).
 fn share_realert_keys(rules: &mut [Rule]) {
-    let takes_part =
-        |r: &Rule| r.aggregation.is_none() && !matches!(r.kind, super::RuleKind::NewTerm(_));
+    let takes_part = |r: &Rule| {
+        r.enabled && r.aggregation.is_none() && !matches!(r.kind, super::RuleKind::NewTerm(_))
+    };
     let name_of = |r: &Rule| r.realert_key.clone().unwrap_or_else(|| r.name.clone());
     let mut uses: HashMap<String, usize> = HashMap::new();
     for r in rules.iter().filter(|r| takes_part(r)) {
