@@ -1275,6 +1275,39 @@ mod tests {
     }
 
     #[test]
+    fn the_prefilter_rules_out_what_it_proves_absent_and_nothing_else() {
+        let expr = |pattern: &str| {
+            let Ast::Json(e) = parse(pattern).unwrap() else {
+                panic!("{pattern} is not a JSON pattern");
+            };
+            e
+        };
+        let latency = expr("{ $.latency > 450 }");
+        let probe = NumberProbe::new(&latency).unwrap();
+        for (msg, rejected) in [
+            (r#"{"latency":1}"#, true),
+            ("{\"latency\" : 1, \"x\":2}", true),
+            (r#"{"msg":"latency","latency":1}"#, true),
+            (r#"{"x":1}"#, true),
+            (r#"{"latency":451}"#, false),
+            (r#"{"latency":"1"}"#, false),
+            (r#"{"latency":1,"latency":999}"#, false),
+        ] {
+            assert_eq!(probe.rejects(msg), rejected, "{msg}");
+        }
+        // Through the matcher, as the rule set asks: a backslash always leaves it to the walk.
+        let m = super::JsonMatcher::new(&latency);
+        assert!(m.prefilter_rejects(0, r#"{"latency":1}"#));
+        assert!(!m.prefilter_rejects(0, r#"{"latency":1,"m":"\n"}"#));
+        let both = super::JsonMatcher::new(&expr(r#"{ $.level = "ERROR" && $.code = "DA0001*" }"#));
+        let want: Vec<Vec<&[u8]>> = vec![vec![b"ERROR"], vec![b"DA0001"]];
+        assert_eq!(both.prefilter_clauses(0), Some(want));
+        assert!(both.prefilter_rejects(0, r#"{"level":"ERROR","code":"XX1"}"#));
+        assert!(both.prefilter_rejects(0, r#"{"level":"WARN","code":"DA00012"}"#));
+        assert!(!both.prefilter_rejects(0, r#"{"level":"ERROR","code":"DA00012"}"#));
+    }
+
+    #[test]
     fn escaped_messages_are_walked_in_full() {
         let p = FilterPattern::parse(r#"{ $.level = "ERROR" }"#).unwrap();
         assert!(p.is_match(r#"{"level":"ERROR"}"#));
