@@ -1155,6 +1155,24 @@ fn empty_window(until_ms: i64) -> RealertWindow {
     }
 }
 
+/// The index of `value`'s part in `parts`, a new one (of `t`'s observation, from `at_ms`) when
+/// there is none.
+fn part_for(parts: &mut Vec<(String, Trigger)>, value: String, t: &Trigger, at_ms: i64) -> usize {
+    if let Some(at) = parts.iter().position(|(v, _)| *v == value) {
+        return at;
+    }
+    parts.push((
+        value,
+        Trigger {
+            first_ms: at_ms,
+            last_ms: at_ms,
+            observation: t.observation.clone(),
+            ..Trigger::default()
+        },
+    ));
+    parts.len() - 1
+}
+
 /// A trigger cut by aggregation value ([`Shared::digests`]): the events it lists, grouped by
 /// their value (first-seen order); the rest of its count, and a trigger listing none, on the value
 /// of the latest listed event, else `latest` (the key's latest match), else
@@ -1176,22 +1194,7 @@ fn split_by_value(
     let mut parts: Vec<(String, Trigger)> = Vec::new();
     for &i in &listed {
         let m = &matches[i];
-        let value = aggregation_value(rule, m);
-        let at = match parts.iter().position(|(v, _)| *v == value) {
-            Some(at) => at,
-            None => {
-                parts.push((
-                    value,
-                    Trigger {
-                        first_ms: m.timestamp,
-                        last_ms: m.timestamp,
-                        observation: t.observation.clone(),
-                        ..Trigger::default()
-                    },
-                ));
-                parts.len() - 1
-            }
-        };
+        let at = part_for(&mut parts, aggregation_value(rule, m), t, m.timestamp);
         let p = &mut parts[at].1;
         p.count += 1;
         p.first_ms = p.first_ms.min(m.timestamp);
@@ -1199,39 +1202,26 @@ fn split_by_value(
         p.events.push(i);
     }
     let rest = t.count - listed.len() as u64;
+    // The part of the rest (and of samples of no listed event); the first part when no rest.
+    let mut rest_at = 0;
     if rest > 0 || parts.is_empty() {
         let value = listed
             .last()
             .map(|&i| aggregation_value(rule, &matches[i]))
             .or_else(|| latest.map(str::to_string))
             .unwrap_or_else(|| super::MISSING_VALUE.to_string());
-        let at = match parts.iter().position(|(v, _)| *v == value) {
-            Some(at) => at,
-            None => {
-                parts.push((
-                    value,
-                    Trigger {
-                        first_ms: t.first_ms,
-                        last_ms: t.last_ms,
-                        observation: t.observation.clone(),
-                        ..Trigger::default()
-                    },
-                ));
-                parts.len() - 1
-            }
-        };
-        let p = &mut parts[at].1;
+        rest_at = part_for(&mut parts, value, t, t.first_ms);
+        let p = &mut parts[rest_at].1;
         p.count += rest;
         p.first_ms = p.first_ms.min(t.first_ms);
         p.last_ms = p.last_ms.max(t.last_ms);
     }
     // Samples with their event's part; the others (held events, unlisted) with the rest's part.
-    let rest_at = parts.len() - 1;
     for id in &t.sample_ids {
         let at = parts
             .iter()
             .position(|(_, p)| p.events.iter().any(|&i| matches[i].id == id))
-            .unwrap_or(if rest > 0 { rest_at } else { 0 });
+            .unwrap_or(rest_at);
         parts[at].1.sample_ids.push(id.clone());
     }
     parts
@@ -1880,6 +1870,28 @@ mod tests {
             ]
         );
         assert_eq!(parts.iter().map(|(_, p)| p.count).sum::<u64>(), 6);
+        // The rest goes with the latest listed event's value even when that value came first:
+        // its count and the samples of no listed event (sample 9) with it, not with the last part.
+        let back = Trigger {
+            count: 4,
+            first_ms: T0,
+            last_ms: T0 + 9,
+            sample_ids: vec!["9".into(), "2".into()],
+            events: vec![0, 1, 2],
+            ..Trigger::default()
+        };
+        let parts = split_by_value(&r, &back, &views, None);
+        let got: Vec<(&str, u64, Vec<&str>)> = parts
+            .iter()
+            .map(|(v, p)| {
+                (
+                    v.as_str(),
+                    p.count,
+                    p.sample_ids.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(got, [("x", 3, vec!["9"]), ("y", 1, vec!["2"])]);
         // A trigger listing no event (a tick's): the key's latest value, else <missing>.
         let tick = Trigger {
             count: 0,
