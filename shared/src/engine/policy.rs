@@ -173,19 +173,7 @@ pub fn aggregation_value(rule: &Rule, m: &MatchView) -> String {
 /// A digest item's own decision (a tick): publish its digest when its window has ended, resolve
 /// its incident when quiet (`resolve_after`). Pure.
 pub fn close_digest(config: &EngineConfig, rule: &Rule, st: &mut KeyState, now_ms: i64) -> Decided {
-    let outbox_bytes = st.outbox.iter().map(encoded_len).sum();
-    let mut p = Policy {
-        config,
-        rule,
-        st,
-        now_ms,
-        decided: Decided::default(),
-        loose: Loose::default(),
-        outbox_bytes,
-        silence: None,
-        digests: None,
-        held_cut: &[],
-    };
+    let mut p = Policy::new(config, rule, st, now_ms, Shared::default(), &[]);
     p.close_due(now_ms);
     let decided = p.decided;
     fit(st);
@@ -230,24 +218,7 @@ pub fn decide_with(
                 .collect(),
         )
     };
-    let held_cut: Vec<String> = held
-        .iter()
-        .filter(|h| h.cut)
-        .map(|h| h.id.clone())
-        .collect();
-    let outbox_bytes = st.outbox.iter().map(encoded_len).sum();
-    let mut p = Policy {
-        config,
-        rule,
-        st,
-        now_ms,
-        decided: Decided::default(),
-        loose: Loose::default(),
-        outbox_bytes,
-        silence: shared.silence,
-        digests: shared.digests,
-        held_cut: &held_cut,
-    };
+    let mut p = Policy::new(config, rule, st, now_ms, shared, &held);
     p.close_due(now_ms);
     for t in triggers {
         p.decided.represented = p.decided.represented.saturating_add(t.count);
@@ -466,8 +437,33 @@ struct Policy<'a> {
     silence: Option<&'a mut Option<Silence>>,
     /// [`Shared::digests`].
     digests: Option<&'a mut SharedDigests>,
-    /// Ids of held events whose message was cut ([`HeldEvent::cut`]).
-    held_cut: &'a [String],
+    /// The events held from earlier decisions ([`KeyState::held`]; their messages may be cut).
+    held: &'a [HeldEvent],
+}
+
+impl<'a> Policy<'a> {
+    fn new(
+        config: &'a EngineConfig,
+        rule: &'a Rule,
+        st: &'a mut KeyState,
+        now_ms: i64,
+        shared: Shared<'a>,
+        held: &'a [HeldEvent],
+    ) -> Policy<'a> {
+        let outbox_bytes = st.outbox.iter().map(encoded_len).sum();
+        Policy {
+            config,
+            rule,
+            st,
+            now_ms,
+            decided: Decided::default(),
+            loose: Loose::default(),
+            outbox_bytes,
+            silence: shared.silence,
+            digests: shared.digests,
+            held,
+        }
+    }
 }
 
 /// One publication's content (before ids and SNS's limits).
@@ -643,20 +639,14 @@ impl Policy<'_> {
         }
         let rule = self.rule;
         let max_samples = rule.max_samples;
-        let held_cut = self.held_cut;
+        let held = self.held;
         if let Some(w) = self.window(s) {
             w.suppressed = w.suppressed.saturating_add(t.count);
             w.first_ms = Some(w.first_ms.map_or(t.first_ms, |f| f.min(t.first_ms)));
             w.last_ms = Some(w.last_ms.map_or(t.last_ms, |l| l.max(t.last_ms)));
             let room = max_samples.saturating_sub(w.samples.len());
-            let (samples, cut) = samples_of(
-                rule,
-                &t,
-                matches,
-                held_cut,
-                room,
-                WINDOW_SAMPLE_MESSAGE_BYTES,
-            );
+            let (samples, cut) =
+                samples_of(rule, &t, matches, held, room, WINDOW_SAMPLE_MESSAGE_BYTES);
             w.samples.extend(samples);
             w.truncated |= cut;
             return;
@@ -678,7 +668,7 @@ impl Policy<'_> {
             self.rule,
             &t,
             matches,
-            self.held_cut,
+            self.held,
             self.rule.max_samples,
             crate::alert::MAX_SAMPLE_MESSAGE_BYTES,
         );
@@ -776,20 +766,15 @@ impl Policy<'_> {
                 .or_insert_with_key(|v| KeyState::new_digest(&self.rule.name, v, self.now_ms));
             self.st.log_group.clone_into(&mut item.log_group);
             self.st.account.clone_into(&mut item.account);
-            let outbox_bytes = item.outbox.iter().map(encoded_len).sum();
             let at = self.now_ms.max(part.last_ms);
-            let mut p = Policy {
-                config: self.config,
-                rule: self.rule,
-                st: item,
-                now_ms: self.now_ms,
-                decided: Decided::default(),
-                loose: Loose::default(),
-                outbox_bytes,
-                silence: None,
-                digests: None,
-                held_cut: self.held_cut,
-            };
+            let mut p = Policy::new(
+                self.config,
+                self.rule,
+                item,
+                self.now_ms,
+                Shared::default(),
+                self.held,
+            );
             p.close_due(at);
             p.apply(part, matches);
             let d = p.decided;
@@ -813,7 +798,7 @@ impl Policy<'_> {
             self.rule,
             t,
             matches,
-            self.held_cut,
+            self.held,
             room,
             WINDOW_SAMPLE_MESSAGE_BYTES,
         );
@@ -1228,12 +1213,12 @@ fn split_by_value(
 }
 
 /// The trigger's samples (at most `n`), built from the matches given (and held events), messages
-/// cut to `bytes`; and whether a message was cut (`held_cut`: held events already cut).
+/// cut to `bytes`; and whether a message was cut (here, or a held event's before).
 fn samples_of(
     rule: &Rule,
     t: &Trigger,
     matches: &[MatchView],
-    held_cut: &[String],
+    held: &[HeldEvent],
     n: usize,
     bytes: usize,
 ) -> (Vec<Sample>, bool) {
@@ -1245,7 +1230,7 @@ fn samples_of(
         .take(n)
         .map(|m| {
             let (s, c) = build::sample(rule, m, bytes);
-            cut |= c || held_cut.iter().any(|id| id == m.id);
+            cut |= c || held.iter().any(|h| h.cut && h.id == m.id);
             s
         })
         .collect();
