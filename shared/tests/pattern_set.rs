@@ -369,3 +369,81 @@ fn shared_literals_and_selectors_serve_every_pattern() {
     assert_eq!(hits("ERROR timeout", &mut scratch), [0]);
     assert_eq!(hits("INFO", &mut scratch), [2]);
 }
+
+/// A piece of a CloudWatch regular expression (`%…%` dialect: no groups, ASCII only).
+fn regex_atom() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => prop::sample::select(&[
+            "timeout", "deadline", "dead", "line", "time", "out", "ERROR", "err", "abc", "x",
+        ][..])
+        .prop_map(String::from),
+        // Case-insensitive spellings, the dialect's only way: a class per letter.
+        2 => prop::sample::select(&["[Tt]imeout", "[Tt][Ii][Mm][Ee]", "[Ee]rr", "[dD]ead"][..])
+            .prop_map(String::from),
+        2 => prop::sample::select(&[
+            ".", r"\d", r"\w", r"\s", r"\S", "[a-c]", "[^x]", "[xyz]", r"\x41", r"\.", r"\-", " ",
+        ][..])
+        .prop_map(String::from),
+    ]
+}
+
+fn regex_quantifier() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(&["", "", "", "?", "*", "+", "{2}", "{1,3}", "{,2}", "+?", "*?"][..])
+}
+
+/// A `%…%` pattern: one to three branches of one to four quantified pieces, maybe anchored.
+fn regex_pattern() -> impl Strategy<Value = String> {
+    let branch = (
+        prop::bool::weighted(0.2),
+        prop::collection::vec((regex_atom(), regex_quantifier()), 1..5),
+        prop::bool::weighted(0.2),
+    )
+        .prop_map(|(start, pieces, end)| {
+            let body: String = pieces.into_iter().map(|(a, q)| a + q).collect();
+            format!("{}{body}{}", if start { "^" } else { "" }, if end { "$" } else { "" })
+        });
+    prop::collection::vec(branch, 1..4).prop_map(|b| format!("%{}%", b.join("|")))
+}
+
+/// Messages made of the regexes' pieces, so that they contain the required literals, miss
+/// them by a letter, or spell them in another case.
+fn regex_message() -> impl Strategy<Value = String> {
+    let word = prop_oneof![
+        prop::sample::select(&[
+            "timeout", "Timeout", "TIMEOUT", "deadline", "dead line", "time", "TIME", "out",
+            "timeou", "eadline", "ERROR", "Err", "err", "abc", "ab", "x", "A", "1", "12", ".", "-",
+            " ", "\t", "é", "",
+        ][..])
+        .prop_map(String::from),
+        "[a-eTtx .0-9]{0,6}",
+    ];
+    prop_oneof![
+        6 => prop::collection::vec(word, 0..6).prop_map(|w| w.concat()),
+        1 => any::<String>(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// Regexes gated on the set's search (`regex.rs` `required_literals`) answer as they do on
+    /// their own; the term patterns make the set build its search.
+    #[test]
+    fn gated_regexes_answer_like_their_patterns_one_by_one(
+        regexes in prop::collection::vec(regex_pattern(), 1..4),
+        others in prop::collection::vec(pattern(), 0..6),
+        messages in prop::collection::vec(regex_message(), 1..8),
+    ) {
+        let regexes: Vec<String> = regexes
+            .into_iter()
+            .filter(|r| FilterPattern::parse(r).is_ok())
+            .collect();
+        let sources: Vec<String> = ["ERROR", "timeout"]
+            .into_iter()
+            .map(String::from)
+            .chain(regexes)
+            .chain(others)
+            .collect();
+        answers_like_one_by_one(&sources, &messages)?;
+    }
+}

@@ -13,6 +13,8 @@
 //! and spaces inside `{m, n}` are dropped.
 
 use regex::{Regex, RegexBuilder};
+use regex_syntax::hir::literal::{Extractor, Seq};
+use regex_syntax::hir::{Hir, HirKind};
 
 const COMPILE: &str = "Failed to compile regular expression.";
 
@@ -253,6 +255,97 @@ pub(crate) fn compile(body: &str) -> Regex {
     build(&translated).expect("regex compiled during validation")
 }
 
+/// Literals of which at least one occurs in the message wherever `translated` (a compiled
+/// expression's [`Regex::as_str`]) matches, so a message with none of them cannot match; `None`
+/// when there is no such set worth searching for (the expression must then always run).
+///
+/// ```text
+/// timeout|deadline   → ["deadline", "timeout"]
+/// [Tt]imed? out      → ["Time", "time"]   (the prefixes before the optional `d`, truncated)
+/// .*connection reset → ["connection reset"]  (an inner literal: the prefix is `.`, any character)
+/// err|.*             → None               (`.*` matches without any literal)
+/// ```
+///
+/// Built on regex-syntax's prefix [`Extractor`]: every match of an expression starts with one of
+/// the literals it extracts (exact or not; look-arounds such as `^`/`$` count as empty, which
+/// only adds candidates). A finite sequence of non-empty literals is therefore necessary for a
+/// match; an infinite one (a class too big to list, like `.` or `\d+` repeated) or one with the
+/// empty literal (`a*`) is not. Beyond the prefix of the whole expression this tries, in a
+/// concatenation, the prefixes of every tail (`a.*timeout`: a match contains a match of
+/// `timeout`), and in an alternation the union of the branches' sets. Sets with a literal shorter
+/// than [`GATE_MIN_LEN`] bytes or more than [`GATE_MAX_LITERALS`] literals are refused: they
+/// would occur in most messages and slow down the search that looks for them. The expression is
+/// parsed exactly as [`build`] compiles it (regex-syntax's defaults are the `regex` crate's:
+/// Unicode, case-sensitive, no multi-line); the dialect has no `(?flags)` to change that.
+pub(crate) fn required_literals(translated: &str) -> Option<Vec<Vec<u8>>> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(translated)
+        .ok()?;
+    required(&hir, &Extractor::new())
+}
+
+/// Shortest literal [`required_literals`] offers: shorter ones are in too many messages.
+pub(crate) const GATE_MIN_LEN: usize = 3;
+/// Most literals [`required_literals`] offers for one expression.
+pub(crate) const GATE_MAX_LITERALS: usize = 16;
+
+fn required(hir: &Hir, extractor: &Extractor) -> Option<Vec<Vec<u8>>> {
+    let mut best = usable(extractor.extract(hir));
+    match hir.kind() {
+        HirKind::Concat(parts) => {
+            for i in 0..parts.len() {
+                let tail = Hir::concat(parts[i..].to_vec());
+                best = better(best, usable(extractor.extract(&tail)));
+                best = better(best, required(&parts[i], extractor));
+            }
+        }
+        HirKind::Alternation(branches) => {
+            let union = branches
+                .iter()
+                .map(|b| required(b, extractor))
+                .collect::<Option<Vec<_>>>()
+                .map(|sets| sets.concat())
+                .and_then(|all| usable_literals(all));
+            best = better(best, union);
+        }
+        HirKind::Repetition(rep) if rep.min >= 1 => {
+            best = better(best, required(&rep.sub, extractor));
+        }
+        HirKind::Capture(cap) => best = better(best, required(&cap.sub, extractor)),
+        _ => {}
+    }
+    best
+}
+
+/// The literals of `seq` when it is a necessary set worth gating on.
+fn usable(seq: Seq) -> Option<Vec<Vec<u8>>> {
+    let literals = seq.literals()?;
+    usable_literals(literals.iter().map(|l| l.as_bytes().to_vec()).collect())
+}
+
+fn usable_literals(mut literals: Vec<Vec<u8>>) -> Option<Vec<Vec<u8>>> {
+    literals.sort();
+    literals.dedup();
+    // An empty set means the expression never matches: leave that to the expression.
+    let ok = !literals.is_empty()
+        && literals.len() <= GATE_MAX_LITERALS
+        && literals.iter().all(|l| l.len() >= GATE_MIN_LEN);
+    ok.then_some(literals)
+}
+
+/// The more selective of two sets: longer shortest literal, then fewer literals.
+fn better(a: Option<Vec<Vec<u8>>>, b: Option<Vec<Vec<u8>>>) -> Option<Vec<Vec<u8>>> {
+    let score = |s: &Vec<Vec<u8>>| {
+        let shortest = s.iter().map(Vec::len).min().unwrap_or(0);
+        (shortest, std::cmp::Reverse(s.len()))
+    };
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if score(&b) > score(&a) { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
 fn build(translated: &str) -> Result<Regex, String> {
     RegexBuilder::new(translated)
         .size_limit(SIZE_LIMIT)
@@ -341,6 +434,91 @@ mod tests {
         // A repetition after an escape or a class is fine.
         assert!(ok(r"\d+\.+").is_match("1.."));
         assert!(ok("[+*]+").is_match("+*"));
+    }
+
+    /// The literals a `%…%` body's compiled expression requires, as strings.
+    fn required_of(body: &str) -> Option<Vec<String>> {
+        required_literals(ok(body).as_str()).map(|set| {
+            set.into_iter()
+                .map(|l| String::from_utf8(l).unwrap())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn required_literals_of_alternations_classes_and_tails() {
+        for (body, want) in [
+            ("timeout|deadline", Some(&["deadline", "timeout"][..])),
+            ("^timeout$", Some(&["timeout"])),
+            ("[Tt]imeout", Some(&["Timeout", "timeout"])),
+            ("colou?r", Some(&["color", "colour"])),
+            // An inner literal: the prefix `.` (any character) is too big to list.
+            (".*connection reset", Some(&["connection reset"])),
+            (r"\d+ms timeout", Some(&["ms timeout"])),
+            ("a*timeout", Some(&["timeout"])),
+            // The translation's ASCII `\s`: six literals, one per space character.
+            (
+                r"time\sout",
+                Some(&["time\tout", "time\nout", "time\x0Bout", "time\x0Cout", "time\rout", "time out"]),
+            ),
+            // Every branch brings its own required set: the union.
+            (".*timeout|^dead.*line", Some(&["dead", "timeout"])),
+            (r"\x41BC", Some(&["ABC"])),
+        ] {
+            let mut want: Option<Vec<String>> =
+                want.map(|w| w.iter().map(|s| s.to_string()).collect());
+            if let Some(w) = &mut want {
+                w.sort();
+            }
+            assert_eq!(required_of(body), want, "{body}");
+        }
+    }
+
+    #[test]
+    fn no_required_literals_where_a_match_needs_none() {
+        for body in [
+            // Matches the empty string, or any character.
+            "a*", ".", ".*", "x?", "^", "$", "^$",
+            // One branch matches without any literal.
+            "err|.*", "timeout|[a-z]+",
+            // Literals too short to be worth searching for.
+            "ab", "a|bc", "[0-9]", r"\d{3}",
+            // Classes too big to list.
+            r"\w+", r"[^x]{4}", r"\S+",
+            // Too many literals: 3 × 3 × 3 = 27.
+            "[abc][def][ghi]",
+        ] {
+            assert_eq!(required_of(body), None, "{body}");
+        }
+    }
+
+    /// Every match of the expression contains one of its required literals (searched over
+    /// strings made of the literals' own pieces, where a wrong set would show).
+    #[test]
+    fn a_match_contains_a_required_literal() {
+        let bodies = [
+            "timeout|deadline", "[Tt]ime ?out", ".*timeout|^dead.*line", "colou?r",
+            r"\d+ms timeout", "ab?c?d", "time(?:x)?", "abc$|^xyz", "[Tt][Ii]meout",
+        ];
+        let pieces = ["time", "Time", "TI", "out", " ", "dead", "line", "x", "yz", "ms", "1", "a", "b", "c", "d", "colo", "u", "r", "meout"];
+        for body in bodies {
+            let Ok(translated) = translate(body, 0) else { continue };
+            let re = build(&translated).unwrap();
+            let Some(set) = required_literals(&translated) else { continue };
+            for a in pieces {
+                for b in pieces {
+                    for c in pieces {
+                        let msg = format!("{a}{b}{c}");
+                        if re.is_match(&msg) {
+                            assert!(
+                                set.iter().any(|l| msg.as_bytes().windows(l.len()).any(|w| w == &l[..])),
+                                "{body} matches {msg:?} without any of {set:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

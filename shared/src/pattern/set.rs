@@ -98,7 +98,12 @@ enum Member {
         exclude: Vec<usize>,
         optional: Vec<usize>,
     },
-    Regex(::regex::Regex),
+    /// Run only when one of the `gate` literals (ids in the search) is in the message: every
+    /// match contains one (`regex.rs` `required_literals`); no gate: always run.
+    Regex {
+        re: ::regex::Regex,
+        gate: Option<Vec<usize>>,
+    },
     /// Index among the set's JSON patterns.
     Json(usize),
     /// Matched over the shared split of the message.
@@ -173,7 +178,13 @@ impl PatternSet {
                         optional: optional.iter().map(|f| lits.id(f.needle())).collect(),
                     }
                 }
-                Matcher::Regex(re) => Member::Regex(re.clone()),
+                Matcher::Regex(re) => Member::Regex {
+                    re: re.clone(),
+                    gate: search
+                        .then(|| super::regex::required_literals(re.as_str()))
+                        .flatten()
+                        .map(|gate| gate.iter().map(|l| lits.id(l)).collect()),
+                },
                 Matcher::Json(_) if share_json => {
                     json_index += 1;
                     Member::Json(json_index - 1)
@@ -336,7 +347,11 @@ impl PatternSet {
                     && !exclude.iter().any(|&l| present[l])
                     && (optional.is_empty() || optional.iter().any(|&l| present[l])))
                 .then(Match::default),
-                Member::Regex(re) => re.is_match(message).then(Match::default),
+                Member::Regex { re, gate } => (gate
+                    .as_ref()
+                    .is_none_or(|gate| gate.iter().any(|&l| present[l]))
+                    && re.is_match(message))
+                .then(Match::default),
                 Member::Json(k) => {
                     let hit = json_hits.peek() == Some(k);
                     if hit {
