@@ -30,7 +30,12 @@
 //! * **one JSON walk** serves every JSON pattern still in the running: their selectors share
 //!   one trie ([`JsonMatcher::new_set`]);
 //! * **one split** of the message into fields serves every space-delimited pattern;
-//! * regular expressions run one by one (each is one `regex` search).
+//! * a regular expression runs (one `regex` search) only on a message that contains one of the
+//!   literals every match of it contains (`regex.rs` `required_literals`: `timeout|deadline`
+//!   needs `timeout` or `deadline`), found by the same search; one without such literals runs on
+//!   every message;
+//! * after the search only the patterns a present literal can enable, those the JSON walk
+//!   matched, and those that need no literal are looked at (`Due`).
 //!
 //! What is *not* shared, because sharing would cost more than it saves (the set never pays its
 //! own overhead where it does not help):
@@ -74,6 +79,72 @@ pub struct PatternSet {
     /// but patterns ending with `...` need every field): the split stops there and goes on only
     /// for a pattern that matches (its extracted values are every field).
     split_limit: usize,
+    /// Which members a message needs evaluated.
+    due: Due,
+}
+
+/// Which members can match a message, from what the search and the JSON walk found: a term
+/// pattern only when its first included literal (or, with none, one of its optional ones) is
+/// in the message, a gated regex only when one of its required literals is, a shared JSON
+/// pattern only when the walk matched it; every other member always.
+#[derive(Debug, Clone, Default)]
+struct Due {
+    /// Members evaluated on every message, ascending.
+    always: Vec<usize>,
+    /// Per literal id: the members it enables.
+    enabled_by: Vec<Vec<usize>>,
+    /// Per shared JSON pattern (JSON index): its member.
+    json_member: Vec<usize>,
+}
+
+impl Due {
+    /// `regex_gates`: per regex member, in order, its required literals' ids (`None`: ungated).
+    fn new(members: &[Member], regex_gates: Vec<Option<Vec<usize>>>, literal_count: usize) -> Due {
+        let mut due = Due {
+            enabled_by: vec![Vec::new(); literal_count],
+            ..Due::default()
+        };
+        let mut regex_gates = regex_gates.into_iter();
+        for (i, member) in members.iter().enumerate() {
+            let enablers: Option<Vec<usize>> = match member {
+                Member::Terms {
+                    include, optional, ..
+                } => match (include.first(), optional.is_empty()) {
+                    (Some(&l), _) => Some(vec![l]),
+                    (None, false) => Some(optional.clone()),
+                    // Only excluded terms: a message without them matches.
+                    (None, true) => None,
+                },
+                Member::Regex(_) => regex_gates.next().flatten(),
+                Member::Json => {
+                    due.json_member.push(i);
+                    continue;
+                }
+                Member::All | Member::Delimited(_) | Member::Alone(_) => None,
+            };
+            match enablers {
+                Some(ls) => ls.into_iter().for_each(|l| due.enabled_by[l].push(i)),
+                None => due.always.push(i),
+            }
+        }
+        due
+    }
+
+    /// Into `out`, ascending and once each: the members to evaluate on a message in which the
+    /// literals `present` occur and whose walk matched the JSON patterns `json_hits`.
+    fn members_into(&self, present: &[usize], json_hits: &[usize], out: &mut Vec<usize>) {
+        out.clear();
+        out.extend_from_slice(&self.always);
+        if present.is_empty() && json_hits.is_empty() {
+            return;
+        }
+        for &l in present {
+            out.extend_from_slice(&self.enabled_by[l]);
+        }
+        out.extend(json_hits.iter().map(|&k| self.json_member[k]));
+        out.sort_unstable();
+        out.dedup();
+    }
 }
 
 /// When a shared JSON pattern is a candidate for a message (see the module docs).
@@ -98,14 +169,11 @@ enum Member {
         exclude: Vec<usize>,
         optional: Vec<usize>,
     },
-    /// Run only when one of the `gate` literals (ids in the search) is in the message: every
-    /// match contains one (`regex.rs` `required_literals`); no gate: always run.
-    Regex {
-        re: ::regex::Regex,
-        gate: Option<Vec<usize>>,
-    },
-    /// Index among the set's JSON patterns.
-    Json(usize),
+    /// Run only when one of its required literals is in the message (see [`Due`]).
+    Regex(::regex::Regex),
+    /// One of the set's shared JSON patterns (the `k`-th member of this kind is the JSON
+    /// matcher's pattern `k`): the walk decides.
+    Json,
     /// Matched over the shared split of the message.
     Delimited(DelimitedMatcher),
     /// Matched on its own, exactly as [`FilterPattern::matches`].
@@ -121,6 +189,7 @@ pub struct SetScratch {
     tokens: Vec<Token>,
     json_candidates: Vec<usize>,
     json_hits: Vec<usize>,
+    due: Vec<usize>,
 }
 
 impl PatternSet {
@@ -166,7 +235,7 @@ impl PatternSet {
 
         let mut lits = Literals::default();
         let mut members = Vec::with_capacity(patterns.len());
-        let mut json_index = 0;
+        let mut regex_gates = Vec::new();
         for p in &patterns {
             let member = match &p.matcher {
                 Matcher::All => Member::All,
@@ -178,17 +247,17 @@ impl PatternSet {
                         optional: optional.iter().map(|f| lits.id(f.needle())).collect(),
                     }
                 }
-                Matcher::Regex(re) => Member::Regex {
-                    re: re.clone(),
-                    gate: search
+                Matcher::Regex(re) => {
+                    // Every match contains one of these (`regex.rs` `required_literals`).
+                    let required = search
                         .then(|| super::regex::required_literals(re.as_str()))
-                        .flatten()
-                        .map(|gate| gate.iter().map(|l| lits.id(l)).collect()),
-                },
-                Matcher::Json(_) if share_json => {
-                    json_index += 1;
-                    Member::Json(json_index - 1)
+                        .flatten();
+                    regex_gates.push(
+                        required.map(|set| set.iter().map(|l| lits.id(l)).collect::<Vec<_>>()),
+                    );
+                    Member::Regex(re.clone())
                 }
+                Matcher::Json(_) if share_json => Member::Json,
                 Matcher::Delimited(d) if share_split => Member::Delimited(d.clone()),
                 _ => Member::Alone((*p).clone()),
             };
@@ -231,6 +300,7 @@ impl PatternSet {
                     .collect()
             })
             .collect();
+        let due = Due::new(&members, regex_gates, literal_count);
         let split_limit = members
             .iter()
             .filter_map(|m| match m {
@@ -248,6 +318,7 @@ impl PatternSet {
             json_gates,
             any_delimited: share_split,
             split_limit,
+            due,
         }
     }
 
@@ -295,26 +366,7 @@ impl PatternSet {
         scratch: &mut SetScratch,
         mut f: impl FnMut(usize, Match, &Walked<'_, '_>),
     ) {
-        let bytes = message.as_bytes();
-        if scratch.present.len() != self.literal_count {
-            scratch.present = vec![false; self.literal_count];
-        }
-        scratch.touched.clear();
-        if let Some(ac) = &self.literals {
-            // Every position where a literal starts is found (the search resumes one byte after
-            // each start); there, the longest literal and its prefixes are all that occur.
-            let mut at = 0;
-            while let Some(m) = ac.find(Input::new(bytes).range(at..)) {
-                let id = m.pattern().as_usize();
-                for &l in std::iter::once(&id).chain(&self.prefixes[id]) {
-                    if !scratch.present[l] {
-                        scratch.present[l] = true;
-                        scratch.touched.push(l);
-                    }
-                }
-                at = m.start() + 1;
-            }
-        }
+        self.find_literals(message.as_bytes(), scratch);
         let mut candidates = std::mem::take(&mut scratch.json_candidates);
         let mut found = Founds::new();
         let (json_ok, walked) = self.json_matches(
@@ -335,9 +387,10 @@ impl PatternSet {
             split_at = delimited::tokenize_more(message, &mut scratch.tokens, 0, self.split_limit);
         }
         let present = &scratch.present;
-        let mut json_hits = json_ok.iter().copied().peekable();
-        for (i, member) in self.members.iter().enumerate() {
-            let hit = match member {
+        let mut due = std::mem::take(&mut scratch.due);
+        self.due.members_into(&scratch.touched, &json_ok, &mut due);
+        for &i in &due {
+            let hit = match &self.members[i] {
                 Member::All => Some(Match::default()),
                 Member::Terms {
                     include,
@@ -347,18 +400,9 @@ impl PatternSet {
                     && !exclude.iter().any(|&l| present[l])
                     && (optional.is_empty() || optional.iter().any(|&l| present[l])))
                 .then(Match::default),
-                Member::Regex { re, gate } => (gate
-                    .as_ref()
-                    .is_none_or(|gate| gate.iter().any(|&l| present[l]))
-                    && re.is_match(message))
-                .then(Match::default),
-                Member::Json(k) => {
-                    let hit = json_hits.peek() == Some(k);
-                    if hit {
-                        json_hits.next();
-                    }
-                    hit.then(Match::default)
-                }
+                Member::Regex(re) => re.is_match(message).then(Match::default),
+                // Due only when the walk matched it.
+                Member::Json => Some(Match::default()),
                 Member::Delimited(d) => {
                     // The fields split so far decide (see `split_limit`); extraction needs all.
                     if let Some(at) = split_at
@@ -383,7 +427,32 @@ impl PatternSet {
         for &id in &scratch.touched {
             scratch.present[id] = false;
         }
+        scratch.due = due;
         scratch.json_hits = json_ok;
+    }
+
+    /// Mark in `scratch` every literal of the search that occurs in `bytes` (`present`, and
+    /// their ids in `touched`, to be unmarked after the message).
+    fn find_literals(&self, bytes: &[u8], scratch: &mut SetScratch) {
+        if scratch.present.len() != self.literal_count {
+            scratch.present = vec![false; self.literal_count];
+        }
+        scratch.touched.clear();
+        if let Some(ac) = &self.literals {
+            // Every position where a literal starts is found (the search resumes one byte after
+            // each start); there, the longest literal and its prefixes are all that occur.
+            let mut at = 0;
+            while let Some(m) = ac.find(Input::new(bytes).range(at..)) {
+                let id = m.pattern().as_usize();
+                for &l in std::iter::once(&id).chain(&self.prefixes[id]) {
+                    if !scratch.present[l] {
+                        scratch.present[l] = true;
+                        scratch.touched.push(l);
+                    }
+                }
+                at = m.start() + 1;
+            }
+        }
     }
 
     /// The JSON patterns (by JSON index, ascending) that match `message`, after one walk into
@@ -477,5 +546,68 @@ impl Literals {
                 self.all.len() - 1
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set_of(sources: &[&str]) -> PatternSet {
+        let patterns: Vec<FilterPattern> = sources
+            .iter()
+            .map(|s| FilterPattern::parse(s).unwrap())
+            .collect();
+        PatternSet::new(&patterns)
+    }
+
+    /// The members the set evaluates on `message`, JSON walk aside.
+    fn due_on(set: &PatternSet, message: &str) -> Vec<usize> {
+        let mut scratch = set.scratch();
+        set.find_literals(message.as_bytes(), &mut scratch);
+        let mut due = Vec::new();
+        set.due.members_into(&scratch.touched, &[], &mut due);
+        for &l in &scratch.touched {
+            scratch.present[l] = false;
+        }
+        due
+    }
+
+    #[test]
+    fn a_gated_regex_runs_only_where_a_required_literal_is() {
+        let set = set_of(&["%timeout|deadline%", "ERROR", "panic"]);
+        assert_eq!(due_on(&set, "GET /health 200 3ms"), Vec::<usize>::new());
+        assert_eq!(due_on(&set, "ERROR: nothing else"), [1]);
+        assert_eq!(due_on(&set, "the deadline passed"), [0]);
+        assert_eq!(due_on(&set, "panic: timeout"), [0, 2]);
+        // A literal found inside a longer one (`timeout` in `timeouts`) counts.
+        assert_eq!(due_on(&set, "timeouts"), [0]);
+    }
+
+    #[test]
+    fn an_ungated_regex_and_literal_free_members_run_on_every_message() {
+        // `^a.c` requires no literal of 3 bytes or more; `-ERROR` and `[a, b]` need none.
+        let set = set_of(&["%^a.c%", "-ERROR", "[a, b]", "ERROR", "panic"]);
+        assert_eq!(due_on(&set, "x"), [0, 1, 2]);
+        assert_eq!(due_on(&set, "ERROR panic"), [0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn terms_are_due_on_their_first_included_or_any_optional_literal() {
+        let set = set_of(&["ERROR timeout -retry", "?panic ?fatal", "x"]);
+        // Due on `ERROR` alone (the check then wants `timeout` too).
+        assert_eq!(due_on(&set, "ERROR"), [0]);
+        assert_eq!(due_on(&set, "timeout"), Vec::<usize>::new());
+        assert_eq!(due_on(&set, "fatal"), [1]);
+        assert_eq!(due_on(&set, "panic"), [1]);
+        assert_eq!(due_on(&set, "x panic ERROR"), [0, 1, 2]);
+    }
+
+    #[test]
+    fn no_search_no_gate() {
+        // One term pattern: no search is built, so the regex is not gated.
+        let set = set_of(&["%timeout|deadline%", "ERROR"]);
+        assert!(set.literals.is_none());
+        assert_eq!(due_on(&set, "nothing"), [0, 1]);
     }
 }
