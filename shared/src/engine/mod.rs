@@ -273,12 +273,43 @@ pub struct Outcome {
     pub metrics: InvocationMetrics,
 }
 
-/// One match, pointing into the payloads.
+/// One match, pointing into the payloads: 16 bytes, as a group of a frequent rule holds one per
+/// matching event and the match step moves them (growing, sorting, copying a unit's new ones).
 #[derive(Debug, Clone)]
 pub(crate) struct MatchRef {
-    pub payload: usize,
-    pub event: usize,
-    pub extracted: Extracted,
+    payload: u32,
+    event: u32,
+    /// What the pattern extracted; `None` for nothing (every pattern but a space-delimited one).
+    extracted: Option<Box<Extracted>>,
+}
+
+/// The values of a match that extracted none.
+static NO_VALUES: Extracted = Vec::new();
+
+impl MatchRef {
+    /// Event `event` of payload `payload`. An invocation's payloads fit in Lambda's 6 MB
+    /// request (SQS/Kinesis batches included), far from 2^32 payloads or events.
+    fn new(payload: usize, event: usize, extracted: Extracted) -> MatchRef {
+        MatchRef {
+            payload: u32::try_from(payload).expect("fewer than 2^32 payloads per invocation"),
+            event: u32::try_from(event).expect("fewer than 2^32 events per payload"),
+            extracted: (!extracted.is_empty()).then(|| Box::new(extracted)),
+        }
+    }
+
+    /// Index of its payload.
+    pub(crate) fn payload(&self) -> usize {
+        self.payload as usize
+    }
+
+    /// Index of its event in the payload's `log_events`.
+    pub(crate) fn event(&self) -> usize {
+        self.event as usize
+    }
+
+    pub(crate) fn extracted(&self) -> &Extracted {
+        self.extracted.as_deref().unwrap_or(&NO_VALUES)
+    }
 }
 
 /// Matches of one rule and query key.
@@ -687,13 +718,9 @@ impl Engine {
                             g.payloads.push(pi);
                         }
                         let id_of =
-                            |m: &MatchRef| payloads[m.payload].log_events[m.event].id.as_str();
+                            |m: &MatchRef| payloads[m.payload()].log_events[m.event()].id.as_str();
                         if seen[gi].first_time(&event.id, &g.matches, id_of) {
-                            g.matches.push(MatchRef {
-                                payload: pi,
-                                event: ei,
-                                extracted: m.extracted,
-                            });
+                            g.matches.push(MatchRef::new(pi, ei, m.extracted));
                         }
                     });
             }
@@ -702,7 +729,7 @@ impl Engine {
             }
         }
         // Deterministic order: rule order, then the time of each group's first match.
-        let event = |m: &MatchRef| &payloads[m.payload].log_events[m.event];
+        let event = |m: &MatchRef| &payloads[m.payload()].log_events[m.event()];
         for g in &mut out.groups {
             g.matches.sort_by(|a, b| {
                 let (ea, eb) = (event(a), event(b));
@@ -789,9 +816,9 @@ impl Engine {
                 .add_matches(&rule.name, matches.len() as u64);
             if let Some(spec) = &rule.metric {
                 for m in matches {
-                    let ev = &payloads[m.payload].log_events[m.event];
+                    let ev = &payloads[m.payload()].log_events[m.event()];
                     let found = crate::pattern::Match {
-                        extracted: m.extracted.clone(),
+                        extracted: m.extracted().clone(),
                     };
                     build::record_rule_metric(
                         &mut outcome.metrics,
@@ -956,14 +983,14 @@ impl Engine {
             let new: Vec<MatchRef> = g
                 .matches
                 .iter()
-                .filter(|m| part.payloads.contains(&m.payload) && !handled(m.payload, &g.key))
+                .filter(|m| part.payloads.contains(&m.payload()) && !handled(m.payload(), &g.key))
                 .cloned()
                 .collect();
             let views: Vec<types::MatchView> =
                 new.iter().map(|m| match_view(payloads, m)).collect();
             let origin = new.last().map(|m| policy::Origin {
-                log_group: &payloads[m.payload].log_group,
-                account: &payloads[m.payload].owner,
+                log_group: &payloads[m.payload()].log_group,
+                account: &payloads[m.payload()].owner,
             });
             let before = r.state.clone();
             let mut st = before
@@ -1245,15 +1272,15 @@ pub(crate) fn shares_digests(rule: &Rule) -> bool {
 
 /// A match as the rule types see it.
 fn match_view<'a>(payloads: &'a [LogsPayload], m: &'a MatchRef) -> types::MatchView<'a> {
-    let p = &payloads[m.payload];
-    let ev = &p.log_events[m.event];
+    let p = &payloads[m.payload()];
+    let ev = &p.log_events[m.event()];
     types::MatchView {
         id: &ev.id,
         timestamp: ev.timestamp,
         log_group: &p.log_group,
         log_stream: &p.log_stream,
         message: &ev.message,
-        extracted: &m.extracted,
+        extracted: m.extracted(),
     }
 }
 
@@ -1607,7 +1634,7 @@ mod tests {
                 let ids = g
                     .matches
                     .iter()
-                    .map(|m| payloads[m.payload].log_events[m.event].id.as_str())
+                    .map(|m| payloads[m.payload()].log_events[m.event()].id.as_str())
                     .collect();
                 (g.rule, g.query_key.as_deref(), ids, g.payloads.clone())
             })
