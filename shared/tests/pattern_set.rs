@@ -388,7 +388,11 @@ fn regex_atom() -> impl Strategy<Value = String> {
 }
 
 fn regex_quantifier() -> impl Strategy<Value = &'static str> {
-    prop::sample::select(&["", "", "", "?", "*", "+", "{2}", "{1,3}", "{,2}", "+?", "*?"][..])
+    prop::sample::select(
+        &[
+            "", "", "", "?", "*", "+", "{2}", "{1,3}", "{,2}", "+?", "*?",
+        ][..],
+    )
 }
 
 /// A `%…%` pattern: one to three branches of one to four quantified pieces, maybe anchored.
@@ -400,7 +404,11 @@ fn regex_pattern() -> impl Strategy<Value = String> {
     )
         .prop_map(|(start, pieces, end)| {
             let body: String = pieces.into_iter().map(|(a, q)| a + q).collect();
-            format!("{}{body}{}", if start { "^" } else { "" }, if end { "$" } else { "" })
+            format!(
+                "{}{body}{}",
+                if start { "^" } else { "" },
+                if end { "$" } else { "" }
+            )
         });
     prop::collection::vec(branch, 1..4).prop_map(|b| format!("%{}%", b.join("|")))
 }
@@ -409,11 +417,35 @@ fn regex_pattern() -> impl Strategy<Value = String> {
 /// them by a letter, or spell them in another case.
 fn regex_message() -> impl Strategy<Value = String> {
     let word = prop_oneof![
-        prop::sample::select(&[
-            "timeout", "Timeout", "TIMEOUT", "deadline", "dead line", "time", "TIME", "out",
-            "timeou", "eadline", "ERROR", "Err", "err", "abc", "ab", "x", "A", "1", "12", ".", "-",
-            " ", "\t", "é", "",
-        ][..])
+        prop::sample::select(
+            &[
+                "timeout",
+                "Timeout",
+                "TIMEOUT",
+                "deadline",
+                "dead line",
+                "time",
+                "TIME",
+                "out",
+                "timeou",
+                "eadline",
+                "ERROR",
+                "Err",
+                "err",
+                "abc",
+                "ab",
+                "x",
+                "A",
+                "1",
+                "12",
+                ".",
+                "-",
+                " ",
+                "\t",
+                "é",
+                "",
+            ][..]
+        )
         .prop_map(String::from),
         "[a-eTtx .0-9]{0,6}",
     ];

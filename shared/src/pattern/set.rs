@@ -387,9 +387,13 @@ impl PatternSet {
             split_at = delimited::tokenize_more(message, &mut scratch.tokens, 0, self.split_limit);
         }
         let present = &scratch.present;
-        let mut due = std::mem::take(&mut scratch.due);
-        self.due.members_into(&scratch.touched, &json_ok, &mut due);
-        for &i in &due {
+        // Every member always due (a set of one pattern, the floor): no list to build.
+        let due = (self.due.always.len() != self.members.len()).then(|| {
+            let mut due = std::mem::take(&mut scratch.due);
+            self.due.members_into(&scratch.touched, &json_ok, &mut due);
+            due
+        });
+        for &i in due.as_deref().unwrap_or(&self.due.always) {
             let hit = match &self.members[i] {
                 Member::All => Some(Match::default()),
                 Member::Terms {
@@ -427,12 +431,15 @@ impl PatternSet {
         for &id in &scratch.touched {
             scratch.present[id] = false;
         }
-        scratch.due = due;
+        if let Some(due) = due {
+            scratch.due = due;
+        }
         scratch.json_hits = json_ok;
     }
 
     /// Mark in `scratch` every literal of the search that occurs in `bytes` (`present`, and
     /// their ids in `touched`, to be unmarked after the message).
+    #[inline]
     fn find_literals(&self, bytes: &[u8], scratch: &mut SetScratch) {
         if scratch.present.len() != self.literal_count {
             scratch.present = vec![false; self.literal_count];
