@@ -785,14 +785,15 @@ enum Step<'s> {
     Index(usize),
 }
 
-/// A small set of trie nodes that apply at one place in the document. The quotas (one
-/// wildcard per selector, three wildcard selectors) keep it at most 4 nodes wide. It carries
-/// what its nodes have (selectors ending there, children, wildcard containers), so the walk
-/// asks without visiting the nodes.
+/// The set of trie nodes that apply at one place in the document. One selector's walk has one
+/// node here (two with its wildcard); a set's walk can have many more: at depth `n` of one path,
+/// the exact path's node and one node per level a wildcard selector can stand at (`$.a.b.c`,
+/// `$.*.b.c`, `$.a.*.c`, ... of different patterns) all apply at once, `n + 1` nodes. So it holds
+/// four inline and spills beyond (never drops one). It carries what its nodes have (selectors
+/// ending there, children, wildcard containers), so the walk asks without visiting the nodes.
 #[derive(Default, Clone)]
 struct NodeSet {
-    nodes: [u32; 8],
-    len: u8,
+    nodes: SmallVec<[u32; 4]>,
     flags: u8,
 }
 
@@ -812,19 +813,15 @@ impl NodeSet {
     #[inline]
     fn push(&mut self, node: usize, flags: u8) {
         let node = u32::try_from(node).expect("fewer than 2^32 trie nodes");
-        let len = usize::from(self.len);
-        if len < self.nodes.len() && !self.nodes[..len].contains(&node) {
-            self.nodes[len] = node;
-            self.len += 1;
+        if !self.nodes.contains(&node) {
+            self.nodes.push(node);
             self.flags |= flags;
         }
     }
 
     #[inline]
     fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.nodes[..usize::from(self.len)]
-            .iter()
-            .map(|&n| n as usize)
+        self.nodes.iter().map(|&n| n as usize)
     }
 
     #[inline]
@@ -834,7 +831,7 @@ impl NodeSet {
 
     #[inline]
     fn is_empty(&self) -> bool {
-        self.len == 0
+        self.nodes.is_empty()
     }
 }
 
