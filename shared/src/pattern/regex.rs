@@ -306,7 +306,7 @@ fn required(hir: &Hir, extractor: &Extractor) -> Option<Vec<Vec<u8>>> {
                 .map(|b| required(b, extractor))
                 .collect::<Option<Vec<_>>>()
                 .map(|sets| sets.concat())
-                .and_then(|all| usable_literals(all));
+                .and_then(usable_literals);
             best = better(best, union);
         }
         HirKind::Repetition(rep) if rep.min >= 1 => {
