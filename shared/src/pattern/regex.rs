@@ -309,10 +309,8 @@ fn required(hir: &Hir, extractor: &Extractor) -> Option<Vec<Vec<u8>>> {
                 .and_then(usable_literals);
             best = better(best, union);
         }
-        HirKind::Repetition(rep) if rep.min >= 1 => {
-            best = better(best, required(&rep.sub, extractor));
-        }
-        HirKind::Capture(cap) => best = better(best, required(&cap.sub, extractor)),
+        // The dialect has no groups: a repetition repeats one character or class, whose
+        // literals are too short, and there is no capture. The extractor covers both.
         _ => {}
     }
     best
@@ -460,6 +458,8 @@ mod tests {
             (".*connection reset", Some(&["connection reset"])),
             (r"\d+ms timeout", Some(&["ms timeout"])),
             ("a*timeout", Some(&["timeout"])),
+            // A later candidate better than an earlier one wins (`abc` is usable, `timeout` longer).
+            ("abc.*timeout", Some(&["timeout"])),
             // The translation's ASCII `\s`: six literals, one per space character.
             (
                 r"time\sout",
