@@ -369,3 +369,32 @@ fn shared_literals_and_selectors_serve_every_pattern() {
     assert_eq!(hits("ERROR timeout", &mut scratch), [0]);
     assert_eq!(hits("INFO", &mut scratch), [2]);
 }
+
+/// Selectors with a wildcard at every level of one path: at depth `n`, `n + 1` of the set's trie
+/// nodes apply at once (the exact path, and one per level the wildcard can stand at), more than
+/// any fixed width. Each pattern keeps to the quotas (one wildcard per selector).
+#[test]
+fn a_wildcard_at_every_level_of_a_deep_path() {
+    let keys = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
+    let mut sources = vec![format!("{{ $.{} = 1 }}", keys.join("."))];
+    for w in 0..keys.len() {
+        let mut path: Vec<&str> = keys.to_vec();
+        path[w] = "*";
+        sources.push(format!("{{ $.{} = 1 }}", path.join(".")));
+    }
+    let mut msg = "1".to_string();
+    for k in keys.iter().rev() {
+        msg = format!("{{\"{k}\":{msg}}}");
+    }
+    let other = msg.replace("\"j\":1", "\"j\":2");
+    answers_like_one_by_one(&sources, &[msg.clone(), other]).unwrap();
+    let patterns: Vec<FilterPattern> = sources
+        .iter()
+        .map(|s| FilterPattern::parse(s).unwrap())
+        .collect();
+    assert_eq!(
+        one_by_one(&patterns, &msg).len(),
+        sources.len(),
+        "each matches alone"
+    );
+}

@@ -164,6 +164,68 @@ impl JsonMatcher {
         }
     }
 
+    /// Whether, at every place of every document, at most [`NodeSet::CAPACITY`] of this trie's
+    /// nodes apply at once (a walk would drop the rest). One pattern's trie always fits (its
+    /// quotas allow 4); a set's may not: at depth `n` of one path, `$.a.b.c`, `$.*.b.c`,
+    /// `$.a.*.c`, ... of different patterns make `n + 1`. Found by exploring every set of nodes
+    /// a walk can reach (by each key or index some node of the set names, and by any other),
+    /// up to a bound on the sets explored (beyond it: does not fit).
+    pub(crate) fn fits_node_sets(&self) -> bool {
+        const MAX_SETS: usize = 4096;
+        let mut explored: std::collections::HashSet<Vec<usize>> = Default::default();
+        let mut todo = vec![vec![0]];
+        while let Some(set) = todo.pop() {
+            if set.len() > NodeSet::CAPACITY {
+                return false;
+            }
+            let mut sorted = set.clone();
+            sorted.sort_unstable();
+            if !explored.insert(sorted) {
+                continue;
+            }
+            if explored.len() > MAX_SETS {
+                return false;
+            }
+            let nodes = || set.iter().map(|&n| &self.nodes[n]);
+            // A step from `set` where `exact` is each node's child for the key (as `Ctx::step`).
+            let step = |exact: &dyn Fn(&Node) -> Option<usize>| {
+                let mut next: Vec<usize> = Vec::new();
+                for node in nodes() {
+                    for child in [exact(node), node.wild].into_iter().flatten() {
+                        if !next.contains(&child) {
+                            next.push(child);
+                        }
+                    }
+                }
+                next
+            };
+            let mut names: Vec<&[u8]> = nodes()
+                .flat_map(|n| n.named.iter().map(|(k, _)| &**k))
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            let mut indices: Vec<usize> = nodes()
+                .flat_map(|n| n.indexed.iter().map(|&(i, _)| i))
+                .collect();
+            indices.sort_unstable();
+            indices.dedup();
+            let by_name = names.into_iter().map(|name| {
+                step(&|n: &Node| n.named.iter().find(|(k, _)| **k == *name).map(|&(_, c)| c))
+            });
+            let by_index = indices.into_iter().map(|i| {
+                step(&|n: &Node| n.indexed.iter().find(|&&(j, _)| j == i).map(|&(_, c)| c))
+            });
+            let by_other = std::iter::once(step(&|_: &Node| None));
+            todo.extend(
+                by_name
+                    .chain(by_index)
+                    .chain(by_other)
+                    .filter(|s| !s.is_empty()),
+            );
+        }
+        true
+    }
+
     /// The prefilter clauses of pattern `i` (see [`Prefilter`]): when a message without a
     /// backslash lacks every literal of one clause, pattern `i` cannot match it. `None`: no
     /// clause.
@@ -676,11 +738,19 @@ struct Ctx<'m, 'f, 'a> {
 
 impl<'a> Ctx<'_, '_, 'a> {
     #[inline]
-    fn record(&mut self, set: &NodeSet, value: &Found<'a>) {
-        for node in set.iter() {
-            for &slot in &self.m.nodes[node].terminals {
-                self.found.push((slot, Sel::Value(value.clone())));
+    fn record(&mut self, set: &NodeSet, value: Found<'a>) {
+        let m = self.m;
+        let mut slots = set
+            .iter()
+            .flat_map(|node| m.nodes[node].terminals.iter().copied())
+            .peekable();
+        // Each slot gets the value; the last takes it (an unescaped string is not copied again).
+        while let Some(slot) = slots.next() {
+            if slots.peek().is_none() {
+                self.found.push((slot, Sel::Value(value)));
+                return;
             }
+            self.found.push((slot, Sel::Value(value.clone())));
         }
     }
 
@@ -791,12 +861,14 @@ enum Step<'s> {
 /// asks without visiting the nodes.
 #[derive(Default, Clone)]
 struct NodeSet {
-    nodes: [u32; 8],
+    nodes: [u32; NodeSet::CAPACITY],
     len: u8,
     flags: u8,
 }
 
 impl NodeSet {
+    /// At most this many nodes; [`JsonMatcher::fits_node_sets`] says whether a trie keeps to it.
+    const CAPACITY: usize = 8;
     const TERMINALS: u8 = 1;
     const CHILDREN: u8 = 2;
     const CONTAINERS: u8 = 4;
@@ -825,6 +897,16 @@ impl NodeSet {
         self.nodes[..usize::from(self.len)]
             .iter()
             .map(|&n| n as usize)
+    }
+
+    /// The first node (`u32::MAX` when empty): the same for every step by the same key.
+    #[inline]
+    fn first(&self) -> u32 {
+        if self.len == 0 {
+            u32::MAX
+        } else {
+            self.nodes[0]
+        }
     }
 
     #[inline]
@@ -887,7 +969,7 @@ impl<'a> DeserializeSeed<'a> for NodeSeed<'_, '_, '_, 'a> {
         let raw = <&'a RawValue as serde::Deserialize>::deserialize(deserializer)?;
         let text: &'a str = raw.get();
         let found = classify(text);
-        self.ctx.record(&self.set, &found);
+        self.ctx.record(&self.set, found.clone());
         if text.trim_start().starts_with('[') {
             self.ctx.record_elements(&self.set, text);
         }
@@ -1056,6 +1138,59 @@ mod tests {
 
     fn one(l: &str) -> Option<Vec<String>> {
         Some(vec![l.to_string()])
+    }
+
+    /// The set trie of these JSON patterns.
+    fn set_of(patterns: &[String]) -> super::JsonMatcher {
+        let asts: Vec<Ast> = patterns.iter().map(|p| parse(p).unwrap()).collect();
+        let exprs: Vec<&super::JsonExpr> = asts
+            .iter()
+            .map(|a| match a {
+                Ast::Json(e) => e,
+                _ => panic!("not a JSON pattern"),
+            })
+            .collect();
+        super::JsonMatcher::new_set(&exprs)
+    }
+
+    /// `{ $.k0.k1…k(n-1) = 1 }` with a wildcard at level `wild` (none: `None`).
+    fn deep(n: usize, wild: Option<usize>) -> String {
+        let keys: Vec<String> = (0..n)
+            .map(|k| {
+                if Some(k) == wild {
+                    "*".into()
+                } else {
+                    format!("k{k}")
+                }
+            })
+            .collect();
+        format!("{{ $.{} = 1 }}", keys.join("."))
+    }
+
+    #[test]
+    fn a_trie_fits_the_walk_unless_too_many_nodes_apply_at_one_place() {
+        // The exact path and a wildcard at each of its first w levels: w + 1 nodes at depth w.
+        let wild_levels = |n: usize, w: usize| -> Vec<String> {
+            std::iter::once(deep(n, None))
+                .chain((0..w).map(|l| deep(n, Some(l))))
+                .collect()
+        };
+        assert!(set_of(&wild_levels(10, 7)).fits_node_sets(), "8 at most");
+        assert!(
+            !set_of(&wild_levels(10, 8)).fits_node_sets(),
+            "9 at depth 9"
+        );
+        // Many selectors side by side never make a place wide.
+        let flat: Vec<String> = (0..40).map(|k| format!("{{ $.a{k}.b = 1 }}")).collect();
+        assert!(set_of(&flat).fits_node_sets());
+        // Array indices and wildcards count the same way.
+        let arrays: Vec<String> = (0..9)
+            .map(|k| format!("{{ $.a[{k}] = 1 || $.a[*] = 1 || $.*[{k}] = 1 }}"))
+            .collect();
+        assert!(
+            set_of(&arrays).fits_node_sets(),
+            "a[k], a[*], *[k], *[*]? at most 4"
+        );
     }
 
     #[test]

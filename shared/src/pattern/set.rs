@@ -123,20 +123,20 @@ impl PatternSet {
     pub fn new<'a>(patterns: impl IntoIterator<Item = &'a FilterPattern>) -> PatternSet {
         let patterns: Vec<&FilterPattern> = patterns.into_iter().collect();
         let count = |kind: PatternKind| patterns.iter().filter(|p| p.kind() == kind).count();
-        let share_json = count(PatternKind::Json) >= 2;
         let share_split = count(PatternKind::Delimited) >= 2;
-        let json_exprs: Vec<&JsonExpr> = if share_json {
-            patterns
-                .iter()
-                .filter_map(|p| match p.ast() {
-                    super::Ast::Json(expr) => Some(expr),
-                    _ => None,
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let json = share_json.then(|| JsonMatcher::new_set(&json_exprs));
+        let json_exprs: Vec<&JsonExpr> = patterns
+            .iter()
+            .filter_map(|p| match p.ast() {
+                super::Ast::Json(expr) => Some(expr),
+                _ => None,
+            })
+            .collect();
+        // One walk for all JSON patterns, unless its trie is too wide for the walk (then each
+        // pattern walks on its own, as `Member::Alone`).
+        let json = (json_exprs.len() >= 2)
+            .then(|| JsonMatcher::new_set(&json_exprs))
+            .filter(JsonMatcher::fits_node_sets);
+        let share_json = json.is_some();
         // Which JSON patterns bring value literals to the search (key-only ones do not): their
         // clauses of value literals only.
         let json_value_literals: Vec<Option<Vec<Vec<&[u8]>>>> = match &json {

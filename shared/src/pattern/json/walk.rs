@@ -40,9 +40,19 @@ pub(super) struct Walker<'a> {
     /// Open containers of the value being skipped (`true`: an object).
     skipping: Vec<bool>,
     /// Per walked object open (innermost last, each from its own start index): the selected
-    /// keys seen so far, with the range of `found` their values produced. One stack for the
-    /// whole walk, with room for a few dozen keys inline, so an object allocates nothing.
-    seen: SmallVec<[(Cow<'a, str>, usize, usize); 16]>,
+    /// keys seen so far, with the first trie node their step reached (a repeated key reaches the
+    /// same one, so comparing it first spares most string compares) and the range of `found`
+    /// their values produced. One stack for the whole walk, with room for a few dozen keys
+    /// inline, so an object allocates nothing.
+    seen: SmallVec<[Seen<'a>; 16]>,
+}
+
+/// A selected key of an open object (see [`Walker::seen`]).
+struct Seen<'a> {
+    node: u32,
+    key: Cow<'a, str>,
+    start: usize,
+    end: usize,
 }
 
 /// serde_json's recursion limit: it refuses a 128th walked container inside walked containers
@@ -121,17 +131,26 @@ impl<'a> Walker<'a> {
             if next.is_empty() {
                 self.skip_value()?;
             } else {
-                if let Some(i) = self.seen[base..].iter().position(|(k, _, _)| *k == key) {
-                    let (_, start, end) = self.seen.remove(base + i);
+                let node = next.first();
+                if let Some(i) = self.seen[base..]
+                    .iter()
+                    .position(|s| s.node == node && s.key == key)
+                {
+                    let Seen { start, end, .. } = self.seen.remove(base + i);
                     ctx.found.drain(start..end);
                     for entry in &mut self.seen[base + i..] {
-                        entry.1 -= end - start;
-                        entry.2 -= end - start;
+                        entry.start -= end - start;
+                        entry.end -= end - start;
                     }
                 }
                 let start = ctx.found.len();
                 self.value(ctx, next)?;
-                self.seen.push((key, start, ctx.found.len()));
+                self.seen.push(Seen {
+                    node,
+                    key,
+                    start,
+                    end: ctx.found.len(),
+                });
             }
             self.ws();
             match self.next()? {
@@ -192,11 +211,12 @@ impl<'a> Walker<'a> {
         let text: &'a str = &self.s[start..self.i];
         // `skip_value` started at the value's first character and stopped after its last.
         let found = classify_exact(text);
-        ctx.record(&set, &found);
+        let composite = found == Found::Composite;
+        ctx.record(&set, found);
         if text.starts_with('[') {
             ctx.record_elements(&set, text);
         }
-        if found == Found::Composite && ctx.has_children(&set) {
+        if composite && ctx.has_children(&set) {
             // serde_json walked it with a new deserializer: its depth starts again.
             let (end, depth) = (self.i, self.depth);
             (self.i, self.depth) = (start, 0);
