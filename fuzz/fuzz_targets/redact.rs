@@ -8,6 +8,10 @@ use libfuzzer_sys::fuzz_target;
 use logalert::render::text::{self, Redactor};
 
 static REDACTOR: LazyLock<Redactor> = LazyLock::new(Redactor::default);
+/// The same rules with a memo of their own, for the second redaction: `REDACTOR` remembers each
+/// answer as a fixpoint of itself, so asking it again would check nothing.
+static CHECK: LazyLock<Redactor> =
+    LazyLock::new(|| Redactor::with_patterns::<&str>(&[]).expect("no extra patterns"));
 
 fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(data) else {
@@ -22,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     let once = r.redact(s);
-    assert_eq!(r.redact(&once), once, "redacting twice changes nothing");
+    assert_eq!(CHECK.redact(&once), once, "redacting twice changes nothing");
     let line = text::line(s, r);
     assert!(!line.chars().any(|c| c.is_control()), "{line:?}");
     let para = text::paragraph(s, r);

@@ -8,6 +8,13 @@ use logalert::render::{Target, render_to};
 use logalert::slack::{Incoming, RenderOptions, SlackFormat, render_alert};
 use slack_support::*;
 
+/// A redactor with the default rules and an empty memo of its own, for checking that redacting an
+/// answer again changes nothing: the answer is computed again, not remembered (a redactor
+/// remembers each answer as a fixpoint of itself once a pass over it found nothing).
+fn fresh() -> Redactor {
+    Redactor::with_patterns::<&str>(&[]).expect("no extra patterns")
+}
+
 /// fuzz redact, crash-a8989268…: an `Authorization` scheme that is not a scheme word ("T") was
 /// taken as the secret on the second pass (the real secret, already a label, cannot start a
 /// token), so redacting twice changed the text.
@@ -16,11 +23,11 @@ fn authorization_with_an_odd_scheme_is_redacted_once() {
     let r = Redactor::default();
     let input = "\x1b[31mpassword=\x1b[0mhunter2 Authorization: T\x0b\x00en abc123";
     let once = r.redact(input);
-    assert_eq!(r.redact(&once), once);
+    assert_eq!(fresh().redact(&once), once);
     assert!(!once.contains("hunter2"));
     let once = r.redact("Authorization: X1 secretvalue9");
     assert_eq!(once, "Authorization: X1 [REDACTED]");
-    assert_eq!(r.redact(&once), once);
+    assert_eq!(fresh().redact(&once), once);
 }
 
 /// fuzz render, crash-da39a3ee…: the target's planted token had 35 characters after `ghp_` (a
@@ -94,7 +101,7 @@ fn a_label_is_never_read_as_part_of_a_credential() {
     let once = r.redact(input);
     assert!(!once.contains("ghp_Zq8"), "{once}");
     assert!(!once.contains(":ps@"), "{once}");
-    assert_eq!(r.redact(&once), once);
+    assert_eq!(fresh().redact(&once), once);
     // The same shapes written by hand: a label as a URL's user, as its password, twice in a row.
     for text in [
         "https://[REDACTED:github-token]@github.com/x https://u:[REDACTED]@db:5432",
@@ -106,7 +113,7 @@ fn a_label_is_never_read_as_part_of_a_credential() {
     // Text glued to a label is still read: a secret after a label is redacted with it.
     let glued = r.redact("https://u:[REDACTED]hunter2@db:5432/x");
     assert!(!glued.contains("hunter2"), "{glued}");
-    assert_eq!(r.redact(&glued), glued);
+    assert_eq!(fresh().redact(&glued), glued);
 }
 
 /// fuzz redact, crash-2338c66d… (session 3): `Authorization: Toke\x01\x00n abc123` — a scheme
@@ -141,7 +148,7 @@ fn the_word_after_any_authorization_scheme_is_the_secret() {
             once.contains(kept),
             "the scheme word is not a secret: {once:?}"
         );
-        assert_eq!(r.redact(&once), once);
+        assert_eq!(fresh().redact(&once), once);
     }
 }
 
@@ -159,7 +166,7 @@ fn labels_side_by_side_stay_as_they_are() {
             !once.contains("hunter2") && !once.contains("themeldark"),
             "{once:?}"
         );
-        assert_eq!(r.redact(&once), once);
+        assert_eq!(fresh().redact(&once), once);
     }
     for text in [
         "password: [REDACTED][REDACTED]; token=[REDACTED:github-token][REDACTED]",
@@ -170,7 +177,7 @@ fn labels_side_by_side_stay_as_they_are() {
     // A label glued to new text is still redacted whole.
     let glued = r.redact("password=[REDACTED][REDACTED]hunter2");
     assert!(!glued.contains("hunter2"), "{glued}");
-    assert_eq!(r.redact(&glued), glued);
+    assert_eq!(fresh().redact(&glued), glued);
 }
 
 /// fuzz redact (session 3, fixed session 4): labels that only become side by side once a colour
@@ -183,7 +190,7 @@ fn labels_joined_by_a_colour_code_stay_as_they_are() {
     let crash = "7examplword=\x1boTken a31mpassword=\x1b[0mhunter2 Authorizationthorization:=\x1b[0mh Tokenion:=\x1b[0mh Token abc246";
     let once = r.redact(crash);
     assert!(!once.contains("hunter2"), "{once:?}");
-    assert_eq!(r.redact(&once), once);
+    assert_eq!(fresh().redact(&once), once);
     for text in [
         "password=[REDACTED]\x1b[0m[REDACTED]",
         "token: [REDACTED:github-token]\x1b[31m[REDACTED]\x1b[0m done",
@@ -208,7 +215,7 @@ fn a_secret_glued_to_more_token_characters_is_redacted_to_a_fixpoint() {
     let once = r.redact(crash);
     assert!(!once.contains("Zq8Lm2"), "{once:?}");
     assert!(once.starts_with("lo https://[REDACTED"), "{once:?}");
-    assert_eq!(r.redact(&once), once);
+    assert_eq!(fresh().redact(&once), once);
     let token = "ghp_Zq8Lm2Xv5Tn9Rb4Wc7Ky1Hd6Fs3Jp0Ga5Qe7";
     for (text, kept) in [
         (format!("id=abc{token} next"), " next"),
@@ -218,7 +225,7 @@ fn a_secret_glued_to_more_token_characters_is_redacted_to_a_fixpoint() {
         let once = r.redact(&text);
         assert!(!once.contains("Zq8Lm2"), "{once:?}");
         assert!(once.ends_with(kept), "{once:?}");
-        assert_eq!(r.redact(&once), once);
+        assert_eq!(fresh().redact(&once), once);
     }
     // A secret at a word's edge takes nothing from its neighbours.
     let once = r.redact(&format!("token ({token}), more"));

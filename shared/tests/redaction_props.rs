@@ -5,6 +5,11 @@
 use logalert::render::text::{self, Redactor};
 use proptest::prelude::*;
 
+/// The default rules with a memo of their own, for the second redaction of an answer (see the
+/// idempotence property): it computes what [`Redactor::default`] would only remember.
+static CHECK: std::sync::LazyLock<Redactor> =
+    std::sync::LazyLock::new(|| Redactor::with_patterns::<&str>(&[]).expect("no extra patterns"));
+
 /// Ordinary log words (none secret-looking), punctuation and separators.
 fn filler() -> impl Strategy<Value = String> {
     let word = prop::sample::select(vec![
@@ -139,7 +144,8 @@ proptest! {
     ) {
         let r = Redactor::default();
         let once = r.redact(&s);
-        prop_assert_eq!(r.redact(&once), once.clone());
+        // Checked by a redactor of its own: `r` remembers `once` as a fixpoint of itself.
+        prop_assert_eq!(CHECK.redact(&once), once.clone());
         let findings = r.find(&s);
         for w in findings.windows(2) {
             prop_assert!(w[0].range.end <= w[1].range.start);

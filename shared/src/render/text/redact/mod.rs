@@ -38,8 +38,10 @@
 pub mod gitleaks;
 pub mod rules;
 
+use std::collections::HashMap;
+use std::fmt;
 use std::ops::Range;
-use std::sync::{Arc, LazyLock, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Captures, Regex};
@@ -60,6 +62,87 @@ struct Inner {
     keyword_rules: Vec<Vec<usize>>,
     /// Rules with no keyword: always run.
     always: Vec<usize>,
+    /// Answers already computed for these rules.
+    memo: Memo,
+}
+
+/// Answers of [`Redactor::redact`] by text, so a text redacted again costs one lookup: log-filter
+/// redacts the same log line in each alert that samples it and the subject before and after it
+/// is sanitised, and a renderer redacts text that log-filter already redacted.
+///
+/// Why here and not a memo per publication or invocation: the repeats span alerts, rules and (in
+/// a warm Lambda) invocations; every caller of a redactor gains without threading a cache
+/// through; and it is sound, since an answer is a pure function of the rules (fixed for an
+/// [`Inner`]) and the text. Keys are whole texts (a hash alone could collide and answer another
+/// text's redaction), hashed by std's keyed SipHash since they are untrusted log text.
+///
+/// Why a `HashMap` behind a `Mutex` and not `lru` or `quick_cache`: clearing when full is all the
+/// eviction it needs (repeats come close together), which is a few lines; a cache crate would add
+/// a dependency for nothing else. Bounded: at most [`MEMO_MAX_ENTRIES`] entries, texts and answers
+/// each at most [`MEMO_MAX_TEXT`] bytes, and [`MEMO_MAX_BYTES`] of them in all. It holds raw texts
+/// (secrets included) only as long as its callers' own copies live in the same process, and its
+/// `Debug` shows only its size.
+#[derive(Default)]
+struct Memo {
+    state: Mutex<MemoState>,
+}
+
+#[derive(Default)]
+struct MemoState {
+    answers: HashMap<Box<str>, Box<str>>,
+    /// Bytes of the texts and answers held.
+    bytes: usize,
+}
+
+/// Entries the memo holds at most; it is cleared when one more would not fit.
+const MEMO_MAX_ENTRIES: usize = 1024;
+/// Longest text (and answer) the memo keeps, in bytes; longer ones are redacted each time.
+const MEMO_MAX_TEXT: usize = 8 * 1024;
+/// Bytes of texts and answers the memo holds at most.
+const MEMO_MAX_BYTES: usize = 2 * 1024 * 1024;
+
+impl Memo {
+    /// The answer memoised for `text`.
+    fn get(&self, text: &str) -> Option<String> {
+        // A poisoned lock (a panic while it was held, which nothing here does) only costs the memo.
+        let state = self.state.lock().ok()?;
+        state.answers.get(text).map(|a| a.to_string())
+    }
+
+    /// Remember `answer` for `text` (too long: not kept; full: first cleared).
+    fn insert(&self, text: &str, answer: &str) {
+        if text.len() > MEMO_MAX_TEXT || answer.len() > MEMO_MAX_TEXT {
+            return;
+        }
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        if state.answers.contains_key(text) {
+            return;
+        }
+        let size = text.len() + answer.len();
+        if state.answers.len() >= MEMO_MAX_ENTRIES || state.bytes + size > MEMO_MAX_BYTES {
+            state.answers.clear();
+            state.bytes = 0;
+        }
+        state.bytes += size;
+        state.answers.insert(text.into(), answer.into());
+    }
+
+    /// Entries and bytes held.
+    #[cfg(test)]
+    fn size(&self) -> (usize, usize) {
+        let state = self.state.lock().expect("memo lock");
+        (state.answers.len(), state.bytes)
+    }
+}
+
+impl fmt::Debug for Memo {
+    /// Only the size: the texts are log text, secrets included.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let entries = self.state.lock().map_or(0, |s| s.answers.len());
+        f.debug_struct("Memo").field("entries", &entries).finish()
+    }
 }
 
 /// Which part of a match is the secret.
@@ -342,6 +425,7 @@ impl Redactor {
                 prefilter,
                 keyword_rules,
                 always,
+                memo: Memo::default(),
             }),
         }
     }
@@ -393,8 +477,27 @@ impl Redactor {
 
     /// Redact every secret `s` contains.
     pub fn redact(&self, s: &str) -> String {
-        let Some(mut out) = self.redact_pass(s) else {
+        if self.inner.rules.is_empty() {
             return s.to_string();
+        }
+        if let Some(answer) = self.inner.memo.get(s) {
+            return answer;
+        }
+        let (out, fixpoint) = self.redact_fresh(s);
+        self.inner.memo.insert(s, &out);
+        if fixpoint {
+            // Its last pass found nothing, so redacting the answer gives it back unchanged (the
+            // subject log-filter redacts again once sanitised, a renderer's second redaction).
+            self.inner.memo.insert(&out, &out);
+        }
+        out
+    }
+
+    /// [`Redactor::redact`] without the memo, and whether the answer is a fixpoint (a pass over
+    /// it found nothing), known to redact to itself.
+    fn redact_fresh(&self, s: &str) -> (String, bool) {
+        let Some(mut out) = self.redact_pass(s) else {
+            return (s.to_string(), true);
         };
         // The answer is a fixpoint: redacting it again changes nothing. One pass can leave text
         // that reads as a secret together with a label (a token glued to more token characters,
@@ -405,10 +508,10 @@ impl Redactor {
         for _ in 1..MAX_PASSES {
             match self.redact_pass(&out) {
                 Some(next) => out = next,
-                None => break,
+                None => return (out, true),
             }
         }
-        out
+        (out, false)
     }
 
     /// One pass of [`Redactor::redact`]: `None` when nothing is found.

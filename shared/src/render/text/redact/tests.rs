@@ -4,6 +4,11 @@ fn r(s: &str) -> String {
     Redactor::default().redact(s)
 }
 
+/// The default rules with an empty memo of their own.
+fn fresh() -> Redactor {
+    Redactor::from_rules(DEFAULT_RULES.clone())
+}
+
 #[test]
 fn aws_keys() {
     assert_eq!(
@@ -224,7 +229,8 @@ fn redacting_twice_changes_nothing() {
     ] {
         let once = r(s);
         assert_ne!(once, s);
-        assert_eq!(r(&once), once, "{s}");
+        // A redactor of its own computes it again (the default one remembers `once` as a fixpoint).
+        assert_eq!(fresh().redact(&once), once, "{s}");
     }
 }
 
@@ -309,4 +315,199 @@ fn only_labels_needs_a_label_inside_the_range() {
         ),
         "a label and a colour code"
     );
+}
+
+mod memo {
+    use super::*;
+    use proptest::prelude::*;
+
+    const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+
+    /// Pieces of log text: secrets in every form the rules read (plain, JSON-escaped, nested,
+    /// percent-encoded, split by colour codes, in URLs), labels, and random text.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("password=hunter2".to_string()),
+            Just("key=AKIAIOSFODNN7EXAMPLE".to_string()),
+            Just(format!("t={JWT}")),
+            Just("Authorization: Bearer abc.DEF-123_456~+/==".to_string()),
+            Just(r#"{\"token\":\"ghp_Zq8Lm2Xv5Tn9Rb4Wc7Ky1Hd6Fs3Jp0Ga5Qe7\"}"#.to_string()),
+            Just(r#"{"msg":"{\"password\":\"hunter2\"}"}"#.to_string()),
+            Just("login?password%3Dhunter2%26u%3Dx".to_string()),
+            Just("\x1b[31mpassword=\x1b[0mhunter2".to_string()),
+            Just("postgres://app:s3cr3tpw@db:5432/x".to_string()),
+            Just("Cookie: sid=abcdef0123456789".to_string()),
+            Just("4111 1111 1111 1111".to_string()),
+            Just("[REDACTED] [REDACTED:jwt]".to_string()),
+            Just("\\uc778\\uc99d token expired".to_string()),
+            "[a-zA-Z0-9 =:;\"\\\\%@/._{}-]{0,24}",
+        ]
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop::collection::vec(piece(), 1..5).prop_map(|p| p.join(" "))
+    }
+
+    /// `s` with its character at `at` (modulo its length) replaced by `c`.
+    fn one_changed(s: &str, at: usize, c: char) -> String {
+        let n = s.chars().count();
+        if n == 0 {
+            return c.to_string();
+        }
+        let at = at % n;
+        s.chars()
+            .enumerate()
+            .map(|(i, x)| if i == at { c } else { x })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// One memoised redactor answers a stream of texts, repeats and near-repeats (one
+        /// character changed) exactly as a redactor that never saw any of them; and its answers
+        /// redact to themselves, computed afresh.
+        #[test]
+        fn memoised_answers_are_a_fresh_redactors(
+            texts in prop::collection::vec(text(), 1..4),
+            steps in prop::collection::vec(
+                (any::<usize>(), prop::option::of((any::<usize>(), prop::sample::select(
+                    vec!['a', '=', ':', '"', '\\', '%', ' ', '7', 'é', '\x1b']
+                )))),
+                1..10,
+            ),
+        ) {
+            let memoised = fresh();
+            for (pick, change) in steps {
+                let base = &texts[pick % texts.len()];
+                let text = match change {
+                    Some((at, c)) => one_changed(base, at, c),
+                    None => base.clone(),
+                };
+                let answer = memoised.redact(&text);
+                prop_assert_eq!(&answer, &fresh().redact(&text), "{:?}", text);
+                prop_assert_eq!(&memoised.redact(&text), &answer, "asked again: {:?}", text);
+                prop_assert_eq!(&memoised.redact(&answer), &answer);
+                prop_assert_eq!(&fresh().redact(&answer), &answer, "not a fixpoint: {:?}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn an_answer_is_remembered_for_its_text_and_as_a_fixpoint() {
+        let r = fresh();
+        assert_eq!(r.redact("password=hunter2"), "password=[REDACTED]");
+        // The text and its answer (a fixpoint: the pass over it found nothing).
+        assert_eq!(r.inner.memo.size().0, 2);
+        assert_eq!(
+            r.inner.memo.get("password=hunter2").as_deref(),
+            Some("password=[REDACTED]")
+        );
+        assert_eq!(
+            r.inner.memo.get("password=[REDACTED]").as_deref(),
+            Some("password=[REDACTED]")
+        );
+        // Nothing found: one entry, the text itself.
+        assert_eq!(r.redact("all quiet"), "all quiet");
+        assert_eq!(r.inner.memo.size().0, 3);
+        assert_eq!(r.inner.memo.get("all quiet").as_deref(), Some("all quiet"));
+    }
+
+    #[test]
+    fn redact_answers_from_the_memo() {
+        // Planted by hand (a real answer never differs from a fresh one): what the memo holds
+        // is what `redact` returns, without scanning.
+        let r = fresh();
+        r.inner.memo.insert("password=hunter2", "remembered");
+        assert_eq!(r.redact("password=hunter2"), "remembered");
+        assert_eq!(fresh().redact("password=hunter2"), "password=[REDACTED]");
+    }
+
+    #[test]
+    fn a_redactor_without_rules_keeps_no_memo() {
+        let r = Redactor::none();
+        assert_eq!(r.redact("password=hunter2"), "password=hunter2");
+        assert_eq!(r.inner.memo.size(), (0, 0));
+    }
+
+    #[test]
+    fn the_memo_holds_at_most_its_entries_then_starts_again() {
+        let m = Memo::default();
+        for i in 0..MEMO_MAX_ENTRIES {
+            m.insert(&format!("t{i}"), "a");
+            assert_eq!(m.size().0, i + 1);
+        }
+        m.insert("one more", "a");
+        assert_eq!(m.size(), (1, "one more".len() + 1));
+        assert_eq!(m.get("one more").as_deref(), Some("a"));
+        assert_eq!(m.get("t0"), None);
+        // Through `redact`: the bound holds whatever is asked.
+        let r = fresh();
+        for i in 0..MEMO_MAX_ENTRIES + 10 {
+            r.redact(&format!("line {i} password=x{i}"));
+            assert!(r.inner.memo.size().0 <= MEMO_MAX_ENTRIES);
+        }
+    }
+
+    #[test]
+    fn the_memo_holds_at_most_its_bytes() {
+        let m = Memo::default();
+        let text = |i: usize| format!("{i:08}").repeat(MEMO_MAX_TEXT / 8);
+        let per = 2 * MEMO_MAX_TEXT;
+        for i in 0..MEMO_MAX_BYTES / per {
+            m.insert(&text(i), &text(i));
+        }
+        assert_eq!(m.size(), (MEMO_MAX_BYTES / per, MEMO_MAX_BYTES));
+        m.insert(&text(99_999_999), "x");
+        assert_eq!(m.size(), (1, MEMO_MAX_TEXT + 1));
+    }
+
+    #[test]
+    fn the_memo_keeps_no_long_text_or_answer_and_counts_each_text_once() {
+        let m = Memo::default();
+        let limit = "x".repeat(MEMO_MAX_TEXT);
+        let over = "x".repeat(MEMO_MAX_TEXT + 1);
+        m.insert(&over, "a");
+        m.insert("a", &over);
+        assert_eq!(m.size(), (0, 0));
+        m.insert(&limit, "a");
+        m.insert("a", &limit);
+        assert_eq!(m.size(), (2, 2 * (MEMO_MAX_TEXT + 1)));
+        m.insert("a", &limit);
+        assert_eq!(m.size(), (2, 2 * (MEMO_MAX_TEXT + 1)));
+        // A long text is still redacted, each time.
+        let long = format!("{} password=hunter2", "y".repeat(MEMO_MAX_TEXT));
+        let r = fresh();
+        assert!(r.redact(&long).ends_with(" password=[REDACTED]"));
+        assert_eq!(r.inner.memo.size(), (0, 0));
+    }
+
+    #[test]
+    fn debug_shows_no_remembered_text() {
+        let r = fresh();
+        r.redact("password=hunter2");
+        let shown = format!("{r:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("Memo { entries: 2 }"), "{shown}");
+    }
+
+    #[test]
+    fn shared_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Redactor>();
+        let r = fresh();
+        let texts = ["password=hunter2", "key=AKIAIOSFODNN7EXAMPLE", "quiet"];
+        let want: Vec<String> = texts.iter().map(|t| fresh().redact(t)).collect();
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..20 {
+                        for (t, w) in texts.iter().zip(&want) {
+                            assert_eq!(&r.redact(t), w);
+                        }
+                    }
+                });
+            }
+        });
+    }
 }
