@@ -32,7 +32,9 @@ use std::io::Read;
 use base64::Engine as _;
 
 mod envelope;
+
 pub(crate) use envelope::special_offset;
+pub(crate) use envelope::unquote as unquote_json_string;
 use serde::{Deserialize, Deserializer};
 
 /// Largest decompressed payload accepted (a guard against gzip bombs). CloudWatch Logs batches are

@@ -932,7 +932,9 @@ fn classify_exact(raw: &str) -> Found<'_> {
         Some(b'"') => {
             if raw.contains('\\') {
                 Found::Str(Cow::Owned(
-                    serde_json::from_str::<String>(raw).unwrap_or_default(),
+                    crate::payload::unquote_json_string(raw)
+                        .or_else(|| serde_json::from_str::<String>(raw).ok())
+                        .unwrap_or_default(),
                 ))
             } else {
                 Found::Str(Cow::Borrowed(&raw[1..raw.len() - 1]))

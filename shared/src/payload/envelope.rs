@@ -39,6 +39,26 @@ pub(super) fn parse(json: &[u8]) -> Option<RawPayload> {
     (p.i == p.b.len()).then_some(raw)
 }
 
+/// The text of the JSON string `quoted` (its quotes included), as serde_json reads it; `None`
+/// when serde_json must decide (an invalid escape, a lone surrogate, a control character,
+/// anything after the closing quote). The JSON walk of a log message uses it for strings with
+/// escapes (`"\uc778\uc99d…"`): one allocation of the right size, where serde_json grows its
+/// buffer per escape.
+pub(crate) fn unquote(quoted: &str) -> Option<String> {
+    let mut p = Parser {
+        b: quoted.as_bytes(),
+        i: 0,
+        buf: Vec::with_capacity(quoted.len()),
+    };
+    p.eat(b'"')?;
+    p.unescape()?;
+    if p.i != p.b.len() {
+        return None;
+    }
+    // Escapes only ever add whole characters to valid UTF-8.
+    String::from_utf8(p.buf).ok()
+}
+
 struct Parser<'a> {
     b: &'a [u8],
     i: usize,
@@ -511,6 +531,61 @@ mod tests {
             if let Some(fast) = parse(&json) {
                 prop_assert_eq!(Some(fast), reference(&json), "{}", String::from_utf8_lossy(&json));
             }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// `unquote` reads every JSON string serde_json would write or another producer might
+        /// (`escaped_everywhere`), and where it answers it answers what serde_json answers, also
+        /// on corrupted strings (bad escapes, lone surrogates, controls, text after the quote).
+        #[test]
+        fn unquote_agrees_with_serde_json(
+            s in text(), escape_all: bool,
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..3,
+                prop_oneof![Just("\\"), Just("\""), Just("\\u"), Just("\\ud83d"), Just("\\udc00"),
+                    Just("\\ud83d\\u0041"), Just("\\ud83d\\ude00"), Just("\u{1}"), Just("x"), Just("\\q")]),
+                0..3),
+        ) {
+            let mut quoted = if escape_all { escaped_everywhere(&s) } else { serde_json::to_string(&s).unwrap() };
+            prop_assert_eq!(unquote(&quoted), Some(s));
+            for (at, kind, piece) in edits {
+                let mut i = at.index(quoted.len() + 1);
+                while !quoted.is_char_boundary(i) {
+                    i -= 1;
+                }
+                match kind {
+                    0 => quoted.insert_str(i, piece),
+                    1 if i < quoted.len() => { quoted.remove(i); }
+                    _ => quoted.replace_range(i.., piece),
+                }
+            }
+            if let Some(fast) = unquote(&quoted) {
+                prop_assert_eq!(Some(fast), serde_json::from_str::<String>(&quoted).ok(), "{}", quoted);
+            }
+        }
+    }
+
+    #[test]
+    fn unquote_leaves_the_edges_to_serde_json() {
+        assert_eq!(
+            unquote(r#""a\u00e9\n\ud83d\ude00""#).as_deref(),
+            Some("a\u{e9}\n\u{1f600}")
+        );
+        for q in [
+            r#""\ud83d""#,
+            r#""\ude00""#,
+            r#""\ud83d\u0041""#,
+            r#""\u12""#,
+            r#""a\qb""#,
+            "\"a\tb\"",
+            r#""a"b"#,
+            r#""a"#,
+            r#"a""#,
+            "",
+        ] {
+            assert_eq!(unquote(q), None, "{q}");
         }
     }
 

@@ -283,7 +283,10 @@ impl<'a> Walker<'a> {
         self.i = end;
         self.skip_string_rest()?;
         let quoted = &self.s[start - 1..self.i];
-        serde_json::from_str::<String>(quoted)
+        // serde_json decides only what the fast unquoting leaves to it.
+        crate::payload::unquote_json_string(quoted)
+            .map(Ok)
+            .unwrap_or_else(|| serde_json::from_str::<String>(quoted))
             .map(|s| want.then_some(Cow::Owned(s)))
             .map_err(|_| Invalid)
     }

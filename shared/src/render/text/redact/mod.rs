@@ -178,8 +178,9 @@ pub(crate) enum Check {
     /// The `key` group names a secret (not `token_count`), the value is not a scheme word, and
     /// the key is not a URL's user name.
     SecretKeyValue,
-    /// The `tag` group names a secret.
-    SecretKeyName,
+    /// The `tag` group names a secret, and the `secret` group (an element's text) is at most
+    /// [`rules::XML_SECRET_MAX_CHARS`] characters.
+    SecretElement,
     /// Not an authentication scheme word (`Bearer` in `token: Bearer …` is not the secret).
     NotSchemeWord,
     /// Shaped like a token, not a word (`Bearer authentication failed` is prose): a digit, one
@@ -307,7 +308,10 @@ impl Rule {
                     // `https://x-token:…@host` is a URL's userinfo (the URL rules' business).
                     && !text[..at].ends_with("://")
             }
-            Check::SecretKeyName => rules::secret_key_name(group("tag")),
+            Check::SecretElement => {
+                rules::secret_key_name(group("tag"))
+                    && group("secret").chars().count() <= rules::XML_SECRET_MAX_CHARS
+            }
             Check::TokenShaped => {
                 secret
                     .bytes()

@@ -511,3 +511,88 @@ mod memo {
         });
     }
 }
+
+/// `secret-xml` bounds an element's text at 500 characters after the match: the same findings
+/// as the regex that bounded it itself (`[^<]{1,500}`), at and around the bound, in characters.
+mod secret_xml_bound {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rule(source: String) -> Rule {
+        Rule::new("secret-xml", source, Secret::Named("secret"), "[REDACTED]")
+            .check(Check::SecretElement)
+    }
+
+    fn shipped() -> Arc<Rule> {
+        DEFAULT_RULES
+            .iter()
+            .find(|r| r.name == "secret-xml")
+            .expect("secret-xml")
+            .clone()
+    }
+
+    fn bounded_in_the_regex() -> Rule {
+        rule(format!(
+            r"(?i)<(?P<tag>[A-Za-z0-9_:.-]*{}[A-Za-z0-9_:.-]*)(?:\s[^<>]*)?>(?P<secret>[^<]{{1,500}})</",
+            rules::SECRET_KEY
+        ))
+    }
+
+    fn findings(rule: &Rule, text: &str) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        rule.scan(text, &mut out);
+        out
+    }
+
+    #[test]
+    fn at_the_bound() {
+        let r = fresh();
+        for (n, ch) in [
+            (1, 'x'),
+            (500, 'x'),
+            (501, 'x'),
+            (500, 'é'),
+            (501, 'é'),
+            (499, '인'),
+        ] {
+            let text: String = std::iter::repeat_n(ch, n).collect();
+            let line = format!("<password>{text}</password>");
+            let want = if n <= rules::XML_SECRET_MAX_CHARS {
+                "<password>[REDACTED]</password>".to_string()
+            } else {
+                line.clone()
+            };
+            assert_eq!(r.redact(&line), want, "{n} × {ch:?}");
+            assert_eq!(
+                findings(&shipped(), &line),
+                findings(&bounded_in_the_regex(), &line)
+            );
+        }
+    }
+
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("<password>".to_string()),
+            Just("<api_key a=\"1\">".to_string()),
+            Just("<Token\t>".to_string()),
+            Just("<name>".to_string()),
+            Just("</password>".to_string()),
+            Just("</".to_string()),
+            Just("<".to_string()),
+            Just(">".to_string()),
+            "[a-z0-9 é인=]{0,6}",
+            (495usize..=505, prop_oneof![Just('s'), Just('é'), Just(' ')])
+                .prop_map(|(n, c)| std::iter::repeat_n(c, n).collect()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn same_findings_as_the_bounded_regex(pieces in prop::collection::vec(piece(), 0..10)) {
+            let text = pieces.concat();
+            prop_assert_eq!(findings(&shipped(), &text), findings(&bounded_in_the_regex(), &text));
+        }
+    }
+}
