@@ -178,6 +178,15 @@ impl Test {
         small: Option<f64>,
         num: JsonNumber<'_>,
     ) -> Option<bool> {
+        if let (Some(n), Some(whole)) = (small, num.whole_part()) {
+            // `num` is in [whole, whole + 1), so the double it reads as is in [whole, whole + 1]
+            // (both exact doubles; rounding is monotonic): when `n` is outside that range,
+            // `whole` compares with it as that double does, without reading the fraction.
+            let whole = whole as f64;
+            if whole + 1.0 < n || whole > n {
+                return Some(compare_f64(op, whole, n));
+            }
+        }
         match (small, num.small_f64()) {
             (Some(n), Some(d)) => d.map(|d| compare_f64(op, d, n)),
             _ => num.value().map(|v| compare(op, &v, n)),
@@ -228,6 +237,23 @@ impl<'a> JsonNumber<'a> {
 
     fn double(&self) -> f64 {
         self.raw.parse::<f64>().unwrap_or(f64::NAN)
+    }
+
+    /// The integer part of a non-negative number with a fraction and no exponent (`24.1432` is
+    /// 24), when it has at most 15 digits; `None` for any other form.
+    fn whole_part(&self) -> Option<u64> {
+        let b = self.raw.as_bytes();
+        let dot = b.iter().position(|c| !c.is_ascii_digit())?;
+        let fraction = &b[dot + 1..];
+        let plain = (1..=15).contains(&dot)
+            && b[dot] == b'.'
+            && !fraction.is_empty()
+            && fraction.iter().all(u8::is_ascii_digit);
+        plain.then(|| {
+            b[..dot]
+                .iter()
+                .fold(0, |v, &d| v * 10 + u64::from(d - b'0'))
+        })
     }
 
     /// For [`Test::compare_number`]'s fast path: `Some(Some(d))` — an integer of at most 15
@@ -476,6 +502,14 @@ mod tests {
             "450.00000000000001",
             "450.0000000001",
             "449.9999999999",
+            "448.99999999999999999",
+            "449.99999999999999999",
+            "451.00000000000000001",
+            "24.143211813406175",
+            "999999999999998.99999",
+            "999999999999999.5",
+            "9999999999999999.5",
+            "0.99999999999999999999",
             "999999999999999",
             "-999999999999999",
             "1000000000000000",
@@ -532,6 +566,19 @@ mod tests {
             for raw in [i.to_string(), format!("{f:e}"), format!("{f}"), format!("{}.5", i / 3), format!("{i}e{scale}")] {
                 check_fast_path(&raw, &n);
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// Fractions next to the condition's integer (the whole-part shortcut's edges).
+        #[test]
+        fn fractions_next_to_the_bound_compare_exactly(
+            n in 0i64..1_000_000_000_000_000,
+            delta in -2i64..=2,
+            fraction in "(9{1,25}|0{1,25}1|[0-9]{1,20})",
+        ) {
+            let whole = (n + delta).max(0);
+            check_fast_path(&format!("{whole}.{fraction}"), &n.to_string());
         }
     }
 
