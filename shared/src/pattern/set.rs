@@ -53,7 +53,7 @@
 //! [`FilterPattern::matches`] (`tests/pattern_set.rs` checks it with random rule sets and
 //! messages).
 
-use aho_corasick::{AhoCorasick, Input, MatchKind};
+use aho_corasick::{AhoCorasick, Input, MatchKind, Span, packed};
 
 use super::ast::JsonExpr;
 use super::delimited::{self, DelimitedMatcher, Token};
@@ -65,7 +65,7 @@ use super::{CompiledValueRef, FilterPattern, Match, Matcher, PatternKind};
 pub struct PatternSet {
     members: Vec<Member>,
     /// Every literal of every term pattern and JSON prefilter, once each.
-    literals: Option<AhoCorasick>,
+    literals: Option<LiteralSearch>,
     /// Per literal: the other literals that are prefixes of it (they occur wherever it does).
     prefixes: Vec<Vec<usize>>,
     literal_count: usize,
@@ -81,6 +81,46 @@ pub struct PatternSet {
     split_limit: usize,
     /// Which members a message needs evaluated.
     due: Due,
+}
+
+/// The set's one search for its literals, leftmost-longest.
+///
+/// aho-corasick's packed (Teddy) searcher where it builds — a few dozen literals, a CPU with the
+/// SIMD it needs (x86-64, aarch64) — and the full automaton otherwise. Both answer the same
+/// matches; the packed one alone skips the automaton's set-up and prefilter hand-off on every
+/// call, and the set calls it again after each literal it finds (~25% less search time here).
+#[derive(Debug, Clone)]
+enum LiteralSearch {
+    Packed(packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl LiteralSearch {
+    fn new(literals: &[Vec<u8>]) -> LiteralSearch {
+        let packed = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostLongest)
+            .builder()
+            .extend(literals)
+            .build();
+        match packed {
+            Some(searcher) => LiteralSearch::Packed(searcher),
+            None => LiteralSearch::Automaton(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(literals)
+                    .expect("a few short literals always build"),
+            ),
+        }
+    }
+
+    /// The leftmost-longest literal starting at or after `at`.
+    #[inline]
+    fn find(&self, bytes: &[u8], at: usize) -> Option<aho_corasick::Match> {
+        match self {
+            LiteralSearch::Packed(p) => p.find_in(bytes, Span::from(at..bytes.len())),
+            LiteralSearch::Automaton(ac) => ac.find(Input::new(bytes).range(at..)),
+        }
+    }
 }
 
 /// Which members can match a message, from what the search and the JSON walk found: a term
@@ -284,12 +324,7 @@ impl PatternSet {
         // Leftmost-longest, not overlapping, search: only the leftmost kinds get the SIMD
         // (Teddy) prefilter, which skips the bytes no literal starts with; an overlapping
         // (standard) search runs the automaton on every byte, 4–5× slower here.
-        let literals = (literal_count > 0).then(|| {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
-                .build(&lits.all)
-                .expect("a few short literals always build")
-        });
+        let literals = (literal_count > 0).then(|| LiteralSearch::new(&lits.all));
         let prefixes = lits
             .all
             .iter()
@@ -445,11 +480,11 @@ impl PatternSet {
             scratch.present = vec![false; self.literal_count];
         }
         scratch.touched.clear();
-        if let Some(ac) = &self.literals {
+        if let Some(search) = &self.literals {
             // Every position where a literal starts is found (the search resumes one byte after
             // each start); there, the longest literal and its prefixes are all that occur.
             let mut at = 0;
-            while let Some(m) = ac.find(Input::new(bytes).range(at..)) {
+            while let Some(m) = search.find(bytes, at) {
                 let id = m.pattern().as_usize();
                 for &l in std::iter::once(&id).chain(&self.prefixes[id]) {
                     if !scratch.present[l] {
@@ -616,5 +651,56 @@ mod tests {
         let set = set_of(&["%timeout|deadline%", "ERROR"]);
         assert!(set.literals.is_none());
         assert_eq!(due_on(&set, "nothing"), [0, 1]);
+    }
+
+    /// Every literal start the set's loop finds (`find_literals`' resumption), by either search.
+    fn starts(search: &LiteralSearch, haystack: &[u8]) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while let Some(m) = search.find(haystack, at) {
+            out.push((m.pattern().as_usize(), m.start(), m.end()));
+            at = m.start() + 1;
+        }
+        out
+    }
+
+    #[test]
+    fn the_packed_search_is_used_where_it_builds() {
+        let lits: Vec<Vec<u8>> = ["ERROR", "WARN", "timeout"]
+            .map(|l| l.as_bytes().to_vec())
+            .into();
+        let packed = matches!(LiteralSearch::new(&lits), LiteralSearch::Packed(_));
+        assert_eq!(
+            packed,
+            cfg!(any(target_arch = "x86_64", target_arch = "aarch64"))
+        );
+        // An empty literal: only the automaton takes it.
+        let with_empty: Vec<Vec<u8>> = vec![b"ERROR".to_vec(), Vec::new()];
+        assert!(matches!(
+            LiteralSearch::new(&with_empty),
+            LiteralSearch::Automaton(_)
+        ));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// The packed searcher and the automaton find the same literal starts, on haystacks of
+        /// every length (short ones go to the packed searcher's Rabin-Karp).
+        #[test]
+        fn packed_and_automaton_searches_agree(
+            lits in proptest::collection::vec("[abc.é]{1,5}", 1..12),
+            haystack in "[abcx .é]{0,80}",
+        ) {
+            let lits: Vec<Vec<u8>> = lits.into_iter().map(String::into_bytes).collect();
+            let automaton = LiteralSearch::Automaton(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(&lits)
+                    .unwrap(),
+            );
+            let search = LiteralSearch::new(&lits);
+            proptest::prop_assert_eq!(starts(&search, haystack.as_bytes()), starts(&automaton, haystack.as_bytes()));
+        }
     }
 }
