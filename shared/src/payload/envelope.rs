@@ -45,18 +45,15 @@ pub(super) fn parse(json: &[u8]) -> Option<RawPayload> {
 /// escapes (`"\uc778\uc99d…"`): one allocation of the right size, where serde_json grows its
 /// buffer per escape.
 pub(crate) fn unquote(quoted: &str) -> Option<String> {
+    // Through `Parser::string`, so that `unescape` keeps its one caller (inlined there: a second
+    // caller made the envelope's decode 2–4% slower).
     let mut p = Parser {
         b: quoted.as_bytes(),
         i: 0,
         buf: Vec::with_capacity(quoted.len()),
     };
-    p.eat(b'"')?;
-    p.unescape()?;
-    if p.i != p.b.len() {
-        return None;
-    }
-    // Escapes only ever add whole characters to valid UTF-8.
-    String::from_utf8(p.buf).ok()
+    let text = p.string()?;
+    (p.i == p.b.len()).then_some(text)
 }
 
 struct Parser<'a> {
