@@ -809,10 +809,16 @@ impl<'a> Ctx<'_, '_, 'a> {
         for node in set.iter() {
             let node = &self.m.nodes[node];
             let exact = match key {
+                // Length and first byte before the whole key: most keys of a message share a
+                // length with some selector's key, few share its first byte too.
                 Step::Key(s) => node
                     .named
                     .iter()
-                    .find(|(n, _)| n.len() == s.len() && **n == *s.as_bytes())
+                    .find(|(n, _)| {
+                        n.len() == s.len()
+                            && n.first() == s.as_bytes().first()
+                            && **n == *s.as_bytes()
+                    })
                     .map(|&(_, child)| child),
                 Step::Index(j) => node
                     .indexed
@@ -825,7 +831,10 @@ impl<'a> Ctx<'_, '_, 'a> {
                 (Some(e), Some(w)) if w < e => (Some(w), Some(e)),
                 (e, w) => (e, w),
             };
-            for child in [first, second].into_iter().flatten() {
+            if let Some(child) = first {
+                next.push(child, self.m.nodes[child].flags);
+            }
+            if let Some(child) = second {
                 next.push(child, self.m.nodes[child].flags);
             }
         }
