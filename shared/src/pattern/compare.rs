@@ -569,6 +569,28 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_whole_part_of_plain_fractions_only() {
+        let whole = |raw| JsonNumber::new(raw).whole_part();
+        assert_eq!(whole("24.143211813406175"), Some(24));
+        assert_eq!(whole("0.5"), Some(0));
+        assert_eq!(whole("999999999999999.9"), Some(999_999_999_999_999));
+        // Not a plain non-negative fraction of at most 15 whole digits: left to the full path.
+        for raw in [
+            "24",
+            "-1.5",
+            "1e3",
+            "1.5e3",
+            "24.",
+            ".5",
+            "1000000000000000.5",
+            "2x.5",
+            "2.x",
+        ] {
+            assert_eq!(whole(raw), None, "{raw}");
+        }
+    }
+
     proptest::proptest! {
         /// Fractions next to the condition's integer (the whole-part shortcut's edges).
         #[test]
