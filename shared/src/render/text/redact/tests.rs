@@ -133,6 +133,18 @@ fn urls_and_webhooks() {
 
 #[test]
 fn authorization_any_scheme_and_cookies() {
+    // A bearer token is shaped like one by a digit, by one of `+/=._~-`, or by a capital
+    // after its first letter; each alone is enough, plain words are prose.
+    assert_eq!(
+        r("sent bearer abcd.efghijk on"),
+        "sent bearer [REDACTED] on"
+    );
+    assert_eq!(r("sent bearer abcdefgh1 on"), "sent bearer [REDACTED] on");
+    assert_eq!(r("sent bearer abcdEfghij on"), "sent bearer [REDACTED] on");
+    assert_eq!(
+        r("sent bearer authentication on"),
+        "sent bearer authentication on"
+    );
     assert_eq!(
         r("Authorization: Token abc123"),
         "Authorization: Token [REDACTED]"
