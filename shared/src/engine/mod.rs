@@ -992,9 +992,9 @@ impl Engine {
                 log_group: &payloads[m.payload()].log_group,
                 account: &payloads[m.payload()].owner,
             });
-            let before = r.state.clone();
+            let before = r.state.as_ref();
             let mut st = before
-                .clone()
+                .cloned()
                 .unwrap_or_else(|| KeyState::new(&rule.name, g.query_key.as_deref(), now_ms));
             let old_outbox = st.outbox.len();
             let silence = self
@@ -1020,7 +1020,7 @@ impl Engine {
             if decided.alerts > 0 {
                 d.alerts.push((g.rule, decided.alerts));
             }
-            let changed = before.as_ref() != Some(&st)
+            let changed = before != Some(&st)
                 && !(before.is_none() && views.is_empty() && st.outbox.is_empty());
             let version = r.version.unwrap_or(0) + u64::from(changed);
             if changed {
