@@ -936,15 +936,18 @@ fn classify(raw: &str) -> Found<'_> {
 
 /// [`classify`] of a value without surrounding whitespace.
 #[inline]
+/// The text of the JSON string `quoted` (quotes included), as serde_json reads it; `None` where
+/// serde_json refuses it. The envelope's unescaper answers, serde_json decides what it leaves.
+fn json_string(quoted: &str) -> Option<String> {
+    crate::payload::unquote_json_string(quoted)
+        .or_else(|| serde_json::from_str::<String>(quoted).ok())
+}
+
 fn classify_exact(raw: &str) -> Found<'_> {
     match raw.as_bytes().first() {
         Some(b'"') => {
             if raw.contains('\\') {
-                Found::Str(Cow::Owned(
-                    crate::payload::unquote_json_string(raw)
-                        .or_else(|| serde_json::from_str::<String>(raw).ok())
-                        .unwrap_or_default(),
-                ))
+                Found::Str(Cow::Owned(json_string(raw).unwrap_or_default()))
             } else {
                 Found::Str(Cow::Borrowed(&raw[1..raw.len() - 1]))
             }

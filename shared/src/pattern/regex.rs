@@ -294,10 +294,13 @@ fn required(hir: &Hir, extractor: &Extractor) -> Option<Vec<Vec<u8>>> {
     let mut best = usable(extractor.extract(hir));
     match hir.kind() {
         HirKind::Concat(parts) => {
-            for i in 0..parts.len() {
-                let tail = Hir::concat(parts[i..].to_vec());
-                best = better(best, usable(extractor.extract(&tail)));
-                best = better(best, required(&parts[i], extractor));
+            for (i, part) in parts.iter().enumerate() {
+                // The tail from the start is the whole expression: `best` already.
+                if i > 0 {
+                    let tail = Hir::concat(parts[i..].to_vec());
+                    best = better(best, usable(extractor.extract(&tail)));
+                }
+                best = better(best, required(part, extractor));
             }
         }
         HirKind::Alternation(branches) => {

@@ -104,13 +104,17 @@ impl LiteralSearch {
             .build();
         match packed {
             Some(searcher) => LiteralSearch::Packed(searcher),
-            None => LiteralSearch::Automaton(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .build(literals)
-                    .expect("a few short literals always build"),
-            ),
+            None => LiteralSearch::automaton(literals),
         }
+    }
+
+    fn automaton(literals: &[Vec<u8>]) -> LiteralSearch {
+        LiteralSearch::Automaton(
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(literals)
+                .expect("a few short literals always build"),
+        )
     }
 
     /// The leftmost-longest literal starting at or after `at`.
@@ -693,12 +697,7 @@ mod tests {
             haystack in "[abcx .é]{0,80}",
         ) {
             let lits: Vec<Vec<u8>> = lits.into_iter().map(String::into_bytes).collect();
-            let automaton = LiteralSearch::Automaton(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .build(&lits)
-                    .unwrap(),
-            );
+            let automaton = LiteralSearch::automaton(&lits);
             let search = LiteralSearch::new(&lits);
             proptest::prop_assert_eq!(starts(&search, haystack.as_bytes()), starts(&automaton, haystack.as_bytes()));
         }

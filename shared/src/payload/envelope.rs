@@ -42,8 +42,8 @@ pub(super) fn parse(json: &[u8]) -> Option<RawPayload> {
 /// The text of the JSON string `quoted` (its quotes included), as serde_json reads it; `None`
 /// when serde_json must decide (an invalid escape, a lone surrogate, a control character,
 /// anything after the closing quote). The JSON walk of a log message uses it for strings with
-/// escapes (`"\uc778\uc99d…"`): one allocation of the right size, where serde_json grows its
-/// buffer per escape.
+/// escapes (`"\uc778\uc99d…"`): its buffer is sized once, where serde_json grows its buffer
+/// per escape.
 pub(crate) fn unquote(quoted: &str) -> Option<String> {
     // Through `Parser::string`, so that `unescape` keeps its one caller (inlined there: a second
     // caller made the envelope's decode 2–4% slower).

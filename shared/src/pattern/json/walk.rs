@@ -14,14 +14,15 @@
 //! costs (`$.status >= 500` walks every JSON message). serde_json's deserializer goes through
 //! its visitor machinery for every token and converts every number it meets on a path; this walk
 //! finds the end of a string 16 bytes at a time ([`special_offset`]) and checks a number's form
-//! without converting it. The rare hard cases (a key or string with escapes on a path, a number
-//! on a path that might not fit an `f64`) are handed to serde_json itself.
+//! without converting it. A key or string with escapes on a path is unescaped by the payload
+//! decoder's unescaper, which answers as serde_json does or leaves the case to serde_json (a lone
+//! surrogate, a bad escape); a number on a path that might not fit an `f64` is serde_json's.
 
 use std::borrow::Cow;
 
 use smallvec::SmallVec;
 
-use super::{Ctx, Found, NodeSet, Step, classify_exact};
+use super::{Ctx, Found, NodeSet, Step, classify_exact, json_string};
 use crate::payload::special_offset;
 
 /// The message is not what serde_json would accept (the walk then reports no match).
@@ -283,12 +284,9 @@ impl<'a> Walker<'a> {
         self.i = end;
         self.skip_string_rest()?;
         let quoted = &self.s[start - 1..self.i];
-        // serde_json decides only what the fast unquoting leaves to it.
-        crate::payload::unquote_json_string(quoted)
-            .map(Ok)
-            .unwrap_or_else(|| serde_json::from_str::<String>(quoted))
+        json_string(quoted)
             .map(|s| want.then_some(Cow::Owned(s)))
-            .map_err(|_| Invalid)
+            .ok_or(Invalid)
     }
 
     /// Skip one value as serde_json's `ignore_value` does: its form checked, nothing converted,

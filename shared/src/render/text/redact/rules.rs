@@ -33,7 +33,7 @@ use super::{Check, Rule, Secret};
 pub(crate) const XML_SECRET_MAX_CHARS: usize = 500;
 
 /// Secret-looking key words (matched inside longer identifiers).
-pub(crate) const SECRET_KEY: &str = r"(?:passw(?:or)?d|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|signing[_-]?key|encryption[_-]?key|master[_-]?key|client[_-]?key|auth[_-]?key|credentials?|session[_-]?(?:id|key)|sessionid|x-api-key)";
+const SECRET_KEY: &str = r"(?:passw(?:or)?d|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|signing[_-]?key|encryption[_-]?key|master[_-]?key|client[_-]?key|auth[_-]?key|credentials?|session[_-]?(?:id|key)|sessionid|x-api-key)";
 
 /// Keywords that enable the key/value rules (the prefilter).
 const SECRET_KEY_WORDS: &[&str] = &[
