@@ -255,8 +255,9 @@ proptest! {
 }
 
 // ---- the literal prefilter (json.rs `Prefilter`): messages where the pattern's literal is
-// present, absent, or spelled with escapes (`\u0045RROR`, `lev\u0065l`, `\/`) must get the same
-// answer as a reference evaluation over `serde_json::Value`.
+// present, absent, or spelled with escapes (`\u0045RROR`, `lev\u0065l`, `\/`), or that have
+// escapes of non-ASCII characters only (`\u00e9`, which cannot spell an ASCII literal but can
+// spell `é`), must get the same answer as a reference evaluation over `serde_json::Value`.
 
 #[derive(Debug, Clone)]
 enum RTest {
@@ -340,6 +341,18 @@ fn prefilter_cond() -> impl Strategy<Value = RExpr> {
     let key = prop_oneof![Just("level"), Just("code")];
     let test = prop_oneof![
         Just(RTest::Str {
+            pat: "*é*",
+            negate: false
+        }),
+        Just(RTest::Str {
+            pat: "é",
+            negate: false
+        }),
+        Just(RTest::Str {
+            pat: "ÉRROR",
+            negate: false
+        }),
+        Just(RTest::Str {
             pat: "ERROR",
             negate: false
         }),
@@ -402,6 +415,9 @@ fn prefilter_message() -> impl Strategy<Value = String> {
         Just(r#""c\u006fde""#),
         Just(r#""ERROR""#),
         Just(r#""other""#),
+        Just(r#""é""#),
+        Just(r#""\u00e9""#),
+        Just(r#""lev\u00e9l""#),
     ];
     let value = prop_oneof![
         Just(r#""ERROR""#),
@@ -416,6 +432,18 @@ fn prefilter_message() -> impl Strategy<Value = String> {
         Just(r#""WARNING""#),
         Just(r#""W\u0041RN""#),
         Just(r#""a\\b""#),
+        Just(r#""\u00e9""#),
+        Just(r#""é""#),
+        Just(r#""ERROR\u00e9""#),
+        Just(r#""\u00e9ERROR""#),
+        Just(r#""\uc778ERROR""#),
+        Just(r#""\ud83d\ude00""#),
+        Just(r#""\u00c9RROR""#),
+        Just(r#""\u00C9RROR""#),
+        Just(r#""ÉRROR""#),
+        Just(r#""\u007fERROR""#),
+        Just(r#""\u0080ERROR""#),
+        Just(r#""x\u00e9\u0045RROR""#),
         Just(r#""400""#),
         Just("400"),
         Just("500"),

@@ -43,6 +43,14 @@ const POOL: &[&str] = &[
     "[a, b, c = timeout, ...]",
     r#"{ $.ms > 100 || $.level = "ERROR" }"#,
     "{ $.code != 500 }",
+    // Non-ASCII literals (an escape of a non-ASCII character can spell them) and delimited
+    // patterns gated on their conditions' literals.
+    r#"{ $.level = "é*" }"#,
+    r#"{ $.a = "*é*" && $.level = "ERROR" }"#,
+    "[a = ERROR || a = WARN, ...]",
+    "[a, b = timeout && b != x, ...]",
+    "[a = ERR*, b = *out, ...]",
+    "[a = *é*, ...]",
 ];
 
 fn pattern() -> impl Strategy<Value = String> {
@@ -59,6 +67,17 @@ fn message() -> impl Strategy<Value = String> {
         Just("\"ERROR\"".to_string()),
         Just("\"ERRORS\"".to_string()),
         Just("\"\\u0045RROR\"".to_string()),
+        // Escapes of non-ASCII characters (as `json.dumps` writes them), at the ASCII boundary
+        // (`\u007f` is ASCII, `\u0080` is not), and an escaped quote.
+        Just("\"\\u00e9\"".to_string()),
+        Just("\"ERR\\u00e9\"".to_string()),
+        Just("\"\\uc778ERROR\"".to_string()),
+        Just("\"\\ud83d\\ude00 timeout\"".to_string()),
+        Just("\"\\u007f\"".to_string()),
+        Just("\"\\u0080\"".to_string()),
+        Just("\"\\u00C9\"".to_string()),
+        Just("\"a\\\"b\"".to_string()),
+        Just("\"é\"".to_string()),
         Just("\"WARN\"".to_string()),
         Just("\"timeout\"".to_string()),
         Just("500".to_string()),
@@ -80,6 +99,9 @@ fn message() -> impl Strategy<Value = String> {
         Just("b"),
         Just("c"),
         Just("ab"),
+        Just("é"),
+        Just("\\u00e9"),
+        Just("m\\u0073"),
     ];
     let json = prop::collection::vec((key, json_value), 0..4).prop_map(|kv| {
         let body: Vec<String> = kv

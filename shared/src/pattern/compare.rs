@@ -178,14 +178,20 @@ impl Test {
         small: Option<f64>,
         num: JsonNumber<'_>,
     ) -> Option<bool> {
-        if let (Some(n), Some(whole)) = (small, num.whole_part()) {
-            // `num` is in [whole, whole + 1), so the double it reads as is in [whole, whole + 1]
-            // (both exact doubles; rounding is monotonic): when `n` is outside that range,
-            // `whole` compares with it as that double does, without reading the fraction.
-            let whole = whole as f64;
-            if whole + 1.0 < n || whole > n {
-                return Some(compare_f64(op, whole, n));
+        match (small, num.plain()) {
+            // Exactly an `f64`, as `small_f64` would read it, in one pass.
+            (Some(n), Some(Plain::Integer(i))) => return Some(compare_f64(op, i as f64, n)),
+            (Some(n), Some(Plain::Fraction { whole })) => {
+                // `num` is in [whole, whole + 1), so the double it reads as is in
+                // [whole, whole + 1] (both exact doubles; rounding is monotonic): when `n` is
+                // outside that range, `whole` compares with it as that double does, without
+                // reading the fraction.
+                let whole = whole as f64;
+                if whole + 1.0 < n || whole > n {
+                    return Some(compare_f64(op, whole, n));
+                }
             }
+            _ => {}
         }
         match (small, num.small_f64()) {
             (Some(n), Some(d)) => d.map(|d| compare_f64(op, d, n)),
@@ -226,6 +232,15 @@ pub(crate) struct JsonNumber<'a> {
     raw: &'a str,
 }
 
+/// A plain number ([`JsonNumber::plain`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plain {
+    /// An integer of at most 15 digits.
+    Integer(i64),
+    /// A non-negative number with a fraction: its whole part, of at most 15 digits.
+    Fraction { whole: u64 },
+}
+
 impl<'a> JsonNumber<'a> {
     pub(crate) fn new(raw: &'a str) -> JsonNumber<'a> {
         JsonNumber { raw }
@@ -239,21 +254,35 @@ impl<'a> JsonNumber<'a> {
         self.raw.parse::<f64>().unwrap_or(f64::NAN)
     }
 
-    /// The integer part of a non-negative number with a fraction and no exponent (`24.1432` is
-    /// 24), when it has at most 15 digits; `None` for any other form.
-    fn whole_part(&self) -> Option<u64> {
+    /// The number read in one pass when it is plain: `-?[0-9]{1,15}` is an [`Plain::Integer`]
+    /// (its value), a non-negative `[0-9]{1,15}\.[0-9]+` a [`Plain::Fraction`] (`24.1432` has
+    /// the whole part 24); `None` for any other form (exponents, signs on fractions, longer
+    /// numbers), which the full path reads.
+    fn plain(&self) -> Option<Plain> {
         let b = self.raw.as_bytes();
-        let dot = b.iter().position(|c| !c.is_ascii_digit())?;
-        let fraction = &b[dot + 1..];
-        let plain = (1..=15).contains(&dot)
-            && b[dot] == b'.'
-            && !fraction.is_empty()
-            && fraction.iter().all(u8::is_ascii_digit);
-        plain.then(|| {
-            b[..dot]
-                .iter()
-                .fold(0, |v, &d| v * 10 + u64::from(d - b'0'))
-        })
+        let negative = b.first() == Some(&b'-');
+        let digits = &b[usize::from(negative)..];
+        let whole_digits = digits
+            .iter()
+            .position(|c| !c.is_ascii_digit())
+            .unwrap_or(digits.len());
+        if !(1..=15).contains(&whole_digits) {
+            return None;
+        }
+        let whole = digits[..whole_digits]
+            .iter()
+            .fold(0, |v, &d| v * 10 + u64::from(d - b'0'));
+        let Some(rest) = digits[whole_digits..].strip_prefix(b".") else {
+            // Fewer than 2^50: exactly an `i64`, and exactly an `f64`.
+            let value = whole as i64;
+            return (whole_digits == digits.len()).then_some(Plain::Integer(if negative {
+                -value
+            } else {
+                value
+            }));
+        };
+        (!negative && !rest.is_empty() && rest.iter().all(u8::is_ascii_digit))
+            .then_some(Plain::Fraction { whole })
     }
 
     /// For [`Test::compare_number`]'s fast path: `Some(Some(d))` — an integer of at most 15
@@ -570,24 +599,48 @@ mod tests {
     }
 
     #[test]
-    fn the_whole_part_of_plain_fractions_only() {
-        let whole = |raw| JsonNumber::new(raw).whole_part();
-        assert_eq!(whole("24.143211813406175"), Some(24));
-        assert_eq!(whole("0.5"), Some(0));
-        assert_eq!(whole("999999999999999.9"), Some(999_999_999_999_999));
-        // Not a plain non-negative fraction of at most 15 whole digits: left to the full path.
+    fn plain_numbers_are_integers_and_fractions_of_at_most_15_whole_digits() {
+        let plain = |raw| JsonNumber::new(raw).plain();
+        assert_eq!(
+            plain("24.143211813406175"),
+            Some(Plain::Fraction { whole: 24 })
+        );
+        assert_eq!(plain("0.5"), Some(Plain::Fraction { whole: 0 }));
+        assert_eq!(
+            plain("999999999999999.9"),
+            Some(Plain::Fraction {
+                whole: 999_999_999_999_999
+            })
+        );
+        assert_eq!(plain("401"), Some(Plain::Integer(401)));
+        assert_eq!(plain("-401"), Some(Plain::Integer(-401)));
+        assert_eq!(plain("-0"), Some(Plain::Integer(0)));
+        assert_eq!(plain("007"), Some(Plain::Integer(7)));
+        assert_eq!(
+            plain("-999999999999999"),
+            Some(Plain::Integer(-999_999_999_999_999))
+        );
+        // Any other form is left to the full path.
         for raw in [
-            "24",
+            "",
+            "-",
+            "+5",
             "-1.5",
             "1e3",
             "1.5e3",
+            "1E3",
             "24.",
             ".5",
+            "-.5",
+            "1000000000000000",
             "1000000000000000.5",
             "2x.5",
             "2.x",
+            "2.5.1",
+            "5-",
+            "--5",
         ] {
-            assert_eq!(whole(raw), None, "{raw}");
+            assert_eq!(plain(raw), None, "{raw}");
         }
     }
 

@@ -32,6 +32,10 @@ enum CField {
     },
 }
 
+/// The shortest literal worth gating a pattern on: a shorter one (`5` of `status = 5*`) is in
+/// nearly every message, and each occurrence costs the set's search a restart.
+const MIN_GATE_LITERAL: usize = 3;
+
 #[derive(Debug, Clone)]
 enum CExpr {
     Or(Vec<CExpr>),
@@ -45,6 +49,24 @@ impl CExpr {
             FieldExpr::Or(v) => CExpr::Or(v.iter().map(CExpr::new).collect()),
             FieldExpr::And(v) => CExpr::And(v.iter().map(CExpr::new).collect()),
             FieldExpr::Cond { op, value, .. } => CExpr::Leaf(Test::new(*op, value)),
+        }
+    }
+
+    /// Literals one of which every value satisfying this contains (`None`: no such set): an
+    /// `=` string condition's text without its wildcards (of at least [`MIN_GATE_LITERAL`]
+    /// bytes), any one operand's of an `&&`, every operand's of an `||`.
+    fn required(&self) -> Option<Vec<&[u8]>> {
+        match self {
+            CExpr::Leaf(Test::Str { negate: false, pat }) => pat
+                .literal()
+                .filter(|l| l.len() >= MIN_GATE_LITERAL)
+                .map(|l| vec![l]),
+            CExpr::Leaf(_) => None,
+            CExpr::And(v) => v.iter().find_map(CExpr::required),
+            CExpr::Or(v) => v.iter().try_fold(Vec::new(), |mut all, e| {
+                all.extend(e.required()?);
+                Some(all)
+            }),
         }
     }
 
@@ -212,6 +234,18 @@ impl DelimitedMatcher {
             Some((prefix, suffix)) if suffix.0 == suffix.1 => Some(prefix.1 - prefix.0),
             _ => None,
         }
+    }
+
+    /// Literals one of which every message this matches contains (`None`: no such set): a
+    /// field's value is a part of the message, so a condition's literals are the message's
+    /// (see `CExpr::required`); the first field that has any gives them.
+    pub(crate) fn required_literals(&self) -> Option<Vec<&[u8]>> {
+        self.fields.iter().find_map(|f| match f {
+            CField::Field {
+                cond: Some(cond), ..
+            } => cond.required(),
+            _ => None,
+        })
     }
 
     fn field_ok(&self, field: usize, value: &str) -> bool {
@@ -440,5 +474,53 @@ mod tests {
         assert_eq!(values(r#""say \"hi\"" x"#), [r#"say \"hi\""#, "x"]);
         assert_eq!(values("[a [b] c]"), ["a [b", "c]"]);
         assert!(values("").is_empty());
+    }
+
+    /// The literals `pattern` (a delimited pattern) gates on.
+    fn gate(pattern: &str) -> Option<Vec<String>> {
+        let crate::pattern::ast::Ast::Delimited(fields) =
+            crate::pattern::parse::parse(pattern).unwrap()
+        else {
+            panic!("{pattern} is not a delimited pattern");
+        };
+        DelimitedMatcher::new(&fields)
+            .required_literals()
+            .map(|ls| {
+                ls.into_iter()
+                    .map(|l| String::from_utf8(l.to_vec()).unwrap())
+                    .collect()
+            })
+    }
+
+    #[test]
+    fn a_pattern_gates_on_the_literals_its_string_conditions_need() {
+        let some = |ls: &[&str]| Some(ls.iter().map(|l| l.to_string()).collect::<Vec<_>>());
+        assert_eq!(gate("[a = ERROR, ...]"), some(&["ERROR"]));
+        assert_eq!(gate("[a, b = *timeout*]"), some(&["timeout"]));
+        assert_eq!(gate("[a = ERR*, b = *out, ...]"), some(&["ERR"]));
+        assert_eq!(gate("[a, b = \"two words\", ...]"), some(&["two words"]));
+        assert_eq!(
+            gate("[a = ERROR || a = WARN, ...]"),
+            some(&["ERROR", "WARN"])
+        );
+        assert_eq!(gate("[a = ERR* && a != ERRX, ...]"), some(&["ERR"]));
+        assert_eq!(gate("[a != ERRX && a = WARN*, ...]"), some(&["WARN"]));
+        // The first field with literals decides; one without literals does not stop the search.
+        assert_eq!(gate("[a = 500, b = WARN]"), some(&["WARN"]));
+        // Nothing to gate on: no condition, a negation, a number, a regex, `*`, a literal
+        // shorter than 3 bytes (in nearly every message), an `||` with one operand without one.
+        for pattern in [
+            "[a, b, ...]",
+            "[a != ERROR, ...]",
+            "[a = 500, ...]",
+            "[a = %ERROR%, ...]",
+            "[a = *, ...]",
+            "[a, b = 5*, ...]",
+            "[a = ER, ...]",
+            "[a = ERROR || a = 5, ...]",
+            "[a = ERROR || a != WARN, ...]",
+        ] {
+            assert_eq!(gate(pattern), None, "{pattern}");
+        }
     }
 }

@@ -452,8 +452,10 @@ pub(crate) fn first_value_in(found: &[(usize, Sel<'_>)], slot: usize, out: &mut 
 /// as written), and every object key on a selector's path is a quoted key in the message. Both
 /// hold only when the text is not spelled with escapes (`\u0045RROR` is `ERROR`, `\/` is `/`),
 /// and every JSON escape starts with a backslash: so a message without a backslash that lacks
-/// every literal of a clause cannot match, and a message with one is always walked in full. A
-/// literal that JSON cannot carry verbatim (`"`, `\`, control characters) is never used.
+/// every literal of a clause cannot match, and a message with one is walked in full unless its
+/// escapes cannot spell the literals ([`Escapes`]: non-ASCII characters only, and every literal
+/// ASCII). A literal that JSON cannot carry verbatim (`"`, `\`, control characters) is never
+/// used.
 ///
 /// What is derived (see [`required`] for one clause, [`clauses`] for several):
 /// * `$.sel = "text"` (also `"text*"`, `"*text"`, `"*text*"`): the literal part `text` — a
@@ -477,22 +479,30 @@ pub(crate) fn first_value_in(found: &[(usize, Sel<'_>)], slot: usize, out: &mut 
 struct Prefilter {
     clauses: Vec<Vec<Finder<'static>>>,
     probe: Option<NumberProbe>,
+    /// Every literal (and the probe's key) is ASCII: only an escape of an ASCII character can
+    /// hide one ([`Escapes`]).
+    ascii: bool,
 }
 
 impl Prefilter {
     fn new(expr: &JsonExpr) -> Option<Prefilter> {
         let clauses = clauses(expr);
+        let probe = NumberProbe::new(expr);
+        let ascii = clauses.iter().flatten().all(|l| l.is_ascii())
+            && probe.as_ref().is_none_or(|p| p.key.needle().is_ascii());
         (!clauses.is_empty()).then(|| Prefilter {
             clauses: clauses
                 .iter()
                 .map(|c| c.iter().map(|l| Finder::new(l).into_owned()).collect())
                 .collect(),
-            probe: NumberProbe::new(expr),
+            probe,
+            ascii,
         })
     }
 
     /// True when `msg` certainly does not match: a clause none of whose literals occurs (or,
-    /// with a probe, the probe rules it out: it looks for the key too), and no escape.
+    /// with a probe, the probe rules it out: it looks for the key too), and no escape that
+    /// could spell one of them ([`Escapes`]).
     fn rejects(&self, msg: &str) -> bool {
         let bytes = msg.as_bytes();
         let ruled_out = match &self.probe {
@@ -502,7 +512,50 @@ impl Prefilter {
                 .iter()
                 .any(|c| !c.iter().any(|f| f.find(bytes).is_some())),
         };
-        ruled_out && memchr::memchr(b'\\', bytes).is_none()
+        ruled_out && !Escapes::of(bytes).can_hide(self.ascii)
+    }
+}
+
+/// What the JSON escapes of a message can spell. The prefilter's literals are found in the
+/// message as written; a value or key spelled with an escape (`\u0045RROR` is `ERROR`) holds
+/// text the message does not show verbatim. But an escape stands for one character, and
+/// `\uXXXX` with `XXXX` at least `0080` (`\uc778`, `\ud83d\ude00`: how `json.dumps` writes
+/// any non-ASCII text by default) for a non-ASCII one: in a message whose escapes are all
+/// such, every ASCII character of a decoded key or value is a byte of the message, and ASCII
+/// text the decoded form contains, the message contains as written (an escape inside it would
+/// put a character between). So such escapes hide only literals with non-ASCII characters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Escapes {
+    /// The message has a backslash.
+    any: bool,
+    /// It has an escape other than `\uXXXX` of a non-ASCII character (or one this cannot read).
+    ascii: bool,
+}
+
+impl Escapes {
+    pub(crate) fn of(bytes: &[u8]) -> Escapes {
+        let mut at = 0;
+        let mut escapes = Escapes::default();
+        while let Some(p) = memchr::memchr(b'\\', &bytes[at..]) {
+            let i = at + p;
+            escapes.any = true;
+            let non_ascii = bytes.get(i + 1) == Some(&b'u')
+                && bytes.get(i + 2..i + 6).is_some_and(|hex| {
+                    hex.iter().all(u8::is_ascii_hexdigit) && (hex[0..2] != *b"00" || hex[2] > b'7')
+                });
+            if !non_ascii {
+                escapes.ascii = true;
+                return escapes;
+            }
+            at = i + 6;
+        }
+        escapes
+    }
+
+    /// Can these escapes spell a literal that is not in the message as written? `ascii`: every
+    /// literal in question is ASCII.
+    pub(crate) fn can_hide(self, ascii: bool) -> bool {
+        self.ascii || (self.any && !ascii)
     }
 }
 
@@ -755,11 +808,15 @@ impl<'a> Ctx<'_, '_, 'a> {
     }
 
     /// A value exists at every node of `set`: the wildcards leaving from there have a container.
-    #[inline]
+    #[inline(always)]
     fn reach(&mut self, set: &NodeSet) {
-        if !set.has(NodeSet::CONTAINERS) {
-            return;
+        if set.has(NodeSet::CONTAINERS) {
+            self.reach_containers(set);
         }
+    }
+
+    #[inline(never)]
+    fn reach_containers(&mut self, set: &NodeSet) {
         for node in set.iter() {
             for &slot in &self.m.nodes[node].containers {
                 self.found.push((slot, Sel::Reached));
@@ -803,31 +860,26 @@ impl<'a> Ctx<'_, '_, 'a> {
     /// Trie nodes reached from `set` through an object key or an array index. The same nodes,
     /// in the same order per node, as matching every child's key in turn: a node has at most one
     /// child per key name or index and one wildcard child.
-    #[inline]
+    #[inline(always)]
     fn step(&self, set: &NodeSet, key: Step<'_>) -> NodeSet {
         let mut next = NodeSet::default();
+        if let [node] = set.nodes() {
+            // One node applies (most places): its one named child, without a wildcard, is
+            // most steps that reach anything.
+            let node = &self.m.nodes[*node as usize];
+            match (node.child(key), node.wild) {
+                (Some(child), None) | (None, Some(child)) => {
+                    next.push(child, self.m.nodes[child].flags);
+                    return next;
+                }
+                (None, None) => return next,
+                (Some(_), Some(_)) => {}
+            }
+        }
         for node in set.iter() {
             let node = &self.m.nodes[node];
-            let exact = match key {
-                // Length and first byte before the whole key: most keys of a message share a
-                // length with some selector's key, few share its first byte too.
-                Step::Key(s) => node
-                    .named
-                    .iter()
-                    .find(|(n, _)| {
-                        n.len() == s.len()
-                            && n.first() == s.as_bytes().first()
-                            && **n == *s.as_bytes()
-                    })
-                    .map(|&(_, child)| child),
-                Step::Index(j) => node
-                    .indexed
-                    .iter()
-                    .find(|&&(i, _)| i == j)
-                    .map(|&(_, child)| child),
-            };
             // In the order the children were added, as the walk has always recorded them.
-            let (first, second) = match (exact, node.wild) {
+            let (first, second) = match (node.child(key), node.wild) {
                 (Some(e), Some(w)) if w < e => (Some(w), Some(e)),
                 (e, w) => (e, w),
             };
@@ -839,6 +891,29 @@ impl<'a> Ctx<'_, '_, 'a> {
             }
         }
         next
+    }
+}
+
+impl Node {
+    /// The child named by `key` (not the wildcard child).
+    #[inline]
+    fn child(&self, key: Step<'_>) -> Option<usize> {
+        match key {
+            // Length and first byte before the whole key: most keys of a message share a
+            // length with some selector's key, few share its first byte too.
+            Step::Key(s) => self
+                .named
+                .iter()
+                .find(|(n, _)| {
+                    n.len() == s.len() && n.first() == s.as_bytes().first() && **n == *s.as_bytes()
+                })
+                .map(|&(_, child)| child),
+            Step::Index(j) => self
+                .indexed
+                .iter()
+                .find(|&&(i, _)| i == j)
+                .map(|&(_, child)| child),
+        }
     }
 }
 
@@ -899,6 +974,11 @@ impl NodeSet {
             self.len += 1;
             self.flags |= flags;
         }
+    }
+
+    #[inline]
+    fn nodes(&self) -> &[u32] {
+        &self.nodes[..usize::from(self.len)]
     }
 
     #[inline]
@@ -1454,6 +1534,81 @@ mod tests {
         assert!(both.prefilter_rejects(0, r#"{"level":"ERROR","code":"XX1"}"#));
         assert!(both.prefilter_rejects(0, r#"{"level":"WARN","code":"DA00012"}"#));
         assert!(!both.prefilter_rejects(0, r#"{"level":"ERROR","code":"DA00012"}"#));
+    }
+
+    #[test]
+    fn escapes_of_non_ascii_characters_cannot_spell_ascii_literals() {
+        use super::Escapes;
+        let of = |m: &str| Escapes::of(m.as_bytes());
+        let (none, non_ascii, ascii) = (
+            Escapes::default(),
+            Escapes {
+                any: true,
+                ascii: false,
+            },
+            Escapes {
+                any: true,
+                ascii: true,
+            },
+        );
+        assert_eq!(of(r#"{"a":"é"}"#), none);
+        for m in [
+            r#""\u00e9""#,
+            r#""\uc778\uc99d: x""#,
+            r#""\ud83d\ude00""#,
+            r#""\u0080""#,
+            r#""\u00C9""#,
+            r#""\u00c9""#,
+            r#""\u0100""#,
+            r#""\uFFFF""#,
+        ] {
+            assert_eq!(of(m), non_ascii, "{m}");
+        }
+        // An escape that can stand for an ASCII character, or one this does not read: `\\`
+        // is an escaped backslash, whatever follows.
+        for m in [
+            r#""\u007f""#,
+            r#""\u0045RROR""#,
+            r#""\u00e9\n""#,
+            r#""\\u00e9""#,
+            r#""\/""#,
+            r#""\"""#,
+            r#""\u00"#,
+            r#""\u00zz""#,
+            r#""\u0g80""#,
+            "\\",
+        ] {
+            assert_eq!(of(m), ascii, "{m}");
+        }
+        assert!(!none.can_hide(true) && !none.can_hide(false));
+        assert!(!non_ascii.can_hide(true) && non_ascii.can_hide(false));
+        assert!(ascii.can_hide(true) && ascii.can_hide(false));
+    }
+
+    #[test]
+    fn escapes_of_non_ascii_text_do_not_defeat_the_prefilter() {
+        let p = FilterPattern::parse(r#"{ $.level = "ERROR" }"#).unwrap();
+        let m = super::JsonMatcher::new(match p.ast() {
+            Ast::Json(e) => e,
+            _ => unreachable!(),
+        });
+        // `json.dumps` of `{"level": "WARN", "msg": "인증"}`: ruled out without a walk.
+        assert!(m.prefilter_rejects(0, r#"{"level": "WARN", "msg": "\uc778\uc99d"}"#));
+        assert!(!m.prefilter_rejects(0, r#"{"level": "\u0045RROR", "msg": "\uc778"}"#));
+        assert!(p.is_match(r#"{"level": "ERROR", "msg": "\uc778\uc99d"}"#));
+        // A non-ASCII literal can be spelled by such an escape: walked, and matched.
+        let p = FilterPattern::parse(r#"{ $.msg = "*인증*" }"#).unwrap();
+        assert!(p.is_match(r#"{"msg": "\uc778\uc99d"}"#));
+        assert!(!p.is_match(r#"{"msg": "\uc778\uc9c0"}"#));
+        // The number probe too (its key is ASCII).
+        let latency = super::JsonMatcher::new(
+            match FilterPattern::parse("{ $.latency > 450 }").unwrap().ast() {
+                Ast::Json(e) => e,
+                _ => unreachable!(),
+            },
+        );
+        assert!(latency.prefilter_rejects(0, r#"{"latency": 1, "m": "\u00e9"}"#));
+        assert!(!latency.prefilter_rejects(0, r#"{"latency": 1, "m": "\u0041"}"#));
     }
 
     #[test]

@@ -25,11 +25,13 @@
 //! * **one multi-literal search** (Aho-Corasick, the `aho-corasick` crate) over every term of
 //!   every term pattern and every JSON pattern's value literals finds which literals the
 //!   message contains (leftmost-longest, resumed after each start: see `for_each_match`); term patterns are then decided from that alone, and a JSON pattern none
-//!   of whose literals occurs is skipped (unless the message has a JSON escape, see
-//!   `json.rs` `Prefilter`);
+//!   of whose literals occurs is skipped (unless the message has a JSON escape that can spell
+//!   one, see `json.rs` `Prefilter` and `Escapes`);
 //! * **one JSON walk** serves every JSON pattern still in the running: their selectors share
 //!   one trie ([`JsonMatcher::new_set`]);
-//! * **one split** of the message into fields serves every space-delimited pattern;
+//! * **one split** of the message into fields serves every space-delimited pattern, made when
+//!   the first of them is due: one whose conditions need a literal (`level = ERROR` needs
+//!   `ERROR`, `delimited.rs` `required_literals`) is due only when the search found one;
 //! * a regular expression runs (one `regex` search) only on a message that contains one of the
 //!   literals every match of it contains (`regex.rs` `required_literals`: `timeout|deadline`
 //!   needs `timeout` or `deadline`), found by the same search; one without such literals runs on
@@ -73,8 +75,6 @@ pub struct PatternSet {
     json: Option<JsonMatcher>,
     /// Per shared JSON pattern: when it is worth walking the message for it.
     json_gates: Vec<JsonGate>,
-    /// At least two delimited patterns share one split of each message.
-    any_delimited: bool,
     /// How many fields of a message the shared delimited patterns need to decide a match (all
     /// but patterns ending with `...` need every field): the split stops there and goes on only
     /// for a pattern that matches (its extracted values are every field).
@@ -129,7 +129,8 @@ impl LiteralSearch {
 
 /// Which members can match a message, from what the search and the JSON walk found: a term
 /// pattern only when its first included literal (or, with none, one of its optional ones) is
-/// in the message, a gated regex only when one of its required literals is, a shared JSON
+/// in the message, a gated regex or delimited pattern only when one of its required literals
+/// is, a shared JSON
 /// pattern only when the walk matched it; every other member always.
 #[derive(Debug, Clone, Default)]
 struct Due {
@@ -142,13 +143,18 @@ struct Due {
 }
 
 impl Due {
-    /// `regex_gates`: per regex member, in order, its required literals' ids (`None`: ungated).
-    fn new(members: &[Member], regex_gates: Vec<Option<Vec<usize>>>, literal_count: usize) -> Due {
+    /// `literal_gates`: per regex or shared delimited member, in order, the ids of the literals
+    /// one of which every message it matches contains (`None`: ungated).
+    fn new(
+        members: &[Member],
+        literal_gates: Vec<Option<Vec<usize>>>,
+        literal_count: usize,
+    ) -> Due {
         let mut due = Due {
             enabled_by: vec![Vec::new(); literal_count],
             ..Due::default()
         };
-        let mut regex_gates = regex_gates.into_iter();
+        let mut literal_gates = literal_gates.into_iter();
         for (i, member) in members.iter().enumerate() {
             let enablers: Option<Vec<usize>> = match member {
                 Member::Terms {
@@ -159,12 +165,12 @@ impl Due {
                     // Only excluded terms: a message without them matches.
                     (None, true) => None,
                 },
-                Member::Regex(_) => regex_gates.next().flatten(),
+                Member::Regex(_) | Member::Delimited(_) => literal_gates.next().flatten(),
                 Member::Json => {
                     due.json_member.push(i);
                     continue;
                 }
-                Member::All | Member::Delimited(_) | Member::Alone(_) => None,
+                Member::All | Member::Alone(_) => None,
             };
             match enablers {
                 Some(ls) => ls.into_iter().for_each(|l| due.enabled_by[l].push(i)),
@@ -197,8 +203,12 @@ enum JsonGate {
     /// No prefilter: always.
     Always,
     /// When each of these clauses has one of its literals (ids in the Aho-Corasick search) in
-    /// the message, or the message has a JSON escape.
-    Literals(Vec<Vec<usize>>),
+    /// the message, or the message has a JSON escape that can spell one (`ascii`: every
+    /// literal is ASCII, see `json.rs` `Escapes`).
+    Literals {
+        clauses: Vec<Vec<usize>>,
+        ascii: bool,
+    },
     /// When the message is walked for another pattern anyway, or else when its own prefilter
     /// (`memmem`, see `json.rs` `Prefilter`) does not reject it.
     Own,
@@ -279,7 +289,7 @@ impl PatternSet {
 
         let mut lits = Literals::default();
         let mut members = Vec::with_capacity(patterns.len());
-        let mut regex_gates = Vec::new();
+        let mut literal_gates = Vec::new();
         for p in &patterns {
             let member = match &p.matcher {
                 Matcher::All => Member::All,
@@ -296,13 +306,18 @@ impl PatternSet {
                     let required = search
                         .then(|| super::regex::required_literals(re.as_str()))
                         .flatten();
-                    regex_gates.push(
+                    literal_gates.push(
                         required.map(|set| set.iter().map(|l| lits.id(l)).collect::<Vec<_>>()),
                     );
                     Member::Regex(re.clone())
                 }
                 Matcher::Json(_) if share_json => Member::Json,
-                Matcher::Delimited(d) if share_split => Member::Delimited(d.clone()),
+                Matcher::Delimited(d) if share_split => {
+                    // Every match contains one of these (`delimited.rs` `required_literals`).
+                    let required = search.then(|| d.required_literals()).flatten();
+                    literal_gates.push(required.map(|ls| ls.iter().map(|l| lits.id(l)).collect()));
+                    Member::Delimited(d.clone())
+                }
                 _ => Member::Alone((*p).clone()),
             };
             members.push(member);
@@ -312,12 +327,13 @@ impl PatternSet {
             Some(j) => (0..json_exprs.len())
                 .map(
                     |k| match (&json_value_literals[k], j.prefilter_clauses(k)) {
-                        (Some(clauses), _) if search => JsonGate::Literals(
-                            clauses
+                        (Some(clauses), _) if search => JsonGate::Literals {
+                            ascii: clauses.iter().flatten().all(|l| l.is_ascii()),
+                            clauses: clauses
                                 .iter()
                                 .map(|c| c.iter().map(|n| lits.id(n)).collect())
                                 .collect(),
-                        ),
+                        },
                         (_, Some(_)) => JsonGate::Own,
                         (_, None) => JsonGate::Always,
                     },
@@ -339,7 +355,7 @@ impl PatternSet {
                     .collect()
             })
             .collect();
-        let due = Due::new(&members, regex_gates, literal_count);
+        let due = Due::new(&members, literal_gates, literal_count);
         let split_limit = members
             .iter()
             .filter_map(|m| match m {
@@ -355,7 +371,6 @@ impl PatternSet {
             literal_count,
             json,
             json_gates,
-            any_delimited: share_split,
             split_limit,
             due,
         }
@@ -419,12 +434,9 @@ impl PatternSet {
         let walked = Walked {
             found: walked.then_some(&found),
         };
-        // Where the split of the message stopped (`None`: it is complete).
-        let mut split_at = None;
-        if self.any_delimited {
-            scratch.tokens.clear();
-            split_at = delimited::tokenize_more(message, &mut scratch.tokens, 0, self.split_limit);
-        }
+        // Where the split of the message stopped (`Some(None)`: it is complete); split when a
+        // delimited member is first due (`None`: not yet).
+        let mut split: Option<Option<usize>> = None;
         let present = &scratch.present;
         // Every member always due (a set of one pattern, the floor): no list to build.
         let due = (self.due.always.len() != self.members.len()).then(|| {
@@ -447,11 +459,15 @@ impl PatternSet {
                 // Due only when the walk matched it.
                 Member::Json => Some(Match::default()),
                 Member::Delimited(d) => {
+                    let split_at = split.get_or_insert_with(|| {
+                        scratch.tokens.clear();
+                        delimited::tokenize_more(message, &mut scratch.tokens, 0, self.split_limit)
+                    });
                     // The fields split so far decide (see `split_limit`); extraction needs all.
-                    if let Some(at) = split_at
+                    if let Some(at) = *split_at
                         && d.eval_tokens(message, &scratch.tokens, false).is_some()
                     {
-                        split_at =
+                        *split_at =
                             delimited::tokenize_more(message, &mut scratch.tokens, at, usize::MAX);
                     }
                     if split_at.is_some() {
@@ -519,17 +535,20 @@ impl PatternSet {
         if message.trim_start().as_bytes().first() != Some(&b'{') {
             return (hits, false);
         }
-        let escaped = std::cell::OnceCell::new();
-        let has_escape =
-            || *escaped.get_or_init(|| memchr::memchr(b'\\', message.as_bytes()).is_some());
+        let escapes = std::cell::OnceCell::new();
+        let can_hide = |ascii: bool| {
+            escapes
+                .get_or_init(|| json::Escapes::of(message.as_bytes()))
+                .can_hide(ascii)
+        };
         candidates.clear();
         // Is the message walked anyway (for a pattern the search could not rule out)?
         let mut walked = false;
         for gate in &self.json_gates {
             walked |= match gate {
                 JsonGate::Always => true,
-                JsonGate::Literals(clauses) => {
-                    clauses.iter().all(|c| c.iter().any(|&l| present[l])) || has_escape()
+                JsonGate::Literals { clauses, ascii } => {
+                    clauses.iter().all(|c| c.iter().any(|&l| present[l])) || can_hide(*ascii)
                 }
                 JsonGate::Own => false,
             };
@@ -540,8 +559,8 @@ impl PatternSet {
         for (k, gate) in self.json_gates.iter().enumerate() {
             let candidate = match gate {
                 JsonGate::Always => true,
-                JsonGate::Literals(clauses) => {
-                    clauses.iter().all(|c| c.iter().any(|&l| present[l])) || has_escape()
+                JsonGate::Literals { clauses, ascii } => {
+                    clauses.iter().all(|c| c.iter().any(|&l| present[l])) || can_hide(*ascii)
                 }
                 JsonGate::Own => walked || !json.prefilter_rejects(k, message),
             };
