@@ -793,6 +793,13 @@ impl<'a> Ctx<'_, '_, 'a> {
     #[inline]
     fn record(&mut self, set: &NodeSet, value: Found<'a>) {
         let m = self.m;
+        // One node with one selector ending there (most places): the value is its.
+        if let [node] = set.nodes()
+            && let [slot] = m.nodes[*node as usize].terminals[..]
+        {
+            self.found.push((slot, Sel::Value(value)));
+            return;
+        }
         let mut slots = set
             .iter()
             .flat_map(|node| m.nodes[node].terminals.iter().copied())

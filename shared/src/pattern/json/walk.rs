@@ -208,6 +208,11 @@ impl<'a> Walker<'a> {
         // A selected value: capture its text, then descend if other selectors go deeper.
         self.ws();
         let start = self.i;
+        if let Some(text) = self.plain_string() {
+            // Most selected values: borrowed as is, nothing else to look at.
+            ctx.record(&set, Found::Str(Cow::Borrowed(text)));
+            return Ok(());
+        }
         self.skip_value()?;
         let text: &'a str = &self.s[start..self.i];
         // `skip_value` started at the value's first character and stopped after its last.
@@ -226,6 +231,22 @@ impl<'a> Walker<'a> {
             walked?;
         }
         Ok(())
+    }
+
+    /// The text of the string starting here when it has no escapes (then consumed); `None`,
+    /// consuming nothing, for anything else (a string with escapes, which
+    /// [`Self::skip_value`] validates, or not a string).
+    #[inline(always)]
+    fn plain_string(&mut self) -> Option<&'a str> {
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        let open = self.i + 1;
+        let end = open + special_offset(&self.b[open..])?;
+        (self.b[end] == b'"').then(|| {
+            self.i = end + 1;
+            &self.s[open..end]
+        })
     }
 
     /// A value on a path but not selected itself (serde_json's `deserialize_any` with the
