@@ -20,6 +20,8 @@ pub(crate) struct DelimitedMatcher {
     /// With a `...` (the parser allows one): the index ranges into `fields` of the fields
     /// before it and after it.
     around_ellipsis: Option<((usize, usize), (usize, usize))>,
+    /// The indices of the fields with a condition, ascending (the others accept any value).
+    checked: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -220,9 +222,13 @@ impl DelimitedMatcher {
             .iter()
             .position(|f| matches!(f, CField::Ellipsis))
             .map(|e| ((0, e), (e + 1, fields.len())));
+        let checked = (0..fields.len())
+            .filter(|&f| matches!(fields[f], CField::Field { cond: Some(_), .. }))
+            .collect();
         DelimitedMatcher {
             fields,
             around_ellipsis,
+            checked,
         }
     }
 
@@ -257,10 +263,13 @@ impl DelimitedMatcher {
         }
     }
 
+    /// Do the tokens from `at` on satisfy the fields `fields.0..fields.1`? Only the fields with
+    /// a condition are looked at.
     fn run_ok(&self, fields: (usize, usize), toks: &[Token], msg: &str, at: usize) -> bool {
-        (fields.0..fields.1)
-            .enumerate()
-            .all(|(k, f)| self.field_ok(f, toks[at + k].value(msg)))
+        self.checked
+            .iter()
+            .filter(|&&f| (fields.0..fields.1).contains(&f))
+            .all(|&f| self.field_ok(f, toks[at + f - fields.0].value(msg)))
     }
 
     /// Match `msg`; with `extract`, also report the values (`$name`, or `$N` by position).
