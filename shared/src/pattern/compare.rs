@@ -178,24 +178,33 @@ impl Test {
         small: Option<f64>,
         num: JsonNumber<'_>,
     ) -> Option<bool> {
-        match (small, num.plain()) {
-            // Exactly an `f64`, as `small_f64` would read it, in one pass.
-            (Some(n), Some(Plain::Integer(i))) => return Some(compare_f64(op, i as f64, n)),
-            (Some(n), Some(Plain::Fraction { whole })) => {
-                // `num` is in [whole, whole + 1), so the double it reads as is in
-                // [whole, whole + 1] (both exact doubles; rounding is monotonic): when `n` is
-                // outside that range, `whole` compares with it as that double does, without
-                // reading the fraction.
-                let whole = whole as f64;
-                if whole + 1.0 < n || whole > n {
-                    return Some(compare_f64(op, whole, n));
-                }
-            }
-            _ => {}
+        if let (Some(n), Some(plain)) = (small, num.plain())
+            && let Some(answer) = compare_plain(op, plain, n)
+        {
+            return Some(answer);
         }
         match (small, num.small_f64()) {
             (Some(n), Some(d)) => d.map(|d| compare_f64(op, d, n)),
             _ => num.value().map(|v| compare(op, &v, n)),
+        }
+    }
+}
+
+/// `plain op n` for a plain number ([`JsonNumber::plain`]) and a small integer bound, in one
+/// pass, when it can be told without reading the number as a double; `None` leaves it to
+/// [`Test::compare_number`]'s other paths, which give the same answer wherever this one gives
+/// one (it is only faster).
+fn compare_plain(op: CmpOp, plain: Plain, n: f64) -> Option<bool> {
+    match plain {
+        // Exactly an `f64`, as `small_f64` would read it.
+        Plain::Integer(i) => Some(compare_f64(op, i as f64, n)),
+        Plain::Fraction { whole } => {
+            // The number is in [whole, whole + 1), so the double it reads as is in
+            // [whole, whole + 1] (both exact doubles; rounding is monotonic): when `n` is
+            // outside that range, `whole` compares with it as that double does, without
+            // reading the fraction.
+            let whole = whole as f64;
+            (whole + 1.0 < n || whole > n).then(|| compare_f64(op, whole, n))
         }
     }
 }
@@ -594,6 +603,60 @@ mod tests {
             let n = (n * 10i64.pow(scale % 4)).to_string();
             for raw in [i.to_string(), format!("{f:e}"), format!("{f}"), format!("{}.5", i / 3), format!("{i}e{scale}")] {
                 check_fast_path(&raw, &n);
+            }
+        }
+    }
+
+    #[test]
+    fn plain_numbers_are_answered_in_one_pass_except_a_fraction_next_to_the_bound() {
+        const OPS: [CmpOp; 6] = [
+            CmpOp::Eq,
+            CmpOp::Ne,
+            CmpOp::Lt,
+            CmpOp::Gt,
+            CmpOp::Le,
+            CmpOp::Ge,
+        ];
+        let raws = [
+            "0",
+            "-0",
+            "7",
+            "24",
+            "25",
+            "-24",
+            "450",
+            "-450",
+            "999999999999999",
+            "0.5",
+            "23.5",
+            "24.5",
+            "24.99999999999999999",
+            "25.5",
+            "449.9",
+            "450.5",
+            "451.5",
+        ];
+        for raw in raws {
+            let num = JsonNumber::new(raw);
+            let plain = num.plain().expect(raw);
+            let exact = num.value().expect(raw);
+            for bound in [-450i64, -24, 0, 24, 25, 26, 450, 451, 999_999_999_999_999] {
+                let n = bound as f64;
+                // Told in one pass: every integer, and a fraction whose whole part `w` is not
+                // within [n - 1, n] (then the fraction cannot decide it).
+                let told = match plain {
+                    Plain::Integer(_) => true,
+                    Plain::Fraction { whole } => (whole as f64) + 1.0 < n || (whole as f64) > n,
+                };
+                for op in OPS {
+                    let answer = compare_plain(op, plain, n);
+                    assert_eq!(answer.is_some(), told, "{raw} {op:?} {bound}");
+                    if let Some(answer) = answer {
+                        let expected =
+                            compare(op, &exact, &Decimal::parse(&bound.to_string()).unwrap());
+                        assert_eq!(answer, expected, "{raw} {op:?} {bound}");
+                    }
+                }
             }
         }
     }

@@ -1544,6 +1544,31 @@ mod tests {
     }
 
     #[test]
+    fn a_node_set_holds_each_node_once_in_order_up_to_its_capacity() {
+        use super::NodeSet;
+        let mut set = NodeSet::default();
+        assert_eq!(set.nodes(), &[] as &[u32]);
+        set.push(3, NodeSet::TERMINALS);
+        assert_eq!(set.nodes(), &[3]);
+        set.push(5, NodeSet::CHILDREN);
+        set.push(3, NodeSet::TERMINALS); // already there
+        assert_eq!(set.nodes(), &[3, 5]);
+        assert!(set.has(NodeSet::TERMINALS) && set.has(NodeSet::CHILDREN));
+        assert!(!set.has(NodeSet::CONTAINERS));
+        // Beyond the capacity nodes are not kept ([`JsonMatcher::fits_node_sets`] keeps a
+        // shared walk's tries within it).
+        for node in 10..20 {
+            set.push(node, NodeSet::CONTAINERS);
+        }
+        assert!(set.has(NodeSet::CONTAINERS));
+        assert_eq!(set.nodes(), &[3, 5, 10, 11, 12, 13, 14, 15]);
+        assert_eq!(
+            set.iter().collect::<Vec<_>>(),
+            [3, 5, 10, 11, 12, 13, 14, 15]
+        );
+    }
+
+    #[test]
     fn escapes_of_non_ascii_characters_cannot_spell_ascii_literals() {
         use super::Escapes;
         let of = |m: &str| Escapes::of(m.as_bytes());
