@@ -609,14 +609,6 @@ mod tests {
 
     #[test]
     fn plain_numbers_are_answered_in_one_pass_except_a_fraction_next_to_the_bound() {
-        const OPS: [CmpOp; 6] = [
-            CmpOp::Eq,
-            CmpOp::Ne,
-            CmpOp::Lt,
-            CmpOp::Gt,
-            CmpOp::Le,
-            CmpOp::Ge,
-        ];
         let raws = [
             "0",
             "-0",
@@ -652,8 +644,7 @@ mod tests {
                     let answer = compare_plain(op, plain, n);
                     assert_eq!(answer.is_some(), told, "{raw} {op:?} {bound}");
                     if let Some(answer) = answer {
-                        let expected =
-                            compare(op, &exact, &Decimal::parse(&bound.to_string()).unwrap());
+                        let expected = compare(op, &exact, &dec(&bound.to_string()));
                         assert_eq!(answer, expected, "{raw} {op:?} {bound}");
                     }
                 }
