@@ -101,37 +101,38 @@ fn is_sep(b: u8) -> bool {
 }
 
 /// Where the field starting at `from` ends: the first separator at or after it, or the end.
-/// Eight bytes at a time while no byte of the word is below `0x21` (every separator is; the
-/// test has no false negatives, and a word it flags is finished byte by byte). By hand: memchr
-/// looks for at most three distinct bytes, and there are six separators.
+///
+/// Eight bytes at a time: Bit Twiddling Hacks' `hasless(w, 0x21)` flags every byte below 0x21
+/// (every separator is one) and possibly some bytes above a flagged one, never a byte below it
+/// (a borrow only carries upwards). So the lowest flagged byte is the first candidate; it ends
+/// the field if it is a separator, else the search goes on after it. The last word of a message
+/// overlaps the one before (its bytes before `j` are masked off; a borrow they carry can only
+/// add candidates). By hand: memchr looks for at most three distinct bytes, and there are six
+/// separators.
 fn field_end(b: &[u8], from: usize) -> usize {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let word_at = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
     let mut j = from;
-    while let Some(word) = b.get(j..j + 8) {
-        let w = u64::from_le_bytes(word.try_into().expect("8 bytes"));
-        // Bit Twiddling Hacks' `hasless(w, 0x21)`: some byte of `w` is below 0x21.
-        if w.wrapping_sub(ONES * 0x21) & !w & HIGHS != 0 {
-            break;
+    while j < b.len() && b.len() >= 8 {
+        let at = j.min(b.len() - 8);
+        let w = word_at(at);
+        let flagged = w.wrapping_sub(ONES * 0x21) & !w & HIGHS & (u64::MAX << ((j - at) * 8));
+        if flagged == 0 {
+            j = at + 8;
+            continue;
         }
-        j += 8;
+        let k = at + flagged.trailing_zeros() as usize / 8;
+        if is_sep(b[k]) {
+            return k;
+        }
+        j = k + 1;
     }
+    // A message shorter than a word.
     while j < b.len() && !is_sep(b[j]) {
         j += 1;
     }
     j
-}
-
-fn tokenize(msg: &str) -> Vec<Token> {
-    let mut toks = Vec::with_capacity(16);
-    tokenize_into(msg, &mut toks);
-    toks
-}
-
-/// Split `msg` into fields, replacing what `toks` held (so a caller can reuse the buffer).
-pub(crate) fn tokenize_into(msg: &str, toks: &mut Vec<Token>) {
-    toks.clear();
-    tokenize_more(msg, toks, 0, usize::MAX);
 }
 
 /// Continue splitting `msg` at byte `from` (where the last field of `toks` ended, 0 at first)
@@ -232,13 +233,19 @@ impl DelimitedMatcher {
         }
     }
 
-    /// How many leading fields decide whether a message matches, when that is not all of them
-    /// (a pattern ending with `...`): a caller may split only that far before
-    /// [`Self::eval_tokens`] without extraction.
-    pub(crate) fn fields_needed(&self) -> Option<usize> {
+    /// How many leading fields of a message decide whether this pattern matches (`extract`:
+    /// and give its extracted values): a caller may split only that far ([`tokenize_more`]'s
+    /// `limit`) before [`Self::eval_tokens`].
+    /// * Without a `...`: one field more than the pattern has. The last field takes the rest of
+    ///   the line, and all the rest decides is whether another field follows.
+    /// * Ending with `...`: the fields before it to decide; every field to extract (each one is
+    ///   reported).
+    /// * A `...` elsewhere: every field.
+    pub(crate) fn fields_needed(&self, extract: bool) -> usize {
         match self.around_ellipsis {
-            Some((prefix, suffix)) if suffix.0 == suffix.1 => Some(prefix.1 - prefix.0),
-            _ => None,
+            None => self.fields.len() + 1,
+            Some((prefix, suffix)) if suffix.0 == suffix.1 && !extract => prefix.1 - prefix.0,
+            Some(_) => usize::MAX,
         }
     }
 
@@ -273,11 +280,38 @@ impl DelimitedMatcher {
     }
 
     /// Match `msg`; with `extract`, also report the values (`$name`, or `$N` by position).
+    /// Splits only as far as [`Self::fields_needed`] says.
     pub(crate) fn eval(&self, msg: &str, extract: bool) -> Option<Extracted> {
-        self.eval_tokens(msg, &tokenize(msg), extract)
+        let mut toks = Vec::new();
+        let mut rest = tokenize_more(msg, &mut toks, 0, self.fields_needed(false));
+        self.eval_split(msg, &mut toks, &mut rest, extract)
     }
 
-    /// [`Self::eval`] on a message already split by [`tokenize_into`].
+    /// [`Self::eval`] over a split that a caller shares between patterns: `toks` holds the
+    /// first fields of `msg`, at least [`Self::fields_needed`]`(false)` of them unless `rest`
+    /// (where [`tokenize_more`] stopped) is `None`. A match that needs more fields for its
+    /// extracted values splits further.
+    pub(crate) fn eval_split(
+        &self,
+        msg: &str,
+        toks: &mut Vec<Token>,
+        rest: &mut Option<usize>,
+        extract: bool,
+    ) -> Option<Extracted> {
+        self.eval_tokens(msg, toks, false)?;
+        if !extract {
+            return Some(Extracted::new());
+        }
+        if let Some(at) = *rest
+            && toks.len() < self.fields_needed(true)
+        {
+            *rest = tokenize_more(msg, toks, at, usize::MAX);
+        }
+        self.eval_tokens(msg, toks, true)
+    }
+
+    /// [`Self::eval`] on the first fields of `msg` ([`tokenize_more`]): all of them, or at least
+    /// [`Self::fields_needed`]`(extract)`.
     pub(crate) fn eval_tokens(
         &self,
         msg: &str,
@@ -285,68 +319,64 @@ impl DelimitedMatcher {
         extract: bool,
     ) -> Option<Extracted> {
         let n = toks.len();
-        // For each token: the pattern field it was assigned to (None: covered by `...`).
-        let mut assigned: Vec<Option<usize>> = if extract { vec![None; n] } else { Vec::new() };
-        match self.around_ellipsis {
-            None => {
-                // No `...`: one token per field, and the last field takes the rest of the line:
-                // its one token (quotes/brackets removed) when only one is left, otherwise the
-                // rest of the message exactly as written (quotes, brackets, trailing spaces).
-                let k = self.fields.len();
-                if n < k {
-                    return None;
-                }
-                for (f, tok) in toks.iter().enumerate().take(k - 1) {
-                    if !self.field_ok(f, tok.value(msg)) {
-                        return None;
-                    }
-                }
-                let last = if n == k {
-                    toks[k - 1].value(msg)
-                } else {
-                    &msg[toks[k - 1].start..]
-                };
-                if !self.field_ok(k - 1, last) {
-                    return None;
-                }
-                if !extract {
-                    return Some(Extracted::new());
-                }
-                let mut out: Extracted = toks[..k - 1]
-                    .iter()
-                    .enumerate()
-                    .map(|(f, tok)| (self.key(Some(f), f), tok.value(msg).to_string()))
-                    .collect();
-                out.push((self.key(Some(k - 1), k - 1), last.to_string()));
-                return Some(out);
+        let Some((prefix, suffix)) = self.around_ellipsis else {
+            // No `...`: one token per field, and the last field takes the rest of the line: its
+            // one token (quotes/brackets removed) when only one is left, otherwise the rest of
+            // the message exactly as written (quotes, brackets, trailing spaces).
+            let k = self.fields.len();
+            if n < k {
+                return None;
             }
-            Some((prefix, suffix)) => {
-                let plen = prefix.1 - prefix.0;
-                let slen = suffix.1 - suffix.0;
-                if n < plen + slen {
+            for (f, tok) in toks.iter().enumerate().take(k - 1) {
+                if !self.field_ok(f, tok.value(msg)) {
                     return None;
                 }
-                if !self.run_ok(prefix, toks, msg, 0) || !self.run_ok(suffix, toks, msg, n - slen) {
-                    return None;
-                }
-                let mut place = |seg: (usize, usize), at: usize| {
-                    if extract {
-                        for (k, f) in (seg.0..seg.1).enumerate() {
-                            assigned[at + k] = Some(f);
-                        }
-                    }
-                };
-                place(prefix, 0);
-                place(suffix, n - slen);
             }
+            let last = if n == k {
+                toks[k - 1].value(msg)
+            } else {
+                &msg[toks[k - 1].start..]
+            };
+            if !self.field_ok(k - 1, last) {
+                return None;
+            }
+            if !extract {
+                return Some(Extracted::new());
+            }
+            let mut out: Extracted = toks[..k - 1]
+                .iter()
+                .enumerate()
+                .map(|(f, tok)| (self.key(Some(f), f), tok.value(msg).to_string()))
+                .collect();
+            out.push((self.key(Some(k - 1), k - 1), last.to_string()));
+            return Some(out);
+        };
+        let plen = prefix.1 - prefix.0;
+        let slen = suffix.1 - suffix.0;
+        if n < plen + slen {
+            return None;
+        }
+        if !self.run_ok(prefix, toks, msg, 0) || !self.run_ok(suffix, toks, msg, n - slen) {
+            return None;
         }
         if !extract {
             return Some(Extracted::new());
         }
+        // Each token is reported: by its field's name when a field was assigned to it, by its
+        // position when it is covered by the `...`.
+        let field_of = |i: usize| {
+            if i < plen {
+                Some(prefix.0 + i)
+            } else if i >= n - slen {
+                Some(suffix.0 + i - (n - slen))
+            } else {
+                None
+            }
+        };
         Some(
             toks.iter()
                 .enumerate()
-                .map(|(i, t)| (self.key(assigned[i], i), t.value(msg).to_string()))
+                .map(|(i, t)| (self.key(field_of(i), i), t.value(msg).to_string()))
                 .collect(),
         )
     }
@@ -364,6 +394,12 @@ impl DelimitedMatcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tokenize(msg: &str) -> Vec<Token> {
+        let mut toks = Vec::new();
+        assert_eq!(tokenize_more(msg, &mut toks, 0, usize::MAX), None);
+        toks
+    }
 
     /// The split as it was written before `field_end` and the `memchr2` quote search: one byte
     /// at a time (the oracle of the property test below).
@@ -438,6 +474,78 @@ mod tests {
         }
     }
 
+    fn matcher(pattern: &str) -> DelimitedMatcher {
+        let crate::pattern::ast::Ast::Delimited(fields) =
+            crate::pattern::parse::parse(pattern).unwrap()
+        else {
+            panic!("{pattern} is not a delimited pattern");
+        };
+        DelimitedMatcher::new(&fields)
+    }
+
+    proptest::proptest! {
+        /// Splitting only as far as `fields_needed` says decides and extracts exactly as the
+        /// whole split does: with and without a `...`, messages with fewer, as many and more
+        /// fields than the pattern, trailing spaces, quotes and brackets.
+        #[test]
+        fn a_split_as_far_as_needed_answers_like_the_whole_split(
+            pattern in proptest::sample::select(&[
+                "[a]", "[a, b]", "[a, b = 5*, c]", "[a, b, c = \"x y\"]", "[a = x*, b]",
+                "[a, ...]", "[a = x*, ...]", "[..., z = 5*]", "[a, ..., z]", "[]", "[...]",
+                "[a, b, c, d, e, f]", "[a != x, b = *5]",
+            ][..]),
+            parts in proptest::collection::vec(proptest::prop_oneof![
+                proptest::strategy::Just(" ".to_string()),
+                proptest::strategy::Just("  ".to_string()),
+                proptest::strategy::Just("\t".to_string()),
+                "[x5]{1,3}",
+                proptest::strategy::Just("\"x y\"".to_string()),
+                proptest::strategy::Just("[x 5]".to_string()),
+                proptest::strategy::Just("\"5".to_string()),
+            ], 0..14),
+            extract in proptest::bool::ANY,
+        ) {
+            let msg: String = parts.concat();
+            let m = matcher(pattern);
+            let want = m.eval_tokens(&msg, &tokenize(&msg), extract);
+            proptest::prop_assert_eq!(m.eval(&msg, extract), want.clone(), "{:?} on {:?}", pattern, msg);
+            // As the set uses it: a split already made for another pattern that needs more.
+            let mut toks = Vec::new();
+            let needed = m.fields_needed(false).saturating_add(3);
+            let mut rest = tokenize_more(&msg, &mut toks, 0, needed);
+            proptest::prop_assert_eq!(m.eval_split(&msg, &mut toks, &mut rest, extract), want);
+        }
+    }
+
+    #[test]
+    fn a_pattern_needs_one_field_more_than_it_has_or_those_before_a_final_ellipsis() {
+        assert_eq!(matcher("[a, b = 5*, c]").fields_needed(false), 4);
+        assert_eq!(matcher("[a, b = 5*, c]").fields_needed(true), 4);
+        assert_eq!(matcher("[a, b = 5*, ...]").fields_needed(false), 2);
+        assert_eq!(matcher("[a, b = 5*, ...]").fields_needed(true), usize::MAX);
+        assert_eq!(matcher("[a, ..., b]").fields_needed(false), usize::MAX);
+        assert_eq!(matcher("[..., b]").fields_needed(false), usize::MAX);
+    }
+
+    proptest::proptest! {
+        /// `field_end` finds the first separator at or after `from`, as a byte-by-byte scan
+        /// does: control bytes that are not separators, `!` (0x21) just after a separator (a
+        /// borrow of the word arithmetic reaches it), bytes above 0x7F, any start, short and
+        /// long messages (the last word overlaps the one before).
+        #[test]
+        fn a_field_ends_where_a_bytewise_scan_finds_the_first_separator(
+            bytes in proptest::collection::vec(proptest::sample::select(&[
+                0x00u8, 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x1F, 0x20, 0x21, 0x22, b'a',
+                0x7F, 0x80, 0xFF,
+            ][..]), 0..40),
+            from in 0usize..41,
+        ) {
+            let from = from.min(bytes.len());
+            let want = (from..bytes.len()).find(|&i| is_sep(bytes[i])).unwrap_or(bytes.len());
+            proptest::prop_assert_eq!(field_end(&bytes, from), want, "{:?} from {}", bytes, from);
+        }
+    }
+
     #[test]
     fn a_field_ends_at_the_first_separator_of_any_kind() {
         for sep in [b' ', b'\t', b'\n', b'\r', 0x0B, 0x0C] {
@@ -487,18 +595,11 @@ mod tests {
 
     /// The literals `pattern` (a delimited pattern) gates on.
     fn gate(pattern: &str) -> Option<Vec<String>> {
-        let crate::pattern::ast::Ast::Delimited(fields) =
-            crate::pattern::parse::parse(pattern).unwrap()
-        else {
-            panic!("{pattern} is not a delimited pattern");
-        };
-        DelimitedMatcher::new(&fields)
-            .required_literals()
-            .map(|ls| {
-                ls.into_iter()
-                    .map(|l| String::from_utf8(l.to_vec()).unwrap())
-                    .collect()
-            })
+        matcher(pattern).required_literals().map(|ls| {
+            ls.into_iter()
+                .map(|l| String::from_utf8(l.to_vec()).unwrap())
+                .collect()
+        })
     }
 
     #[test]

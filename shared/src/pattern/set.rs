@@ -41,9 +41,12 @@
 //!
 //! What is *not* shared, because sharing would cost more than it saves (the set never pays its
 //! own overhead where it does not help):
-//! * a pattern that is the only one of its kind is matched on its own
-//!   ([`FilterPattern::matches`]: its own `memmem` searches, its own walk or split), and a
-//!   set of one pattern is exactly that pattern — the one-rule case costs what the rule costs;
+//! * a JSON pattern that is the only one of its kind, and a term pattern when the search is
+//!   not built (below), is matched on its own ([`FilterPattern::matches`]: its own `memmem`
+//!   searches, its own walk), and a set of one
+//!   pattern is exactly that pattern — the one-rule case costs what the rule costs. A lone
+//!   space-delimited pattern in a larger set still uses the set's split: its buffer is reused
+//!   from message to message and the search can gate it;
 //! * the Aho-Corasick search is built only when at least two patterns bring literals to it;
 //! * a JSON pattern whose only prefilter literals are quoted key names (`"latency"` for
 //!   `$.latency > 450`) is not put in the search: such a key is in nearly every message of a
@@ -75,9 +78,9 @@ pub struct PatternSet {
     json: Option<JsonMatcher>,
     /// Per shared JSON pattern: when it is worth walking the message for it.
     json_gates: Vec<JsonGate>,
-    /// How many fields of a message the shared delimited patterns need to decide a match (all
-    /// but patterns ending with `...` need every field): the split stops there and goes on only
-    /// for a pattern that matches (its extracted values are every field).
+    /// How many fields of a message the shared delimited patterns need to decide a match (the
+    /// most any of them needs, `DelimitedMatcher::fields_needed`): the split stops there and
+    /// goes on only for a match whose extracted values need more.
     split_limit: usize,
     /// Which members a message needs evaluated.
     due: Due,
@@ -251,7 +254,9 @@ impl PatternSet {
     pub fn new<'a>(patterns: impl IntoIterator<Item = &'a FilterPattern>) -> PatternSet {
         let patterns: Vec<&FilterPattern> = patterns.into_iter().collect();
         let count = |kind: PatternKind| patterns.iter().filter(|p| p.kind() == kind).count();
-        let share_split = count(PatternKind::Delimited) >= 2;
+        // Even one space-delimited pattern: the set's split reuses one buffer and can be gated
+        // by the search; alone it allocates its fields on every message.
+        let share_split = patterns.len() >= 2;
         let json_exprs: Vec<&JsonExpr> = patterns
             .iter()
             .filter_map(|p| match p.ast() {
@@ -359,7 +364,7 @@ impl PatternSet {
         let split_limit = members
             .iter()
             .filter_map(|m| match m {
-                Member::Delimited(d) => Some(d.fields_needed().unwrap_or(usize::MAX)),
+                Member::Delimited(d) => Some(d.fields_needed(false)),
                 _ => None,
             })
             .max()
@@ -459,23 +464,12 @@ impl PatternSet {
                 // Due only when the walk matched it.
                 Member::Json => Some(Match::default()),
                 Member::Delimited(d) => {
-                    let split_at = split.get_or_insert_with(|| {
+                    let rest = split.get_or_insert_with(|| {
                         scratch.tokens.clear();
                         delimited::tokenize_more(message, &mut scratch.tokens, 0, self.split_limit)
                     });
-                    // The fields split so far decide (see `split_limit`); extraction needs all.
-                    if let Some(at) = *split_at
-                        && d.eval_tokens(message, &scratch.tokens, false).is_some()
-                    {
-                        *split_at =
-                            delimited::tokenize_more(message, &mut scratch.tokens, at, usize::MAX);
-                    }
-                    if split_at.is_some() {
-                        None
-                    } else {
-                        d.eval_tokens(message, &scratch.tokens, true)
-                            .map(|extracted| Match { extracted })
-                    }
+                    d.eval_split(message, &mut scratch.tokens, rest, true)
+                        .map(|extracted| Match { extracted })
                 }
                 Member::Alone(p) => p.matches(message),
             };
