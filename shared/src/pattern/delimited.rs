@@ -312,12 +312,7 @@ impl DelimitedMatcher {
 
     /// [`Self::eval`] on the first fields of `msg` ([`tokenize_more`]): all of them, or at least
     /// [`Self::fields_needed`]`(extract)`.
-    pub(crate) fn eval_tokens(
-        &self,
-        msg: &str,
-        toks: &[Token],
-        extract: bool,
-    ) -> Option<Extracted> {
+    fn eval_tokens(&self, msg: &str, toks: &[Token], extract: bool) -> Option<Extracted> {
         let n = toks.len();
         let Some((prefix, suffix)) = self.around_ellipsis else {
             // No `...`: one token per field, and the last field takes the rest of the line: its

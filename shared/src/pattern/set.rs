@@ -43,10 +43,9 @@
 //! own overhead where it does not help):
 //! * a JSON pattern that is the only one of its kind, and a term pattern when the search is
 //!   not built (below), is matched on its own ([`FilterPattern::matches`]: its own `memmem`
-//!   searches, its own walk), and a set of one
-//!   pattern is exactly that pattern — the one-rule case costs what the rule costs. A lone
-//!   space-delimited pattern in a larger set still uses the set's split: its buffer is reused
-//!   from message to message and the search can gate it;
+//!   searches, its own walk), and a set of one pattern is exactly that pattern — the one-rule
+//!   case costs what the rule costs. A lone space-delimited pattern in a larger set still uses
+//!   the set's split: its buffer is reused from message to message and the search can gate it;
 //! * the Aho-Corasick search is built only when at least two patterns bring literals to it;
 //! * a JSON pattern whose only prefilter literals are quoted key names (`"latency"` for
 //!   `$.latency > 450`) is not put in the search: such a key is in nearly every message of a
